@@ -1,0 +1,195 @@
+"""Reading one corpus file: formats, encodings, front matter, and why a file cannot be used."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qa.dates import normalize_date
+
+TEXT_SUFFIXES = (".txt", ".md", ".markdown")
+HTML_SUFFIXES = (".html", ".htm")
+JSONL_SUFFIXES = (".jsonl",)
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES
+KNOWN_FIELDS = ("title", "date", "outlet", "author", "url", "language")
+_FIELD_ALIASES = {
+    "source": "outlet",
+    "publisher": "outlet",
+    "site": "outlet",
+    "sitename": "outlet",
+    "authors": "author",
+    "lang": "language",
+    "published": "date",
+    "link": "url",
+}
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_BINARY_SAMPLE = 8192
+
+
+class UnreadableFile(Exception):
+    """This file (or record) cannot be indexed; the message says why."""
+
+
+@dataclass
+class RawDocument:
+    """One article as read from disk, before cleaning: text plus metadata the file states."""
+
+    id: str
+    path: str
+    text: str
+    known: dict[str, str | None] = field(default_factory=dict)
+    markdown: bool = False
+
+
+@dataclass
+class ReadResult:
+    documents: list[RawDocument]
+    sha256: str
+    warnings: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (location, reason) of bad records
+
+
+def slugify(text: str) -> str:
+    """A readable, stable id fragment: ASCII lowercase words joined by hyphens."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def decode_bytes(data: bytes, location: str) -> tuple[str, list[str]]:
+    """Text from bytes: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252 with a warning."""
+    if not data.strip():
+        raise UnreadableFile("empty file")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), []
+        except UnicodeDecodeError as error:
+            raise UnreadableFile(f"broken UTF-16 text ({error.reason})") from None
+    if b"\x00" in data[:_BINARY_SAMPLE]:
+        raise UnreadableFile("binary file, not text")
+    try:
+        text = data.decode("utf-8-sig")
+        warnings = []
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+        warnings = [f"{location} is not valid UTF-8; read it as cp1252 (Windows Latin-1)"]
+    sample = text[:_BINARY_SAMPLE]
+    controls = sum(1 for char in sample if unicodedata.category(char) == "Cc" and char not in "\t\n\r\f")
+    if controls > 0.05 * len(sample):
+        raise UnreadableFile("binary file, not text")
+    return text, warnings
+
+
+def _known_fields(record: dict[str, Any], location: str, warnings: list[str]) -> dict[str, str | None]:
+    """Metadata fields a file states itself (front matter, JSON fields), normalised."""
+    known: dict[str, str | None] = {}
+    for key, value in record.items():
+        name = _FIELD_ALIASES.get(str(key).lower(), str(key).lower())
+        if name not in KNOWN_FIELDS or value in (None, "", []) or name in known:
+            continue
+        if isinstance(value, list):
+            value = ", ".join(str(item) for item in value)
+        if name == "date":
+            date = normalize_date(value)
+            if date is None:
+                warnings.append(f"{location}: date {value!r} is not a recognisable date; left empty")
+            known[name] = date
+        else:
+            known[name] = " ".join(str(value).split())
+    return known
+
+
+def split_front_matter(text: str, location: str, warnings: list[str]) -> tuple[dict[str, str | None], str]:
+    """A leading YAML block (title, date, outlet, author, url, language) and the text after it."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    import yaml
+
+    try:
+        data = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        warnings.append(f"{location}: front matter is not valid YAML{where}; ignored it")
+        return {}, text[match.end() :]
+    if not isinstance(data, dict):
+        warnings.append(f"{location}: front matter is not a set of 'key: value' fields; ignored it")
+        return {}, text[match.end() :]
+    return _known_fields(data, location, warnings), text[match.end() :]
+
+
+def _read_html(text: str, location: str) -> tuple[dict[str, str | None], str]:
+    import trafilatura
+
+    document = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False)
+    fields = document.as_dict() if document is not None else {}
+    body = fields.get("text") or ""
+    if not body.strip():
+        raise UnreadableFile("no article text found in the HTML")
+    known = _known_fields(
+        {
+            "title": fields.get("title"),
+            "date": fields.get("date"),
+            "outlet": fields.get("sitename"),
+            "author": fields.get("author"),
+            "url": fields.get("url"),
+            "language": fields.get("language"),
+        },
+        location,
+        [],
+    )
+    return known, body
+
+
+def _read_jsonl(text: str, base_id: str, location: str, result: ReadResult) -> None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{location}:{number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            result.skipped.append((where, f"not valid JSON ({error.msg})"))
+            continue
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not record["text"].strip():
+            result.skipped.append((where, "no 'text' field with article text"))
+            continue
+        record_id = slugify(str(record["id"])) if record.get("id") not in (None, "") else ""
+        doc_id = f"{base_id}/{record_id or number}"
+        known = _known_fields(record, where, result.warnings)
+        result.documents.append(RawDocument(doc_id, where, record["text"], known))
+
+
+def read_file(path: Path, doc_id: str, location: str) -> ReadResult:
+    """Read a supported file into raw documents; raises UnreadableFile with the reason."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        kind = f"'{suffix}'" if suffix else "no extension"
+        raise UnreadableFile(f"unsupported file type ({kind}); use {', '.join(SUPPORTED_SUFFIXES)}")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise UnreadableFile(f"cannot read it ({error.strerror or error})") from None
+    text, warnings = decode_bytes(data, location)
+    result = ReadResult([], hashlib.sha256(data).hexdigest(), warnings)
+    if suffix in JSONL_SUFFIXES:
+        _read_jsonl(text, doc_id, location, result)
+        if not result.documents:
+            raise UnreadableFile(
+                "no usable article in the JSON lines file"
+                + (f" ({len(result.skipped)} bad lines)" if result.skipped else "")
+            )
+        return result
+    if suffix in HTML_SUFFIXES:
+        known, body = _read_html(text, location)
+        result.documents.append(RawDocument(doc_id, location, body, known))
+        return result
+    known, body = split_front_matter(text, location, result.warnings)
+    result.documents.append(RawDocument(doc_id, location, body, known, markdown=suffix != ".txt"))
+    return result
