@@ -1,0 +1,200 @@
+"""Sentence-transformers models: finding one (local folder, Hugging Face cache, hub) and encoding text.
+
+Loading follows the usual Hugging Face resolution, with one difference: before a download
+we check quickly that the hub answers, so an offline machine learns in seconds (not after a
+minute of retries) that semantic search is off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.errors import ModelUnavailableError
+
+DEFAULT_MODEL = "BAAI/bge-small-en-v1.5"
+HUB_PROBE_SECONDS = 5.0
+# Instructions that model families expect and do not ship in their configuration.
+KNOWN_PROMPTS: dict[str, tuple[str, str]] = {  # name prefix -> (query prompt, document prompt)
+    "BAAI/bge-small-en-v1.5": ("Represent this sentence for searching relevant passages: ", ""),
+    "BAAI/bge-base-en-v1.5": ("Represent this sentence for searching relevant passages: ", ""),
+    "BAAI/bge-large-en-v1.5": ("Represent this sentence for searching relevant passages: ", ""),
+    "intfloat/e5-": ("query: ", "passage: "),
+    "intfloat/multilingual-e5-": ("query: ", "passage: "),
+}
+ENABLE_HINT = (
+    "To turn semantic search on, download the model once on a machine with internet access "
+    "(it is then read from the Hugging Face cache), or pass --model PATH to a local "
+    "sentence-transformers folder."
+)
+log = logging.getLogger("qa")
+
+
+@dataclass
+class Encoder:
+    """A loaded sentence-transformers model with the prompts and token budget we use it with."""
+
+    model: Any
+    name: str
+    revision: str | None
+    fingerprint: str | None
+    query_prompt: str
+    document_prompt: str
+    dimension: int
+    max_tokens: int | None  # content tokens per passage; None when the model has no limit
+
+    def encode_passages(self, texts: list[str], progress: bool = False, batch_size: int = 32) -> np.ndarray:
+        return self._encode(texts, self.document_prompt, progress, batch_size)
+
+    def encode_queries(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        return self._encode(texts, self.query_prompt, False, batch_size)
+
+    def encode_sentences(self, texts: list[str]) -> np.ndarray:
+        """Passage sentences for highlighting: encoded like passages."""
+        return self._encode(texts, self.document_prompt, False, 64)
+
+    def _encode(self, texts: list[str], prompt: str, progress: bool, batch_size: int) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            texts,
+            prompt=prompt or None,
+            batch_size=batch_size,
+            show_progress_bar=progress,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        """Content tokens of ``text`` under the model's own tokenizer (no special tokens)."""
+        tokenizer = self.model.tokenizer
+        if hasattr(tokenizer, "encode_batch"):  # a bare `tokenizers.Tokenizer` (StaticEmbedding)
+            return len(tokenizer.encode(text, add_special_tokens=False).ids)
+        return len(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "revision": self.revision,
+            "fingerprint": self.fingerprint,
+            "dimension": self.dimension,
+            "query_prompt": self.query_prompt,
+            "document_prompt": self.document_prompt,
+            "max_tokens": self.max_tokens,
+        }
+
+
+def _quiet_libraries() -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import transformers
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
+def _hub_answers(model_id: str) -> tuple[bool, str]:
+    """Whether the hub can be reached and knows ``model_id``, asked once with a short timeout."""
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+    request = urllib.request.Request(f"{endpoint}/api/models/{model_id}", method="HEAD")
+    try:
+        urllib.request.urlopen(request, timeout=HUB_PROBE_SECONDS).close()
+        return True, ""
+    except urllib.error.HTTPError as error:
+        if error.code in (401, 404):
+            return False, f"the Hugging Face hub has no model named {model_id!r}"
+        return True, ""  # the hub answered; let the real download report what is wrong
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        return False, f"the Hugging Face hub cannot be reached ({reason})"
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _fingerprint(folder: Path) -> str:
+    """sha256 over a local model folder's weights and configuration, to notice a changed model."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        if path.suffix in (".safetensors", ".bin", ".json", ".txt", ".model"):
+            digest.update(path.relative_to(folder).as_posix().encode())
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+    return digest.hexdigest()
+
+
+def _cached_revision(model_id: str) -> str | None:
+    from huggingface_hub import try_to_load_from_cache
+
+    found = try_to_load_from_cache(model_id, "modules.json")
+    if isinstance(found, str) and "/snapshots/" in found:
+        return found.split("/snapshots/")[1].split("/")[0]
+    return None
+
+
+def load_encoder(name_or_path: str | Path, allow_download: bool = True) -> Encoder:
+    """Load a sentence-transformers model from a local folder, the Hugging Face cache, or the hub.
+
+    Raises ModelUnavailableError with the reason when it cannot be loaded.
+    """
+    name = str(name_or_path)
+    folder = Path(name).expanduser()
+    _quiet_libraries()
+    from sentence_transformers import SentenceTransformer
+
+    if folder.is_dir():
+        try:
+            model = SentenceTransformer(str(folder), local_files_only=True)
+        except Exception as error:  # the library raises many types for a bad folder
+            raise ModelUnavailableError(
+                f"{folder} is not a loadable sentence-transformers model folder ({type(error).__name__}: {error})"
+            ) from None
+        return _wrap(model, str(folder.resolve()), None, _fingerprint(folder))
+    if name.startswith((".", "/", "~")) or os.sep in name.strip("/").replace("/", "", 1):
+        raise ModelUnavailableError(f"No model folder at {folder}.")
+    try:
+        model = SentenceTransformer(name, local_files_only=True)
+        return _wrap(model, name, _cached_revision(name), None)
+    except Exception:  # not in the cache (or a broken cache entry): try the hub below
+        pass
+    if _offline() or not allow_download:
+        raise ModelUnavailableError(
+            f"Model {name} is not in the Hugging Face cache and downloads are off (HF_HUB_OFFLINE)."
+        )
+    reachable, why = _hub_answers(name)
+    if not reachable:
+        raise ModelUnavailableError(f"Model {name} is not in the Hugging Face cache and {why}.")
+    try:
+        model = SentenceTransformer(name)
+    except Exception as error:
+        why = f"{type(error).__name__}: {error}"
+        raise ModelUnavailableError(f"Model {name} could not be downloaded ({why}).") from None
+    return _wrap(model, name, _cached_revision(name), None)
+
+
+def _wrap(model: Any, name: str, revision: str | None, fingerprint: str | None) -> Encoder:
+    prompts = model.prompts or {}
+    known = next((pair for prefix, pair in KNOWN_PROMPTS.items() if name.startswith(prefix)), ("", ""))
+    query_prompt = prompts.get("query") or known[0]
+    document_prompt = prompts.get("document") or prompts.get("passage") or known[1]
+    limit = model.max_seq_length
+    max_tokens = None
+    if limit is not None and math.isfinite(limit):
+        tokenizer = model.tokenizer
+        specials = 0 if hasattr(tokenizer, "encode_batch") else len(tokenizer("")["input_ids"])
+        max_tokens = int(limit) - specials
+    dimension = model.get_embedding_dimension()
+    if dimension is None:
+        dimension = int(model.encode(["probe"], convert_to_numpy=True).shape[1])
+    return Encoder(model, name, revision, fingerprint, query_prompt, document_prompt, int(dimension), max_tokens)

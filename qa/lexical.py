@@ -1,0 +1,185 @@
+"""The BM25 index (bm25s): passage text in, one score per passage out.
+
+A passage is scored on up to three fields, each its own bm25s index:
+
+* ``passage`` — the article title and the passage text (always);
+* ``sentence`` — each sentence on its own; a passage gets the best score of its sentences,
+  so one sentence that answers the question counts even inside a long paragraph;
+* ``bigram`` — adjacent term pairs, rewarding the question's phrases kept intact.
+
+score = passage + sentence_weight · max(sentence) + bigram_weight · bigram
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import IndexFormatError
+from qa.sentences import sentence_spans
+from qa.terms import Analyzer
+
+LEXICAL_DIR = "lexical"
+SENTENCE_OFFSETS_FILE = "sentence_offsets.npy"
+
+
+@dataclass(frozen=True)
+class LexicalSettings:
+    """BM25 variant, parameters and field weights; recorded in the manifest and reused at query time."""
+
+    method: str = "lucene"
+    k1: float = 0.9
+    b: float = 0.75
+    stopwords: str = "en_plus"
+    stemmer: str | None = "english"
+    title_repeats: int = 1  # how many times the article title is indexed with each passage
+    sentence_weight: float = 0.25
+    bigram_weight: float = 0.1
+
+    def analyzer(self) -> Analyzer:
+        return Analyzer(self.stopwords, self.stemmer)
+
+    def to_dict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> LexicalSettings:
+        return cls(**{key: value for key, value in data.items() if key in cls.__dataclass_fields__})  # type: ignore[arg-type]
+
+
+def bigrams(terms: list[str]) -> list[str]:
+    return [f"{a}_{b}" for a, b in itertools.pairwise(terms)]
+
+
+class _Field:
+    """One bm25s index and its vocabulary."""
+
+    def __init__(self, bm25: object) -> None:
+        self.bm25 = bm25
+        scores = bm25.scores  # type: ignore[attr-defined]
+        self.num_docs = int(scores["num_docs"])
+        self.vocab: dict[str, int] = bm25.vocab_dict  # type: ignore[attr-defined]
+        self.df = np.diff(np.asarray(scores["indptr"]))
+
+    @classmethod
+    def build(cls, tokens: list[list[str]], settings: LexicalSettings) -> _Field:
+        import bm25s
+
+        bm25 = bm25s.BM25(method=settings.method, k1=settings.k1, b=settings.b)
+        bm25.index(tokens, show_progress=False)
+        return cls(bm25)
+
+    def scores(self, terms: list[str]) -> np.ndarray:
+        ids = [self.vocab[term] for term in terms if term in self.vocab]
+        if not ids:
+            return np.zeros(self.num_docs, dtype=np.float32)
+        return np.asarray(self.bm25.get_scores_from_ids(ids), dtype=np.float32)  # type: ignore[attr-defined]
+
+
+class LexicalIndex:
+    """BM25 over passages (plus sentence and bigram fields), with document frequencies for IDF features."""
+
+    def __init__(
+        self,
+        settings: LexicalSettings,
+        passage: _Field,
+        sentence: _Field | None = None,
+        sentence_offsets: np.ndarray | None = None,
+        bigram: _Field | None = None,
+    ) -> None:
+        self.settings = settings
+        self.analyzer = settings.analyzer()
+        self._passage = passage
+        self._sentence = sentence
+        self._sentence_offsets = sentence_offsets
+        self._bigram = bigram
+        self.num_docs = passage.num_docs
+
+    @classmethod
+    def build(cls, documents: list[str], passage_texts: list[str], settings: LexicalSettings) -> LexicalIndex:
+        """``documents`` are what the passage field indexes (title + text); sentences come from ``passage_texts``."""
+        terms = settings.analyzer().terms
+        tokens = [terms(text) for text in documents]
+        passage = _Field.build(tokens, settings)
+        sentence = offsets = bigram = None
+        if settings.sentence_weight:
+            sentences: list[list[str]] = []
+            counts = []
+            for text in passage_texts:
+                spans = sentence_spans(text) or [(0, len(text))]
+                sentences.extend(terms(text[a:b]) for a, b in spans)
+                counts.append(len(spans))
+            sentence = _Field.build(sentences, settings)
+            offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        if settings.bigram_weight:
+            bigram = _Field.build([bigrams(t) for t in tokens], settings)
+        return cls(settings, passage, sentence, offsets, bigram)
+
+    def save(self, index_dir: Path) -> None:
+        folder = index_dir / LEXICAL_DIR
+        self._passage.bm25.save(folder / "passage", show_progress=False)  # type: ignore[attr-defined]
+        if self._sentence is not None and self._sentence_offsets is not None:
+            self._sentence.bm25.save(folder / "sentence", show_progress=False)  # type: ignore[attr-defined]
+            np.save(folder / SENTENCE_OFFSETS_FILE, self._sentence_offsets, allow_pickle=False)
+        if self._bigram is not None:
+            self._bigram.bm25.save(folder / "bigram", show_progress=False)  # type: ignore[attr-defined]
+
+    @classmethod
+    def load(cls, index_dir: Path, settings: LexicalSettings, mmap: bool = True) -> LexicalIndex:
+        import bm25s
+
+        folder = index_dir / LEXICAL_DIR
+
+        def field(name: str) -> _Field:
+            try:
+                return _Field(bm25s.BM25.load(folder / name, mmap=mmap, load_corpus=False))
+            except (OSError, ValueError, KeyError, json.JSONDecodeError) as error:
+                raise IndexFormatError(
+                    f"The lexical index in {folder / name} cannot be read ({error}). "
+                    f"Rebuild it with `qa build --index {index_dir}`."
+                ) from None
+
+        sentence = offsets = bigram = None
+        if settings.sentence_weight:
+            sentence = field("sentence")
+            try:
+                offsets = np.load(folder / SENTENCE_OFFSETS_FILE, allow_pickle=False)
+            except (OSError, ValueError) as error:
+                raise IndexFormatError(
+                    f"{folder / SENTENCE_OFFSETS_FILE} cannot be read ({error}). Rebuild the index."
+                ) from None
+        if settings.bigram_weight:
+            bigram = field("bigram")
+        return cls(settings, field("passage"), sentence, offsets, bigram)
+
+    def check_rows(self, passages: int) -> str | None:
+        """A description of what disagrees with ``passages`` rows, or None when all fields agree."""
+        if self._passage.num_docs != passages:
+            return f"the passage field has {self._passage.num_docs} rows for {passages} passages"
+        if self._sentence_offsets is not None and len(self._sentence_offsets) != passages:
+            return f"the sentence field maps {len(self._sentence_offsets)} passages, not {passages}"
+        if self._bigram is not None and self._bigram.num_docs != passages:
+            return f"the bigram field has {self._bigram.num_docs} rows for {passages} passages"
+        return None
+
+    def scores(self, question: str) -> np.ndarray:
+        """The lexical score of every passage for ``question`` (zeros where nothing matches)."""
+        terms = self.analyzer.terms(question)
+        total = self._passage.scores(terms)
+        if self._sentence is not None and self._sentence_offsets is not None and self.settings.sentence_weight:
+            best = np.maximum.reduceat(self._sentence.scores(terms), self._sentence_offsets)
+            total += np.float32(self.settings.sentence_weight) * best
+        if self._bigram is not None and self.settings.bigram_weight and len(terms) > 1:
+            total += np.float32(self.settings.bigram_weight) * self._bigram.scores(bigrams(terms))
+        return total
+
+    def idf(self, term: str) -> float:
+        """Lucene IDF over passages; a term absent from the corpus gets the highest possible value."""
+        index = self._passage.vocab.get(term)
+        df = int(self._passage.df[index]) if index is not None else 0
+        return math.log(1 + (self.num_docs - df + 0.5) / (df + 0.5))

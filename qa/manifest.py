@@ -1,0 +1,86 @@
+"""manifest.json: what an index holds, how it was built, and the checks made before using it."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import platform
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qa.errors import IndexFormatError, IndexNotFoundError
+
+FORMAT_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass
+class Manifest:
+    qa_version: str
+    mode: str  # "hybrid" when there are passage vectors, else "lexical"
+    articles: int
+    passages: int
+    lexical: dict[str, Any]
+    chunking: dict[str, Any]
+    corpus: dict[str, Any]  # {"path": ..., "files": {relative path: sha256}}
+    model: dict[str, Any] | None = None  # Encoder.describe() when semantic search is on
+    semantic_off_reason: str | None = None
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # index file -> {"bytes", "sha256"}
+    versions: dict[str, str] = field(default_factory=dict)
+    created_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    format_version: int = FORMAT_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {"format_version": data.pop("format_version"), **data}
+
+    def write(self, index_dir: Path) -> None:
+        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        (index_dir / MANIFEST_FILE).write_text(text, encoding="utf-8")
+
+    @classmethod
+    def read(cls, index_dir: Path) -> Manifest:
+        path = index_dir / MANIFEST_FILE
+        if not path.is_file():
+            raise IndexNotFoundError(f"No index at {index_dir}. Run `qa build --index {index_dir}` first.")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise IndexFormatError(f"{path} is unreadable ({error}). Rebuild the index with `qa build`.") from None
+        if not isinstance(data, dict) or not isinstance(data.get("format_version"), int):
+            raise IndexFormatError(f"{path} is not a qa index manifest. Rebuild the index with `qa build`.")
+        version = data["format_version"]
+        if version > FORMAT_VERSION:
+            raise IndexFormatError(
+                f"The index in {index_dir} was written by a newer qa (index format {version}; this qa "
+                f"reads format {FORMAT_VERSION}). Upgrade qa, or rebuild the index with `qa build`."
+            )
+        if version < FORMAT_VERSION:
+            raise IndexFormatError(
+                f"The index in {index_dir} uses an old format ({version}). Rebuild it with `qa build`."
+            )
+        try:
+            return cls(**{key: value for key, value in data.items() if key in cls.__dataclass_fields__})
+        except TypeError as error:
+            raise IndexFormatError(f"{path} is incomplete ({error}). Rebuild the index with `qa build`.") from None
+
+
+def file_record(path: Path) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def library_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for package in ("faiss-cpu", "bm25s", "sentence-transformers", "numpy", "torch"):
+        with contextlib.suppress(PackageNotFoundError):
+            found[package] = version(package)
+    return found

@@ -1,0 +1,193 @@
+"""The index folder on disk: staged writes swapped in atomically, and checked reads.
+
+A build writes into a temporary sibling folder and then exchanges it with the live one in a
+single rename (renameat2 RENAME_EXCHANGE on Linux, renamex_np RENAME_SWAP on macOS), so a
+reader sees the old index or the new one, never a mix; a crash mid-build leaves the old one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import errno
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from qa.errors import IndexFormatError, IndexMismatchError, IndexNotFoundError, IndexWriteError
+from qa.manifest import MANIFEST_FILE, Manifest
+
+STAGING_MARK = ".building-"
+RETIRED_MARK = ".retired-"
+
+
+def _libc() -> Any:
+    return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two directories; False where the OS offers no such call."""
+    try:
+        libc = _libc()
+        if sys.platform.startswith("linux") and hasattr(libc, "renameat2"):
+            at_fdcwd, rename_exchange = -100, 2
+            result = libc.renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+        elif sys.platform == "darwin" and hasattr(libc, "renamex_np"):
+            result = libc.renamex_np(os.fsencode(a), os.fsencode(b), 2)  # RENAME_SWAP
+        else:
+            return False
+    except OSError:
+        return False
+    if result != 0:
+        code = ctypes.get_errno()
+        if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+            return False
+        raise OSError(code, os.strerror(code), str(a))
+    return True
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_staging(index_dir: Path) -> None:
+    """Delete staging folders left by builds that were killed."""
+    parent = index_dir.parent
+    if not parent.is_dir():
+        return
+    for path in parent.glob(f"{index_dir.name}{STAGING_MARK}*"):
+        pid = path.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def recover_interrupted_swap(index_dir: Path) -> None:
+    """Where the two-rename fallback was interrupted, put the previous index back."""
+    if index_dir.exists():
+        return
+    retired = sorted(index_dir.parent.glob(f"{index_dir.name}{RETIRED_MARK}*"))
+    if retired and (retired[-1] / MANIFEST_FILE).is_file():
+        os.rename(retired[-1], index_dir)
+
+
+def _write_error(index_dir: Path, error: OSError) -> IndexWriteError:
+    if error.errno == errno.ENOSPC:
+        why = "the disk is full"
+    elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why = "it is not writable"
+    else:
+        why = error.strerror or str(error)
+    return IndexWriteError(
+        f"Cannot write the index at {index_dir}: {why}. The previous index, if any, is unchanged. "
+        f"Free space or fix permissions, or choose another folder with --index."
+    )
+
+
+@contextlib.contextmanager
+def staged_index(index_dir: Path) -> Iterator[Path]:
+    """Yield an empty staging folder; on normal exit it replaces ``index_dir`` atomically."""
+    index_dir = Path(index_dir)
+    staging = index_dir.parent / f"{index_dir.name}{STAGING_MARK}{os.getpid()}"
+    try:
+        index_dir.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_staging(index_dir)
+        recover_interrupted_swap(index_dir)
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+    except OSError as error:
+        raise _write_error(index_dir, error) from None
+    try:
+        yield staging
+        _sync_tree(staging)
+        _swap_in(staging, index_dir)
+    except OSError as error:
+        raise _write_error(index_dir, error) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _sync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+
+
+def _swap_in(staging: Path, index_dir: Path) -> None:
+    if index_dir.exists() and not (index_dir / MANIFEST_FILE).is_file() and any(index_dir.iterdir()):
+        raise IndexWriteError(
+            f"{index_dir} exists and is not a qa index; refusing to replace it. Choose another folder with --index."
+        )
+    if not index_dir.exists():
+        os.rename(staging, index_dir)
+    elif _exchange(staging, index_dir):
+        pass  # `staging` now holds the previous index; the caller removes it
+    else:
+        retired = index_dir.parent / f"{index_dir.name}{RETIRED_MARK}{os.getpid()}"
+        os.rename(index_dir, retired)
+        os.rename(staging, index_dir)
+        shutil.rmtree(retired, ignore_errors=True)
+    _fsync_dir(index_dir.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    raise IndexFormatError(
+                        f"{path} is corrupt at line {number}. Rebuild the index with `qa build`."
+                    ) from None
+    except FileNotFoundError:
+        raise IndexFormatError(f"{path} is missing. Rebuild the index with `qa build`.") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise IndexFormatError(f"{path} is unreadable ({error}). Rebuild the index with `qa build`.") from None
+    return rows
+
+
+def open_manifest(index_dir: Path) -> Manifest:
+    """The manifest of a built index, after checking that every file it lists is there and whole."""
+    index_dir = Path(index_dir)
+    recover_interrupted_swap(index_dir)
+    if not index_dir.exists():
+        raise IndexNotFoundError(f"No index at {index_dir}. Run `qa build --index {index_dir}` first.")
+    manifest = Manifest.read(index_dir)
+    for name, record in manifest.files.items():
+        path = index_dir / name
+        if not path.is_file():
+            raise IndexFormatError(f"{path} is missing. Rebuild the index with `qa build --index {index_dir}`.")
+        if path.stat().st_size != record.get("bytes"):
+            raise IndexMismatchError(
+                f"{path} has {path.stat().st_size} bytes but the manifest says {record.get('bytes')}: "
+                f"it was truncated or changed. Rebuild the index with `qa build --index {index_dir}`."
+            )
+    return manifest

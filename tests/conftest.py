@@ -1,0 +1,63 @@
+"""Shared fixtures: the shipped corpus, tiny real sentence-transformers models, built indexes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_CORPUS = ROOT / "corpus"
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download; the real hub path is tested explicitly
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+@pytest.fixture(scope="session")
+def seed_corpus() -> Path:
+    return SEED_CORPUS
+
+
+@pytest.fixture(scope="session")
+def static_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A StaticEmbedding model over a WordPiece tokenizer trained on the seed corpus, saved to disk."""
+    from tiny_models import build_static_model
+
+    return build_static_model(tmp_path_factory.mktemp("models") / "static", SEED_CORPUS)
+
+
+@pytest.fixture(scope="session")
+def bert_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small random BERT with a 64-token window (so long paragraphs must be split), saved to disk."""
+    from tiny_models import build_bert_model
+
+    return build_bert_model(tmp_path_factory.mktemp("models") / "bert", SEED_CORPUS, max_seq_length=64)
+
+
+@pytest.fixture(scope="session")
+def lexical_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from qa.builder import build_index
+
+    index_dir = tmp_path_factory.mktemp("indexes") / "lexical"
+    build_index(SEED_CORPUS, index_dir, model="none")
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def hybrid_index(tmp_path_factory: pytest.TempPathFactory, static_model_dir: Path) -> Path:
+    from qa.builder import build_index
+
+    index_dir = tmp_path_factory.mktemp("indexes") / "hybrid"
+    build_index(SEED_CORPUS, index_dir, model=str(static_model_dir))
+    return index_dir
+
+
+@pytest.fixture()
+def corpus_copy(tmp_path: Path) -> Path:
+    """A writable copy of the seed corpus."""
+    target = tmp_path / "corpus"
+    shutil.copytree(SEED_CORPUS, target)
+    return target

@@ -1,0 +1,29 @@
+"""Reciprocal rank fusion as a pure function."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.fusion import reciprocal_rank_fusion
+
+
+def test_rrf_scores_by_hand():
+    rows, scores = reciprocal_rank_fusion([np.array([7, 3, 5]), np.array([3, 9])], k=60)
+    assert rows.tolist() == [3, 7, 9, 5]
+    assert scores.tolist() == pytest.approx([1 / 62 + 1 / 61, 1 / 61, 1 / 62, 1 / 63])
+
+
+def test_rrf_ignores_padding_and_handles_empty_lists():
+    rows, scores = reciprocal_rank_fusion([np.array([-1, -1]), np.array([], dtype=np.int64)])
+    assert rows.tolist() == [] and scores.tolist() == []
+
+
+def test_rrf_weights_tilt_the_vote():
+    rows, _ = reciprocal_rank_fusion([np.array([1, 2]), np.array([2, 1])], weights=[1.0, 0.1])
+    assert rows.tolist() == [1, 2]
+
+
+def test_rrf_ties_keep_first_seen_order():
+    rows, _ = reciprocal_rank_fusion([np.array([4]), np.array([8])])
+    assert rows.tolist() == [4, 8]

@@ -1,0 +1,75 @@
+"""Tiny sentence-transformers models built from scratch, so tests never download weights.
+
+Both are saved to a folder and meant to be loaded back with ``SentenceTransformer(path)``,
+the same call a user's model folder goes through.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+def _texts(corpus_dir: Path) -> list[str]:
+    return [path.read_text(encoding="utf-8") for path in sorted(corpus_dir.rglob("*.txt"))]
+
+
+def train_wordpiece(texts: list[str], vocab_size: int = 3000):
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.train_from_iterator(
+        texts, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS)
+    )
+    return tokenizer
+
+
+def build_static_model(folder: Path, corpus_dir: Path, dimension: int = 64, seed: int = 0) -> Path:
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+
+    torch.manual_seed(seed)
+    static = StaticEmbedding(train_wordpiece(_texts(corpus_dir)), embedding_dim=dimension)
+    SentenceTransformer(modules=[static]).save(str(folder))
+    return folder
+
+
+def build_bert_model(folder: Path, corpus_dir: Path, max_seq_length: int = 64, seed: int = 0) -> Path:
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    from tokenizers import processors
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    torch.manual_seed(seed)
+    tokenizer = train_wordpiece(_texts(corpus_dir))
+    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
+    )
+    raw = folder.parent / f"{folder.name}-raw"
+    config = BertConfig(
+        vocab_size=tokenizer.get_vocab_size(),
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=max_seq_length,
+    )
+    BertModel(config).save_pretrained(raw)
+    PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+    ).save_pretrained(raw)
+    transformer = Transformer(str(raw), max_seq_length=max_seq_length)
+    pooling = Pooling(transformer.get_word_embedding_dimension(), "mean")
+    SentenceTransformer(modules=[transformer, pooling], prompts={"query": "query: ", "document": ""}).save(str(folder))
+    return folder
