@@ -1,0 +1,52 @@
+"""Cited answers from a collection of news articles: every word shown is a quote.
+
+``import qa`` is cheap: the retriever and its heavy dependencies load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from qa.errors import (
+    CorpusError,
+    EmptyQuestionError,
+    IndexFormatError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    IndexWriteError,
+    InvalidRequestError,
+    ModelUnavailableError,
+    QAError,
+)
+from qa.records import Answer, Article, Hit, Passage
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from qa.retriever import Retriever
+
+__all__ = [
+    "Answer",
+    "Article",
+    "CorpusError",
+    "EmptyQuestionError",
+    "Hit",
+    "IndexFormatError",
+    "IndexMismatchError",
+    "IndexNotFoundError",
+    "IndexWriteError",
+    "InvalidRequestError",
+    "ModelUnavailableError",
+    "Passage",
+    "QAError",
+    "Retriever",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Retriever":
+        from qa.retriever import Retriever
+
+        return Retriever
+    raise AttributeError(f"module 'qa' has no attribute {name!r}")

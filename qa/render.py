@@ -1,0 +1,72 @@
+"""Answers and index facts as text for people (the JSON shape lives in ``to_dict`` methods)."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+
+from qa.manifest import Manifest
+from qa.records import Answer, Hit
+
+NOT_CONFIDENT = "The corpus does not seem to answer this question. These are the nearest passages:"
+NO_HITS = "No passage matches this question."
+_BOLD, _RESET = "\033[1;33m", "\033[0m"
+
+
+def _marked(hit: Hit, color: bool) -> str:
+    start, end = hit.highlight
+    open_mark, close_mark = (_BOLD, _RESET) if color else ("**", "**")
+    text = hit.passage.text
+    return text[:start] + open_mark + text[start:end] + close_mark + text[end:]
+
+
+def format_hit(hit: Hit, color: bool = False, width: int | None = None) -> str:
+    width = width or min(100, shutil.get_terminal_size((100, 20)).columns)
+    scores = ", ".join(f"{name} {value:.3f}" for name, value in hit.scores.items())
+    head = f"{hit.rank}. {hit.citation}"
+    body = "\n".join(
+        textwrap.fill(line, width, initial_indent="   ", subsequent_indent="   ")
+        for line in _marked(hit, color).split("\n")
+    )
+    return f"{head}\n{body}\n   score {hit.score:.4f} ({scores})"
+
+
+def format_answer(answer: Answer, color: bool = False) -> str:
+    lines = [f"Q: {answer.question}"]
+    if not answer.hits:
+        lines.append(NO_HITS)
+    elif not answer.confident:
+        lines.append(NOT_CONFIDENT)
+    lines.extend(format_hit(hit, color) for hit in answer.hits)
+    return "\n\n".join(lines)
+
+
+def format_manifest(manifest: Manifest, index_dir: str) -> str:
+    model = manifest.model
+    semantic = (
+        f"on — {model['name']} ({model['dimension']} dimensions"
+        + (f", revision {model['revision'][:12]}" if model.get("revision") else "")
+        + ")"
+        if model
+        else f"off — {manifest.semantic_off_reason}"
+    )
+    lexical = manifest.lexical
+    rows = [
+        ("index", index_dir),
+        ("mode", manifest.mode),
+        ("semantic search", semantic),
+        ("query prompt", repr(model["query_prompt"]) if model else "—"),
+        (
+            "lexical",
+            f"BM25 {lexical['method']} k1={lexical['k1']} b={lexical['b']}, "
+            f"stopwords {lexical['stopwords']}, stemmer {lexical['stemmer']}",
+        ),
+        ("articles", str(manifest.articles)),
+        ("passages", str(manifest.passages)),
+        ("passage size", f"≤ {manifest.chunking['max_tokens']} tokens ({manifest.chunking['token_counter']})"),
+        ("corpus", f"{manifest.corpus['path']} ({len(manifest.corpus['files'])} files)"),
+        ("built", f"{manifest.created_at} by qa {manifest.qa_version} (index format {manifest.format_version})"),
+        ("libraries", ", ".join(f"{name} {version}" for name, version in manifest.versions.items())),
+    ]
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)

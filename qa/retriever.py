@@ -1,0 +1,333 @@
+"""The facade: a loaded index answers questions with cited, highlighted passages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.builder import ARTICLES_FILE, PASSAGES_FILE, BuildReport, build_index
+from qa.confidence import ConfidenceRule, term_coverage
+from qa.dense import DenseIndex
+from qa.encoder import DEFAULT_MODEL, Encoder, load_encoder
+from qa.errors import (
+    EmptyQuestionError,
+    IndexMismatchError,
+    InvalidRequestError,
+    ModelUnavailableError,
+)
+from qa.fusion import reciprocal_rank_fusion
+from qa.highlight import best_sentences
+from qa.lexical import LexicalIndex, LexicalSettings
+from qa.manifest import Manifest
+from qa.records import Answer, Article, Hit, Passage
+from qa.store import open_manifest, read_jsonl
+
+MAX_QUESTION_CHARS = 2000
+MODES = ("lexical", "dense", "hybrid")
+CANDIDATE_DEPTH = 100
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+log = logging.getLogger("qa")
+
+
+def clean_question(question: object) -> tuple[str, list[str]]:
+    """The question as searched, and warnings about what was changed. Blank raises."""
+    if not isinstance(question, str):
+        raise InvalidRequestError(f"The question must be text, not {type(question).__name__}.")
+    text = " ".join(_CONTROL.sub(" ", question).split())
+    if not text:
+        raise EmptyQuestionError("The question is empty. Type a question about the articles.")
+    warnings = []
+    if len(text) > MAX_QUESTION_CHARS:
+        text = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0] or text[:MAX_QUESTION_CHARS]
+        warnings.append(f"The question was longer than {MAX_QUESTION_CHARS:,} characters; only its start was used.")
+    return text, warnings
+
+
+def _parse_date(value: object, name: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (int, float)):  # a timestamp, as date pickers send
+        try:
+            return dt.datetime.fromtimestamp(float(value), tz=dt.UTC).date()
+        except (OverflowError, OSError, ValueError):
+            raise InvalidRequestError(f"{name} {value!r} is not a date.") from None
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise InvalidRequestError(f"{name} {value!r} is not a date; write it as YYYY-MM-DD.") from None
+
+
+class Retriever:
+    """Answers questions from one index folder. Build with :meth:`build`, open with :meth:`load`."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        manifest: Manifest,
+        articles: list[Article],
+        passages: list[Passage],
+        lexical: LexicalIndex,
+        dense: DenseIndex | None = None,
+        encoder: Encoder | None = None,
+        semantic_off_reason: str | None = None,
+        confidence: ConfidenceRule | None = None,
+    ) -> None:
+        self.index_dir = index_dir
+        self.manifest = manifest
+        self.articles = {article.id: article for article in articles}
+        self.passages = passages
+        self.lexical = lexical
+        self.dense = dense
+        self.encoder = encoder
+        self.semantic_off_reason = semantic_off_reason
+        self.confidence = confidence or ConfidenceRule()
+        order = {article.id: number for number, article in enumerate(articles)}
+        self._passage_article = np.array([order[p.article_id] for p in passages], dtype=np.int64)
+        self._article_list = articles
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        corpus_dir: Path | str,
+        index_dir: Path | str = "index",
+        model: str | None = DEFAULT_MODEL,
+        **options: Any,
+    ) -> Retriever:
+        """Build an index of ``corpus_dir`` (see :func:`qa.builder.build_index`) and open it."""
+        report: BuildReport = build_index(corpus_dir, index_dir, model=model, **options)
+        return cls.load(report.index_dir)
+
+    @classmethod
+    def load(cls, index_dir: Path | str = "index", mmap: bool = True) -> Retriever:
+        """Open a built index; raises IndexNotFoundError, IndexFormatError or IndexMismatchError."""
+        index_dir = Path(index_dir)
+        manifest = open_manifest(index_dir)
+        articles = [Article(**row) for row in read_jsonl(index_dir / ARTICLES_FILE)]
+        passages = [Passage(**row) for row in read_jsonl(index_dir / PASSAGES_FILE)]
+        if len(articles) != manifest.articles or len(passages) != manifest.passages:
+            raise IndexMismatchError(
+                f"{index_dir} holds {len(articles)} articles and {len(passages)} passages but its manifest "
+                f"says {manifest.articles} and {manifest.passages}. Rebuild it with `qa build --index {index_dir}`."
+            )
+        known = {article.id for article in articles}
+        if any(passage.article_id not in known for passage in passages):
+            raise IndexMismatchError(
+                f"{index_dir / PASSAGES_FILE} cites articles that are not in the index. Rebuild it."
+            )
+        lexical = LexicalIndex.load(index_dir, LexicalSettings.from_dict(manifest.lexical), mmap=mmap)
+        problem = lexical.check_rows(len(passages))
+        if problem:
+            raise IndexMismatchError(f"The lexical index in {index_dir} is inconsistent: {problem}. Rebuild it.")
+        dense = encoder = None
+        off_reason = manifest.semantic_off_reason
+        if manifest.model is not None:
+            dense = DenseIndex.load(index_dir, mmap=mmap)
+            if dense.size != len(passages) or dense.dimension != manifest.model["dimension"]:
+                raise IndexMismatchError(
+                    f"The vector index in {index_dir} has {dense.size} vectors of dimension {dense.dimension}; "
+                    f"the manifest expects {len(passages)} of dimension {manifest.model['dimension']}. Rebuild it."
+                )
+            try:
+                encoder = _load_index_encoder(manifest.model, index_dir)
+            except ModelUnavailableError as error:
+                off_reason = f"the index has passage vectors but its model cannot be loaded now: {error}"
+                log.warning("semantic search is off: %s", off_reason)
+                dense = None
+        return cls(index_dir, manifest, articles, passages, lexical, dense, encoder, off_reason)
+
+    # -- facts -----------------------------------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        """``hybrid`` when passage vectors and their model are available, else ``lexical``."""
+        return "hybrid" if self.dense is not None and self.encoder is not None else "lexical"
+
+    def outlets(self) -> list[str]:
+        return sorted({a.outlet for a in self._article_list if a.outlet})
+
+    def article(self, article_id: str) -> Article:
+        try:
+            return self.articles[article_id]
+        except KeyError:
+            raise InvalidRequestError(f"No article with id {article_id!r} in this index.") from None
+
+    # -- searching -------------------------------------------------------------------------
+
+    def _allowed_rows(self, outlets: Iterable[str] | None, date_from: object, date_to: object) -> np.ndarray | None:
+        """Passage rows passing the filters (None when there are no filters)."""
+        wanted = [o for o in (outlets or []) if o]
+        start, end = _parse_date(date_from, "date_from"), _parse_date(date_to, "date_to")
+        if not wanted and start is None and end is None:
+            return None
+        if start and end and start > end:
+            raise InvalidRequestError(f"date_from {start} is after date_to {end}; swap them.")
+        known = set(self.outlets())
+        unknown = [o for o in wanted if o not in known]
+        if unknown:
+            listing = ", ".join(sorted(known)) or "none are named in this corpus"
+            raise InvalidRequestError(f"No articles from outlet {unknown[0]!r}. Known outlets: {listing}.")
+        keep = np.ones(len(self._article_list), dtype=bool)
+        for number, article in enumerate(self._article_list):
+            if wanted and article.outlet not in wanted:
+                keep[number] = False
+            elif start or end:
+                day = dt.date.fromisoformat(article.date) if article.date else None
+                keep[number] = day is not None and (start is None or day >= start) and (end is None or day <= end)
+        return np.flatnonzero(keep[self._passage_article])
+
+    def search(
+        self,
+        question: str,
+        k: int = 5,
+        *,
+        outlets: Iterable[str] | None = None,
+        date_from: object = None,
+        date_to: object = None,
+        mode: str | None = None,
+    ) -> list[Hit]:
+        """The ``k`` passages that best answer ``question``, best first (filters apply before ranking)."""
+        return self.ask(question, k, outlets=outlets, date_from=date_from, date_to=date_to, mode=mode).hits
+
+    def ask(
+        self,
+        question: str,
+        k: int = 5,
+        *,
+        outlets: Iterable[str] | None = None,
+        date_from: object = None,
+        date_to: object = None,
+        mode: str | None = None,
+    ) -> Answer:
+        """Like :meth:`search`, plus whether the corpus plausibly answers the question at all."""
+        text, warnings = clean_question(question)
+        for warning in warnings:
+            log.warning("%s", warning)
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+            raise InvalidRequestError(f"k must be a whole number, not {k!r}.")
+        if k < 1:
+            raise InvalidRequestError(f"k must be at least 1 (got {k}).")
+        mode = self._check_mode(mode)
+        allowed = self._allowed_rows(outlets, date_from, date_to)
+        query_vector = self.encoder.encode_queries([text])[0] if mode != "lexical" and self.encoder else None
+        rows, fused, lexical_scores = self._rank(text, query_vector, int(k), mode, allowed)
+        hits = self._hits(text, rows, fused, lexical_scores, query_vector, mode)
+        return Answer(text, mode, hits, self._confident(text, hits), warnings)
+
+    def _check_mode(self, mode: str | None) -> str:
+        if mode is None:
+            return self.mode
+        if mode not in MODES:
+            raise InvalidRequestError(f"Unknown mode {mode!r}; use one of {', '.join(MODES)}.")
+        if mode != "lexical" and self.mode == "lexical":
+            raise InvalidRequestError(
+                f"Mode {mode!r} needs semantic search, which is off for this index: {self.semantic_off_reason}"
+            )
+        return mode
+
+    def _rank(
+        self, question: str, query_vector: np.ndarray | None, k: int, mode: str, allowed: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, ranking scores, lexical scores of all passages) for the top k."""
+        lexical_scores = self.lexical.scores(question)
+        if allowed is not None and len(allowed) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0), lexical_scores
+        depth = max(CANDIDATE_DEPTH, k)
+        lexical_rows = _top_rows(lexical_scores, depth, allowed)
+        if mode == "lexical":
+            rows = lexical_rows[:k]
+            return rows, lexical_scores[rows].astype(np.float64), lexical_scores
+        assert self.dense is not None and query_vector is not None
+        dense_scores, dense_rows = self.dense.search(query_vector[None, :], depth, allowed)
+        dense_rows = dense_rows[0][dense_rows[0] >= 0]
+        if mode == "dense":
+            return dense_rows[:k], dense_scores[0][: len(dense_rows)][:k].astype(np.float64), lexical_scores
+        rows, fused = reciprocal_rank_fusion([lexical_rows, dense_rows])
+        return rows[:k], fused[:k], lexical_scores
+
+    def _hits(
+        self,
+        question: str,
+        rows: np.ndarray,
+        fused: np.ndarray,
+        lexical_scores: np.ndarray,
+        query_vector: np.ndarray | None,
+        mode: str,
+    ) -> list[Hit]:
+        passages = [self.passages[row] for row in rows.tolist()]
+        per_method: list[dict[str, float]] = [{"lexical": float(lexical_scores[row])} for row in rows.tolist()]
+        cosine_of = None
+        if query_vector is not None and self.dense is not None and self.encoder is not None:
+            for scores, cosine in zip(per_method, self.dense.scores_for(query_vector, rows).tolist()):
+                scores["dense"] = float(cosine)
+            encoder = self.encoder
+
+            def cosine_of(sentences: list[str]) -> np.ndarray:
+                return encoder.encode_sentences(sentences) @ query_vector
+
+        analyzer = self.lexical.analyzer
+        spans = best_sentences(
+            [p.text for p in passages], set(analyzer.terms(question)), analyzer.terms, self.lexical.idf, cosine_of
+        )
+        return [
+            Hit(rank, float(score), scores, passage, self.articles[passage.article_id], span)
+            for rank, (passage, score, scores, span) in enumerate(zip(passages, fused.tolist(), per_method, spans), 1)
+        ]
+
+    def _confident(self, question: str, hits: list[Hit]) -> bool:
+        if not hits:
+            return False
+        analyzer = self.lexical.analyzer
+        question_terms = analyzer.terms(question)
+        coverage = max(
+            term_coverage(
+                question_terms,
+                analyzer.terms(hit.article.title or "") + analyzer.terms(hit.passage.text),
+                self.lexical.idf,
+            )
+            for hit in hits
+        )
+        cosine = max((hit.scores["dense"] for hit in hits if "dense" in hit.scores), default=None)
+        return self.confidence.decide(coverage, cosine)
+
+
+def _top_rows(scores: np.ndarray, depth: int, allowed: np.ndarray | None) -> np.ndarray:
+    """Rows with a positive score, best first (ties by row order), at most ``depth`` of them."""
+    if allowed is not None:
+        candidates = allowed[scores[allowed] > 0]
+    else:
+        candidates = np.flatnonzero(scores > 0)
+    if len(candidates) > depth:
+        part = np.argpartition(-scores[candidates], depth - 1)[:depth]
+        candidates = candidates[part]
+    order = np.lexsort((candidates, -scores[candidates]))
+    return candidates[order]
+
+
+def _load_index_encoder(model: dict[str, Any], index_dir: Path) -> Encoder:
+    name = model["name"]
+    folder = Path(name) if Path(name).is_absolute() else index_dir / name
+    encoder = load_encoder(folder if folder.is_dir() else name)
+    if model.get("fingerprint") and encoder.fingerprint and encoder.fingerprint != model["fingerprint"]:
+        raise IndexMismatchError(
+            f"The model at {name} has changed since the index was built. Rebuild it with `qa build --model {name}`."
+        )
+    if encoder.dimension != model["dimension"]:
+        raise IndexMismatchError(
+            f"Model {name} makes {encoder.dimension}-dimensional vectors but the index holds "
+            f"{model['dimension']}-dimensional ones. Rebuild it with `qa build --model {name}`."
+        )
+    encoder.query_prompt = model.get("query_prompt", encoder.query_prompt)
+    encoder.document_prompt = model.get("document_prompt", encoder.document_prompt)
+    return encoder

@@ -1,0 +1,146 @@
+"""The `qa` command: exit codes, messages, and the JSON it prints."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa.cli import main
+
+HIT_KEYS = {
+    "rank",
+    "score",
+    "scores",
+    "article",
+    "paragraph",
+    "char_start",
+    "char_end",
+    "text",
+    "highlight",
+    "citation",
+}
+ARTICLE_KEYS = {"id", "title", "outlet", "author", "date", "url", "path"}
+
+
+def test_build_ask_info(tmp_path, seed_corpus, capsys):
+    index = tmp_path / "index"
+    assert main(["build", "--corpus", str(seed_corpus), "--index", str(index), "--model", "none"]) == 0
+    out = capsys.readouterr().out
+    assert "Indexed 5 articles as" in out and "(lexical search)" in out
+
+    assert (
+        main(["ask", "How many traffickers did the FIA arrest in Gujranwala?", "--index", str(index), "-k", "2"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert out.startswith("Q: How many traffickers did the FIA arrest in Gujranwala?")
+    assert (
+        "1. Shafaqna Pakistan — [shafaqna-2024-01-01-human-trafficking-glaring-failure-of-the-state], Arsal Mir, 2024-01-01, ¶2"
+        in out
+    )
+    assert "**The Federal Investigation Agency’s (FIA) arrest of 109 traffickers" in out
+    assert "\n2. " in out
+
+    assert main(["info", "--index", str(index)]) == 0
+    out = capsys.readouterr().out
+    assert "mode             lexical" in out and "passages" in out and "articles         5" in out
+
+
+def test_ask_json_schema(lexical_index, capsys):
+    assert main(["ask", "Chinese sex traffickers", "--index", str(lexical_index), "--json", "-k", "3"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data.keys() == {"question", "confident", "mode", "hits"}
+    assert data["mode"] == "lexical" and isinstance(data["confident"], bool)
+    assert len(data["hits"]) == 3
+    for rank, hit in enumerate(data["hits"], start=1):
+        assert hit.keys() == HIT_KEYS
+        assert hit["article"].keys() == ARTICLE_KEYS
+        assert hit["rank"] == rank
+        assert hit["highlight"].keys() == {"char_start", "char_end"}
+        assert 0 <= hit["highlight"]["char_start"] < hit["highlight"]["char_end"] <= len(hit["text"])
+        assert hit["char_end"] - hit["char_start"] == len(hit["text"])
+
+
+def test_ask_filters_from_the_command_line(lexical_index, capsys):
+    args = ["ask", "Pakistani women", "--index", str(lexical_index), "--json", "--outlet", "National Review"]
+    assert main(args) == 0
+    hits = json.loads(capsys.readouterr().out)["hits"]
+    assert hits and {hit["article"]["outlet"] for hit in hits} == {"National Review"}
+    assert main(["ask", "x y", "--index", str(lexical_index), "--date-from", "soon"]) == 1
+    assert "error: date_from 'soon' is not a date" in capsys.readouterr().err
+
+
+def test_batch_answers_in_input_order(lexical_index, tmp_path, capsys):
+    questions = tmp_path / "questions.txt"
+    questions.write_text("Who is Mirza Imran Baig?\n\nHow many traffickers did the FIA arrest?\n", encoding="utf-8")
+    assert main(["ask", "--batch", str(questions), "--index", str(lexical_index), "--json", "-k", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(line)["question"] for line in lines] == [
+        "Who is Mirza Imran Baig?",
+        "How many traffickers did the FIA arrest?",
+    ]
+
+
+def test_batch_jsonl_reports_bad_lines_in_place(lexical_index, tmp_path, capsys):
+    batch = tmp_path / "questions.jsonl"
+    batch.write_text('{"question": "Who is Mirza Imran Baig?"}\n{"q": "wrong field"}\n{"question": "   "}\n')
+    assert main(["ask", "--batch", str(batch), "--index", str(lexical_index), "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert rows[0]["hits"][0]["article"]["id"].startswith("2018-09-25")
+    assert rows[1] == {"question": None, "error": f"{batch}:2 has no 'question' field"}
+    assert rows[2]["error"].startswith("The question is empty")
+
+
+@pytest.mark.parametrize(
+    "args,code,message",
+    [
+        (["ask", "anything", "--index", "{tmp}/missing"], 1, "error: No index at {tmp}/missing. Run `qa build"),
+        (["ask", "   ", "--index", "{lexical}"], 1, "error: The question is empty."),
+        (["ask", "x", "-k", "0", "--index", "{lexical}"], 1, "error: k must be at least 1 (got 0)."),
+        (["build", "--corpus", "{tmp}/nowhere", "--index", "{tmp}/i"], 1, "error: No corpus folder at {tmp}/nowhere."),
+        (["ask", "--index", "{lexical}"], 2, "error: give a question, or --batch FILE"),
+        (["ask", "x", "-k", "many"], 2, "invalid int value: 'many'"),
+        (["frobnicate"], 2, "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_exit_codes_and_messages(lexical_index, tmp_path, capsys, args, code, message):
+    fill = {"tmp": str(tmp_path), "lexical": str(lexical_index)}
+    args = [arg.format(**fill) for arg in args]
+    if (code == 2 and args[0] in ("frobnicate",)) or ("-k" in args and "many" in args):
+        with pytest.raises(SystemExit) as exited:
+            main(args)
+        assert exited.value.code == 2
+    else:
+        assert main(args) == code
+    err = capsys.readouterr().err
+    assert message.format(**fill) in err
+    assert "Traceback" not in err
+
+
+def test_strict_build_fails_on_a_bad_file(tmp_path, corpus_copy, capsys):
+    (corpus_copy / "notes.pdf").write_bytes(b"%PDF")
+    assert (
+        main(["build", "--corpus", str(corpus_copy), "--index", str(tmp_path / "i"), "--model", "none", "--strict"])
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert "skipped notes.pdf: unsupported file type ('.pdf')" in err
+    assert "error: 1 corpus file(s) could not be used (--strict)" in err
+
+
+def test_console_script_and_module_entry_points(lexical_index):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    for command in ([sys.executable, "-m", "qa"], [str(Path(sys.executable).with_name("qa"))]):
+        result = subprocess.run(
+            [*command, "ask", "Gujranwala", "--index", str(lexical_index), "--json", "-k", "1"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["hits"][0]["paragraph"] == 2
