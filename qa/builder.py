@@ -9,13 +9,13 @@ from pathlib import Path
 
 from qa import __version__
 from qa.chunking import DEFAULT_MAX_TOKENS, estimate_tokens, split_passages
-from qa.corpus import CorpusLoad, load_corpus
+from qa.corpus import load_corpus
 from qa.dense import DENSE_FILE, DenseIndex
 from qa.encoder import DEFAULT_MODEL, ENABLE_HINT, Encoder, load_encoder
 from qa.errors import ModelUnavailableError
 from qa.lexical import LEXICAL_DIR, LexicalIndex, LexicalSettings
 from qa.manifest import Manifest, file_record, library_versions
-from qa.records import Article, Passage
+from qa.records import Article, Passage, Skip
 from qa.store import staged_index, write_jsonl
 
 ARTICLES_FILE = "articles.jsonl"
@@ -30,8 +30,8 @@ class BuildReport:
 
     index_dir: Path
     manifest: Manifest
-    load: CorpusLoad
     seconds: dict[str, float] = field(default_factory=dict)
+    skipped: list[Skip] = field(default_factory=list)
 
     @property
     def semantic_on(self) -> bool:
@@ -44,7 +44,9 @@ def passage_document(article: Article, passage: Passage, title_repeats: int = 1)
     return title + passage.text
 
 
-def _resolve_encoder(model: str | None, require_dense: bool) -> tuple[Encoder | None, str | None]:
+def _resolve_encoder(model: str | Encoder | None, require_dense: bool) -> tuple[Encoder | None, str | None]:
+    if isinstance(model, Encoder):
+        return model, None
     if model is None or model.strip().lower() in NO_MODEL:
         if require_dense:
             raise ModelUnavailableError("--require-dense needs a model; --model none turns semantic search off.")
@@ -54,48 +56,80 @@ def _resolve_encoder(model: str | None, require_dense: bool) -> tuple[Encoder | 
     except ModelUnavailableError as error:
         if require_dense:
             raise
+        log.warning("semantic search is off: %s %s", error, ENABLE_HINT)
         return None, str(error)
 
 
 def build_index(
     corpus_dir: Path | str,
     index_dir: Path | str,
-    model: str | None = DEFAULT_MODEL,
+    model: str | Encoder | None = DEFAULT_MODEL,
     require_dense: bool = False,
     strict: bool = False,
     lexical: LexicalSettings | None = None,
     progress: bool = False,
 ) -> BuildReport:
-    """Build an index of ``corpus_dir`` into ``index_dir`` (replacing what is there only on success).
+    """Build an index of the articles in ``corpus_dir`` into ``index_dir``.
 
-    Semantic search needs ``model``; when it cannot be loaded the build still produces a
-    lexical index and says why in the manifest, unless ``require_dense`` makes that an error.
+    ``index_dir`` is replaced only when the build succeeds. Semantic search needs ``model``;
+    when it cannot be loaded the build still produces a lexical index and says why in the
+    manifest, unless ``require_dense`` makes that an error.
     """
-    corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    corpus_dir = Path(corpus_dir)
+    started = time.perf_counter()
+    load = load_corpus(corpus_dir, strict=strict)
+    loaded = time.perf_counter() - started
+    report = index_articles(
+        load.articles,
+        index_dir,
+        model=model,
+        require_dense=require_dense,
+        lexical=lexical,
+        progress=progress,
+        corpus={"path": str(corpus_dir.resolve()), "files": load.files},
+    )
+    report.seconds = {"load": loaded, **report.seconds}
+    report.skipped = load.skipped
+    return report
+
+
+def index_articles(
+    articles: list[Article],
+    index_dir: Path | str,
+    model: str | Encoder | None = DEFAULT_MODEL,
+    require_dense: bool = False,
+    lexical: LexicalSettings | None = None,
+    progress: bool = False,
+    split: bool = True,
+    corpus: dict[str, object] | None = None,
+) -> BuildReport:
+    """Index already-loaded articles (what `qa build` and `qa eval` share).
+
+    With ``split`` each paragraph becomes a passage (long ones cut to the model's window);
+    without it each article is one passage as given (evaluation datasets come pre-cut).
+    """
+    index_dir = Path(index_dir)
     settings = lexical or LexicalSettings()
     seconds: dict[str, float] = {}
 
     started = time.perf_counter()
-    load = load_corpus(corpus_dir, strict=strict)
-    seconds["load"] = time.perf_counter() - started
-
-    started = time.perf_counter()
     encoder, off_reason = _resolve_encoder(model, require_dense)
     seconds["model"] = time.perf_counter() - started
-    if encoder is None and model is not None and model.strip().lower() not in NO_MODEL:
-        log.warning("semantic search is off: %s %s", off_reason, ENABLE_HINT)
 
     started = time.perf_counter()
     if encoder is not None and encoder.max_tokens is not None:
         count, max_tokens, counter = encoder.count_tokens, encoder.max_tokens, "model tokenizer"
     else:
         count, max_tokens, counter = estimate_tokens, DEFAULT_MAX_TOKENS, "word estimate"
-    articles = {article.id: article for article in load.articles}
+    by_id = {article.id: article for article in articles}
     passages: list[Passage] = []
-    for article in load.articles:
-        prefix = article.title + "\n" if article.title else ""
-        passages.extend(split_passages(article, count, max_tokens, prefix))
-    documents = [passage_document(articles[p.article_id], p) for p in passages]
+    for article in articles:
+        if split:
+            prefix = article.title + "\n" if article.title else ""
+            passages.extend(split_passages(article, count, max_tokens, prefix))
+        else:
+            passages.append(Passage(article.id, 1, 0, len(article.text), article.text))
+    documents = [passage_document(by_id[p.article_id], p) for p in passages]
     seconds["split"] = time.perf_counter() - started
 
     vectors = None
@@ -108,7 +142,7 @@ def build_index(
     lexical_documents = (
         documents
         if settings.title_repeats == 1
-        else [passage_document(articles[p.article_id], p, settings.title_repeats) for p in passages]
+        else [passage_document(by_id[p.article_id], p, settings.title_repeats) for p in passages]
     )
     lexical_index = LexicalIndex.build(lexical_documents, [p.text for p in passages], settings)
     dense_index = DenseIndex.build(vectors) if vectors is not None else None
@@ -118,17 +152,17 @@ def build_index(
     manifest = Manifest(
         qa_version=__version__,
         mode="hybrid" if dense_index is not None else "lexical",
-        articles=len(load.articles),
+        articles=len(articles),
         passages=len(passages),
         lexical=settings.to_dict(),
-        chunking={"max_tokens": max_tokens, "token_counter": counter, "title_prefix": True},
-        corpus={"path": str(corpus_dir.resolve()), "files": load.files},
+        chunking={"max_tokens": max_tokens, "token_counter": counter, "title_prefix": True, "split": split},
+        corpus=corpus or {"path": None, "files": {}},
         model=encoder.describe() if encoder is not None else None,
         semantic_off_reason=off_reason,
         versions=library_versions(),
     )
     with staged_index(index_dir) as staging:
-        write_jsonl(staging / ARTICLES_FILE, [article.to_dict() for article in load.articles])
+        write_jsonl(staging / ARTICLES_FILE, [article.to_dict() for article in articles])
         write_jsonl(staging / PASSAGES_FILE, [passage.to_dict() for passage in passages])
         lexical_index.save(staging)
         if dense_index is not None:
@@ -137,7 +171,15 @@ def build_index(
             manifest.files[path.relative_to(staging).as_posix()] = file_record(path)
         manifest.write(staging)
     seconds["write"] = time.perf_counter() - started
-    return BuildReport(index_dir, manifest, load, seconds)
+    return BuildReport(index_dir, manifest, seconds)
 
 
-__all__ = ["ARTICLES_FILE", "DENSE_FILE", "LEXICAL_DIR", "PASSAGES_FILE", "BuildReport", "build_index"]
+__all__ = [
+    "ARTICLES_FILE",
+    "DENSE_FILE",
+    "LEXICAL_DIR",
+    "PASSAGES_FILE",
+    "BuildReport",
+    "build_index",
+    "index_articles",
+]

@@ -89,7 +89,7 @@ def _build(args: argparse.Namespace) -> None:
         progress=sys.stderr.isatty(),
     )
     manifest = report.manifest
-    skipped = f", skipped {len(report.load.skipped)} file(s)" if report.load.skipped else ""
+    skipped = f", skipped {len(report.skipped)} file(s)" if report.skipped else ""
     print(
         f"Indexed {manifest.articles} articles as {manifest.passages} passages into {args.index} "
         f"({manifest.mode} search{skipped}) in {sum(report.seconds.values()):.1f} s."
@@ -132,39 +132,44 @@ class _Usage(Exception):
 
 def _ask(args: argparse.Namespace) -> int:
     from qa.render import format_answer
-    from qa.retriever import Retriever
+    from qa.retriever import Retriever, clean_question
 
     questions = _questions(args)
     retriever = Retriever.load(args.index)
-    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    failures = 0
-    for number, (question, problem) in enumerate(questions):
+    outcomes: list[Any] = []  # an Answer, or the QAError that question got
+    asked: list[str] = []
+    for question, problem in questions:
         try:
             if problem:
                 raise QAError(problem)
-            answer = retriever.ask(
-                question or "",
-                args.k,
-                outlets=args.outlet,
-                date_from=args.date_from,
-                date_to=args.date_to,
-                mode=args.mode,
-            )
+            clean_question(question)
+            asked.append(question or "")
+            outcomes.append(None)
         except QAError as error:
             if args.batch is None:
                 raise
-            failures += 1
+            outcomes.append(error)
+    answers = iter(
+        retriever.ask_many(
+            asked, args.k, outlets=args.outlet, date_from=args.date_from, date_to=args.date_to, mode=args.mode
+        )
+    )
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    for number, ((question, _), outcome) in enumerate(zip(questions, outcomes)):
+        if isinstance(outcome, QAError):
             print(
-                json.dumps({"question": question, "error": str(error)}, ensure_ascii=False)
+                json.dumps({"question": question, "error": str(outcome)}, ensure_ascii=False)
                 if args.json
-                else f"Q: {question}\nerror: {error}"
+                else f"{chr(10) if number else ''}Q: {question}\nerror: {outcome}"
             )
             continue
+        answer = next(answers)
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False))
         else:
             print(("\n" if number else "") + format_answer(answer, color))
-    return 1 if failures and failures == len(questions) else 0
+    failed = sum(isinstance(outcome, QAError) for outcome in outcomes)
+    return 1 if failed and failed == len(outcomes) else 0
 
 
 def _info(args: argparse.Namespace) -> None:

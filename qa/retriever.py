@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -211,19 +211,55 @@ class Retriever:
         mode: str | None = None,
     ) -> Answer:
         """Like :meth:`search`, plus whether the corpus plausibly answers the question at all."""
-        text, warnings = clean_question(question)
-        for warning in warnings:
-            log.warning("%s", warning)
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-            raise InvalidRequestError(f"k must be a whole number, not {k!r}.")
-        if k < 1:
-            raise InvalidRequestError(f"k must be at least 1 (got {k}).")
+        return self.ask_many([question], k, outlets=outlets, date_from=date_from, date_to=date_to, mode=mode)[0]
+
+    def ask_many(
+        self,
+        questions: Sequence[str],
+        k: int = 5,
+        *,
+        outlets: Iterable[str] | None = None,
+        date_from: object = None,
+        date_to: object = None,
+        mode: str | None = None,
+    ) -> list[Answer]:
+        """Answers for many questions in input order; questions are encoded in batches."""
+        cleaned = [clean_question(question) for question in questions]
+        for _, warnings in cleaned:
+            for warning in warnings:
+                log.warning("%s", warning)
+        texts = [text for text, _ in cleaned]
+        k = _check_k(k)
         mode = self._check_mode(mode)
         allowed = self._allowed_rows(outlets, date_from, date_to)
-        query_vector = self.encoder.encode_queries([text])[0] if mode != "lexical" and self.encoder else None
-        rows, fused, lexical_scores = self._rank(text, query_vector, int(k), mode, allowed)
-        hits = self._hits(text, rows, fused, lexical_scores, query_vector, mode)
-        return Answer(text, mode, hits, self._confident(text, hits), warnings)
+        vectors = self._encode(texts, mode)
+        answers = []
+        for number, (text, warnings) in enumerate(cleaned):
+            vector = vectors[number] if vectors is not None else None
+            rows, ranking, lexical_scores = self._rank(text, vector, k, mode, allowed)
+            hits = self._hits(text, rows, ranking, lexical_scores, vector)
+            answers.append(Answer(text, mode, hits, self._confident(text, hits), warnings))
+        return answers
+
+    def rank_many(
+        self, questions: Sequence[str], k: int = 10, *, mode: str | None = None
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(passage rows, ranking scores) per question, best first: the bare ranking, for evaluation."""
+        texts = [clean_question(question)[0] for question in questions]
+        k = _check_k(k)
+        mode = self._check_mode(mode)
+        vectors = self._encode(texts, mode)
+        ranked = []
+        for number, text in enumerate(texts):
+            vector = vectors[number] if vectors is not None else None
+            rows, ranking, _ = self._rank(text, vector, k, mode, None)
+            ranked.append((rows, ranking))
+        return ranked
+
+    def _encode(self, texts: list[str], mode: str) -> np.ndarray | None:
+        if mode == "lexical" or self.encoder is None:
+            return None
+        return self.encoder.encode_queries(texts)
 
     def _check_mode(self, mode: str | None) -> str:
         if mode is None:
@@ -263,7 +299,6 @@ class Retriever:
         fused: np.ndarray,
         lexical_scores: np.ndarray,
         query_vector: np.ndarray | None,
-        mode: str,
     ) -> list[Hit]:
         passages = [self.passages[row] for row in rows.tolist()]
         per_method: list[dict[str, float]] = [{"lexical": float(lexical_scores[row])} for row in rows.tolist()]
@@ -300,6 +335,14 @@ class Retriever:
         )
         cosine = max((hit.scores["dense"] for hit in hits if "dense" in hit.scores), default=None)
         return self.confidence.decide(coverage, cosine)
+
+
+def _check_k(k: object) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise InvalidRequestError(f"k must be a whole number, not {k!r}.")
+    if k < 1:
+        raise InvalidRequestError(f"k must be at least 1 (got {k}).")
+    return int(k)
 
 
 def _top_rows(scores: np.ndarray, depth: int, allowed: np.ndarray | None) -> np.ndarray:
