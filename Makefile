@@ -8,7 +8,10 @@ CORPUS ?= corpus
 INDEX ?= index
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-test run index test lint clean
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help setup setup-test browser run index test lint clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -27,15 +30,22 @@ setup: $(VENV)/.app ## create .venv and install the project
 
 setup-test: $(VENV)/.test ## setup, plus the test tools
 
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "Install Chromium at $(CHROMIUM) for the browser tests."; exit 1; }
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq chromium chromium-driver
+
+browser: $(CHROMIUM) ## install Debian's Chromium for the browser tests, if missing
+
 $(INDEX)/manifest.json: | $(VENV)/.app
 	$(VENV)/bin/qa build --corpus $(CORPUS) --index $(INDEX)
 
 index: $(INDEX)/manifest.json ## build the index of corpus/ if it is missing
 
-run: setup index ## set up, build the index if missing, and answer a demo question
-	$(VENV)/bin/qa ask "How many traffickers did the FIA arrest in Gujranwala?" --index $(INDEX) -k 3
+run: setup ## set up, build the index if missing, and serve the page on http://127.0.0.1:7860
+	$(PY) app.py --index $(INDEX) --corpus $(CORPUS)
 
-test: setup-test ## set up and run every test
+test: setup-test browser ## set up and run every test (browser tests included)
 	$(PY) -m pytest
 
 lint: setup-test ## ruff

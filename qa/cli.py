@@ -30,7 +30,7 @@ class _UserMessages(logging.Handler):
         print(message, file=sys.stderr)
 
 
-def _setup_logging() -> None:
+def setup_logging() -> None:
     logger = logging.getLogger("qa")
     if not any(isinstance(handler, _UserMessages) for handler in logger.handlers):
         logger.addHandler(_UserMessages(logging.INFO))
@@ -187,7 +187,7 @@ def _info(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    _setup_logging()
+    setup_logging()
     try:
         if args.command == "build":
             _build(args)

@@ -9,7 +9,7 @@ from qa.manifest import Manifest
 from qa.records import Answer, Hit
 
 NOT_CONFIDENT = "The corpus does not seem to answer this question. These are the nearest passages:"
-NO_HITS = "No passage matches this question."
+NO_HITS = "The corpus does not seem to answer this question: no passage shares its key words."
 _BOLD, _RESET = "\033[1;33m", "\033[0m"
 
 
