@@ -49,7 +49,7 @@ test: setup-test browser ## set up and run every test (browser tests included)
 	$(PY) -m pytest
 
 lint: setup-test ## ruff
-	$(VENV)/bin/ruff check qa tests && $(VENV)/bin/ruff format --check qa tests
+	$(VENV)/bin/ruff check qa tests app.py && $(VENV)/bin/ruff format --check qa tests app.py
 
 clean: ## remove the virtualenv and the built index
 	rm -rf $(VENV) $(INDEX) $(INDEX).building-*

@@ -314,3 +314,27 @@ def test_server_listens_on_loopback_without_a_share_link(lexical_server):
     log = lexical_server.log.read_text()
     assert "Running on local URL:  http://127.0.0.1:" in log
     assert "gradio.live" not in log
+
+
+def test_outlet_filter_in_the_page(page, lexical_server):
+    page.goto(lexical_server.url)
+    page.locator("#qa-question textarea").wait_for(timeout=60_000)
+    page.get_by_text("Options and filters").click()
+    page.get_by_label("Outlets").click()
+    page.get_by_role("option", name="National Review").click()
+    page.keyboard.press("Escape")
+    box = page.locator("#qa-question textarea")
+    box.fill("Pakistani women trafficked to China")
+    box.press("Enter")
+    page.locator(".qa-card").first.wait_for(timeout=30_000)
+    outlets = {text.strip().lower() for text in page.locator(".qa-card .qa-outlet").all_inner_texts()}
+    assert outlets == {"national review"}
+    assert page.locator(".qa-card").count() == 5
+
+
+def test_importing_the_app_loads_no_model_library():
+    code = ("import sys; sys.path.insert(0, %r); import app; "
+            "print(' '.join(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code % str(ROOT)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
