@@ -62,7 +62,7 @@ def build_ui(service: Service) -> gr.Blocks:
                 "Every word shown is a quote.</p>",
                 js_on_load=None,
             )
-        gr.HTML(service.banner_html(), js_on_load=None, elem_id="qa-banner")
+        banner = gr.HTML(service.banner_html(), js_on_load=None, elem_id="qa-banner")
         with gr.Tabs():
             with gr.Tab("Ask"):
                 with gr.Row(elem_id="qa-ask-row", equal_height=True):
@@ -99,9 +99,22 @@ def build_ui(service: Service) -> gr.Blocks:
                 if examples:
                     gr.Examples(examples=[[q] for q in examples], inputs=[question], label="Try one of these")
             with gr.Tab("Articles"):
-                gr.HTML(service.articles_html(), js_on_load=None)
+                articles = gr.HTML(service.articles_html(), js_on_load=None)
             with gr.Tab("About this index"):
-                gr.HTML(service.about_html(), js_on_load=None)
+                about = gr.HTML(service.about_html(), js_on_load=None)
+
+        # A page load shows the index in the folder now, also after a rebuild swapped it.
+        demo.load(
+            lambda: (
+                service.banner_html(),
+                service.articles_html(),
+                service.about_html(),
+                gr.Dropdown(choices=service.outlets()),
+            ),
+            None,
+            [banner, articles, about, outlets],
+            api_visibility="private",
+        )
 
         inputs = [question, k, outlets, date_from, date_to]
         for trigger in (ask.click, question.submit):
@@ -158,6 +171,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     demo = build_ui(service)
     demo.queue(default_concurrency_limit=2, max_size=64)
+    from starlette.middleware import Middleware
+
+    from qa.webguard import RefuseUploads
+
     demo.launch(
         server_name=args.host,
         server_port=args.port,
@@ -165,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         theme=THEME,
         css=stylesheet(),
         footer_links=["api"],
+        max_file_size="1mb",
+        app_kwargs={"middleware": [Middleware(RefuseUploads)]},
     )
     return 0
 

@@ -13,8 +13,9 @@ from qa.corpus import load_corpus
 from qa.dense import DENSE_FILE, DenseIndex
 from qa.encoder import DEFAULT_MODEL, ENABLE_HINT, Encoder, load_encoder
 from qa.errors import ModelUnavailableError
+from qa.integrity import file_record
 from qa.lexical import LEXICAL_DIR, LexicalIndex, LexicalSettings
-from qa.manifest import Manifest, file_record, library_versions
+from qa.manifest import Manifest, library_versions
 from qa.records import Article, Passage, Skip
 from qa.store import staged_index, write_jsonl
 

@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="describe an index", description="Describe an index.")
     info.add_argument("--index", type=Path, default=Path(DEFAULT_INDEX), help="index folder (default: %(default)s)")
     info.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    info.add_argument("--verify", action="store_true", help="re-hash every index file against the manifest")
     return parser
 
 
@@ -176,12 +177,14 @@ def _info(args: argparse.Namespace) -> None:
     from qa.render import format_manifest
     from qa.store import open_manifest
 
-    manifest = open_manifest(args.index)
+    manifest = open_manifest(args.index, full_check=args.verify)
     print(
         json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False)
         if args.json
         else format_manifest(manifest, str(args.index))
     )
+    if args.verify:
+        print(f"verified: all {len(manifest.files)} index files match their sha256 in the manifest", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

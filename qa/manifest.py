@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qa.errors import IndexFormatError, IndexNotFoundError
+from qa.errors import IndexFormatError, IndexMismatchError, IndexNotFoundError
 
 FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
@@ -38,7 +38,9 @@ class Manifest:
         return {"format_version": data.pop("format_version"), **data}
 
     def write(self, index_dir: Path) -> None:
-        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        data = self.to_dict()
+        data["checksum"] = _checksum(data)
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
         (index_dir / MANIFEST_FILE).write_text(text, encoding="utf-8")
 
     @classmethod
@@ -62,18 +64,21 @@ class Manifest:
             raise IndexFormatError(
                 f"The index in {index_dir} uses an old format ({version}). Rebuild it with `qa build`."
             )
+        recorded = data.pop("checksum", None)
+        if recorded != _checksum(data):
+            raise IndexMismatchError(
+                f"{path} does not match its own checksum: it was altered. Rebuild the index with `qa build`."
+            )
         try:
             return cls(**{key: value for key, value in data.items() if key in cls.__dataclass_fields__})
         except TypeError as error:
             raise IndexFormatError(f"{path} is incomplete ({error}). Rebuild the index with `qa build`.") from None
 
 
-def file_record(path: Path) -> dict[str, Any]:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+def _checksum(data: dict[str, Any]) -> str:
+    """sha256 of the manifest's own content (every field but the checksum), in canonical JSON."""
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def library_versions() -> dict[str, str]:

@@ -167,6 +167,8 @@ class Retriever:
 
     def _allowed_rows(self, outlets: Iterable[str] | None, date_from: object, date_to: object) -> np.ndarray | None:
         """Passage rows passing the filters (None when there are no filters)."""
+        if isinstance(outlets, str):  # one outlet given as a plain string
+            outlets = [outlets]
         wanted = [o for o in (outlets or []) if o]
         start, end = _parse_date(date_from, "date_from"), _parse_date(date_to, "date_to")
         if not wanted and start is None and end is None:

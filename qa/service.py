@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from qa import web
 from qa.builder import build_index
 from qa.encoder import DEFAULT_MODEL
 from qa.errors import IndexNotFoundError, InvalidRequestError, QAError
+from qa.manifest import MANIFEST_FILE
 from qa.retriever import Retriever
 
 # Questions the shipped corpus answers; the page offers those the open index answers confidently.
@@ -32,12 +35,35 @@ log = logging.getLogger("qa")
 
 
 class Service:
-    """One open index, answering for the page and for the `/ask` API endpoint."""
+    """One index folder, answering for the page and for the `/ask` API endpoint.
+
+    A rebuild swaps a new index into the folder; the next request notices the new manifest
+    and opens it, while requests already running finish on the old one.
+    """
 
     def __init__(self, retriever: Retriever) -> None:
-        self.retriever = retriever
-        counts = Counter(passage.article_id for passage in retriever.passages)
-        self._passages_per_article = dict(counts)
+        self._retriever = retriever
+        self._stamp = _stamp(retriever.index_dir)
+        self._lock = threading.Lock()
+
+    @property
+    def retriever(self) -> Retriever:
+        """The retriever for the index in the folder now (reopened after a rebuild)."""
+        stamp = _stamp(self._retriever.index_dir)
+        if stamp is not None and stamp != self._stamp:
+            with self._lock:
+                if stamp != self._stamp:
+                    self._reopen(stamp)
+        return self._retriever
+
+    def _reopen(self, stamp: tuple[int, int]) -> None:
+        index_dir = self._retriever.index_dir
+        try:
+            self._retriever = Retriever.load(index_dir)
+            log.info("Opened the rebuilt index in %s (%d passages).", index_dir, len(self._retriever.passages))
+        except QAError as error:
+            log.warning("Kept serving the index opened earlier: the one now in %s cannot be used: %s", index_dir, error)
+        self._stamp = stamp
 
     @classmethod
     def open(cls, index_dir: Path | str, corpus_dir: Path | str, model: str | None = DEFAULT_MODEL) -> Service:
@@ -104,8 +130,10 @@ class Service:
         return web.render_about(retriever.manifest, retriever.mode, retriever.semantic_off_reason)
 
     def articles_html(self) -> str:
-        articles = sorted(self.retriever.articles.values(), key=lambda a: (a.date or "", a.id), reverse=True)
-        return web.render_articles(articles, self._passages_per_article)
+        retriever = self.retriever
+        counts = Counter(passage.article_id for passage in retriever.passages)
+        articles = sorted(retriever.articles.values(), key=lambda a: (a.date or "", a.id), reverse=True)
+        return web.render_articles(articles, counts)
 
     def outlets(self) -> list[str]:
         return self.retriever.outlets()
@@ -118,6 +146,15 @@ class Service:
             if answer.confident:
                 found.append(question)
         return found[:limit]
+
+
+def _stamp(index_dir: Path) -> tuple[int, int] | None:
+    """Identity of the manifest file now in ``index_dir``; a swapped-in index has a new one."""
+    try:
+        status = os.stat(index_dir / MANIFEST_FILE)
+    except OSError:
+        return None
+    return status.st_ino, status.st_mtime_ns
 
 
 def _k(k: object) -> int:

@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from qa.errors import IndexFormatError, IndexMismatchError, IndexNotFoundError, IndexWriteError
+from qa.errors import IndexFormatError, IndexNotFoundError, IndexWriteError
+from qa.integrity import check_files
 from qa.manifest import MANIFEST_FILE, Manifest
 
 STAGING_MARK = ".building-"
@@ -81,8 +82,16 @@ def recover_interrupted_swap(index_dir: Path) -> None:
         os.rename(retired[-1], index_dir)
 
 
+def _disk_full(folder: Path) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return False
+
+
 def _write_error(index_dir: Path, error: OSError) -> IndexWriteError:
-    if error.errno == errno.ENOSPC:
+    # Some writers (numpy) report a short write without an errno; free space tells why.
+    if error.errno == errno.ENOSPC or (error.errno is None and _disk_full(index_dir.parent)):
         why = "the disk is full"
     elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         why = "it is not writable"
@@ -113,6 +122,12 @@ def staged_index(index_dir: Path) -> Iterator[Path]:
         _swap_in(staging, index_dir)
     except OSError as error:
         raise _write_error(index_dir, error) from None
+    except RuntimeError as error:  # FAISS reports failed writes as RuntimeError("... write error ... (reason)")
+        if "write error" not in str(error):
+            raise
+        reason = str(error).rsplit("(", 1)[-1].rstrip(")") if "(" in str(error) else str(error)
+        code = errno.ENOSPC if "No space" in reason else errno.EIO
+        raise _write_error(index_dir, OSError(code, reason)) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -174,20 +189,12 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def open_manifest(index_dir: Path) -> Manifest:
-    """The manifest of a built index, after checking that every file it lists is there and whole."""
+def open_manifest(index_dir: Path, full_check: bool = False) -> Manifest:
+    """The manifest of a built index, after checking every file it lists against its checksum."""
     index_dir = Path(index_dir)
     recover_interrupted_swap(index_dir)
     if not index_dir.exists():
         raise IndexNotFoundError(f"No index at {index_dir}. Run `qa build --index {index_dir}` first.")
     manifest = Manifest.read(index_dir)
-    for name, record in manifest.files.items():
-        path = index_dir / name
-        if not path.is_file():
-            raise IndexFormatError(f"{path} is missing. Rebuild the index with `qa build --index {index_dir}`.")
-        if path.stat().st_size != record.get("bytes"):
-            raise IndexMismatchError(
-                f"{path} has {path.stat().st_size} bytes but the manifest says {record.get('bytes')}: "
-                f"it was truncated or changed. Rebuild the index with `qa build --index {index_dir}`."
-            )
+    check_files(index_dir, manifest.files, full=full_check)
     return manifest

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+from servers import ROOT, Server
 
 from qa.builder import build_index
 
-ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -46,51 +43,6 @@ Rescue teams evacuated hundreds of families from low-lying neighbourhoods near t
 GUJRANWALA = "How many traffickers did the FIA arrest in Gujranwala?"
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    def __init__(self, index: Path, corpus: Path, log: Path) -> None:
-        self.port = _free_port()
-        self.index = index
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.log = log
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        with log.open("w") as out:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    str(ROOT / "app.py"),
-                    "--index",
-                    str(index),
-                    "--corpus",
-                    str(corpus),
-                    "--port",
-                    str(self.port),
-                ],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=env,
-            )
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"app.py exited:\n{log.read_text()}")
-            try:
-                urllib.request.urlopen(self.url, timeout=2).close()
-                return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError(f"app.py did not start:\n{log.read_text()}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -333,8 +285,10 @@ def test_outlet_filter_in_the_page(page, lexical_server):
 
 
 def test_importing_the_app_loads_no_model_library():
-    code = ("import sys; sys.path.insert(0, %r); import app; "
-            "print(' '.join(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))")
+    code = (
+        "import sys; sys.path.insert(0, %r); import app; "
+        "print(' '.join(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", code % str(ROOT)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""

@@ -157,11 +157,21 @@ def test_newer_format_version_asks_to_upgrade(tmp_path, lexical_index):
 
 
 def test_count_mismatch_is_detected(tmp_path, lexical_index):
+    from qa.manifest import Manifest
+
     index = _copy(lexical_index, tmp_path)
-    manifest = json.loads((index / "manifest.json").read_text())
-    manifest["passages"] += 1
-    (index / "manifest.json").write_text(json.dumps(manifest))
+    manifest = Manifest.read(index)
+    manifest.passages += 1  # a manifest that is intact but disagrees with the files
+    manifest.write(index)
     with pytest.raises(IndexMismatchError, match="manifest says"):
+        Retriever.load(index)
+
+
+def test_hand_edited_manifest_is_detected(tmp_path, lexical_index):
+    index = _copy(lexical_index, tmp_path)
+    path = index / "manifest.json"
+    path.write_text(path.read_text().replace('"k1": 0.9', '"k1": 1.9'))
+    with pytest.raises(IndexMismatchError, match="manifest.json does not match its own checksum"):
         Retriever.load(index)
 
 

@@ -1,0 +1,235 @@
+"""Faults: killed builds, read-only and full disks, damaged index files, a rebuild under a live app.
+
+Nothing may be lost: after every fault the previous index still loads and answers as before.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from servers import Server
+
+from qa.builder import build_index
+from qa.cli import main
+from qa.errors import IndexFormatError, IndexMismatchError, IndexWriteError
+from qa.retriever import Retriever
+
+QUESTION = "How many traffickers did the FIA arrest in Gujranwala?"
+BUILD = "import sys\nfrom qa.builder import build_index\nbuild_index(sys.argv[1], sys.argv[2], model=sys.argv[3])\n"
+FAULTS: list[str] = []  # what was injected, for the summary printed at the end
+
+
+def _answers(index: Path) -> list[tuple[str, int, float]]:
+    return [
+        (h.passage.article_id, h.passage.paragraph, round(h.score, 5)) for h in Retriever.load(index).search(QUESTION)
+    ]
+
+
+def write_big_corpus(folder: Path, articles: int) -> Path:
+    """Distinct synthetic articles: 8 paragraphs of 40 words drawn from a small news vocabulary."""
+    import random
+
+    folder.mkdir(parents=True)
+    words = (
+        "rain flood river police court election trade border market school hospital minister city "
+        "village farmers prices workers strike bridge road power water health report week"
+    ).split()
+    generator = random.Random(7)
+    for n in range(articles):
+        body = "\n\n".join(" ".join(generator.choice(words) for _ in range(40)).capitalize() + "." for _ in range(8))
+        (folder / f"story-{n:05d}.txt").write_text(f"Story {n}\n\n{body}\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def big_corpus(tmp_path_factory) -> Path:
+    return write_big_corpus(tmp_path_factory.mktemp("big") / "corpus", 1500)
+
+
+@pytest.mark.slow
+def test_builds_killed_at_many_moments_never_damage_the_index(tmp_path, seed_corpus, static_model_dir, big_corpus):
+    index = tmp_path / "index"
+    model = str(static_model_dir)
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", BUILD, str(big_corpus), str(index), model], check=True)
+    duration = time.monotonic() - started
+    complete = _answers(index)
+    build_index(seed_corpus, index, model=model)
+    before = _answers(index)
+    killed = 0
+    for fraction in (0.2, 0.35, 0.5, 0.6, 0.7, 0.8, 0.88, 0.94, 0.98):
+        process = subprocess.Popen([sys.executable, "-c", BUILD, str(big_corpus), str(index), model])
+        time.sleep(duration * fraction)
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+            killed += 1
+            FAULTS.append(f"SIGKILL at {fraction:.0%} of a {duration:.1f} s build")
+        process.wait()
+        after = _answers(index)
+        assert after in (before, complete)  # the old index, or the new one whole — never a mix
+        if after == complete:
+            build_index(seed_corpus, index, model=model)
+    assert killed >= 6
+    build_index(seed_corpus, index, model="none")
+    assert not list(tmp_path.glob("index.building-*")), "the next build removes dead builds' staging folders"
+
+
+@pytest.fixture()
+def tmpfs(tmp_path):
+    """A small RAM disk we can fill or make read-only (skipped where mounting is not allowed)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+
+    def mount_with(options: str) -> None:
+        result = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount)], capture_output=True)
+        if result.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {result.stderr.decode().strip()}")
+
+    yield mount, mount_with
+    subprocess.run(["umount", str(mount)], capture_output=True)
+
+
+def test_read_only_index_folder_gives_a_clear_error_and_keeps_the_index(tmpfs, seed_corpus, capsys):
+    mount, mount_with = tmpfs
+    mount_with("size=16m")
+    build_index(seed_corpus, mount / "index", model="none")
+    before = _answers(mount / "index")
+    subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+    with pytest.raises(IndexWriteError, match=r"Cannot write the index at .*: it is not writable\. The previous index"):
+        build_index(seed_corpus, mount / "index", model="none")
+    assert main(["build", "--corpus", str(seed_corpus), "--index", str(mount / "index"), "--model", "none"]) == 1
+    assert "error: Cannot write the index" in capsys.readouterr().err
+    assert _answers(mount / "index") == before
+    FAULTS.append("build into a read-only folder")
+
+
+def test_full_disk_gives_a_clear_error_and_keeps_the_index(tmpfs, seed_corpus, tmp_path, static_model_dir):
+    mount, mount_with = tmpfs
+    mount_with("size=3m")
+    build_index(seed_corpus, mount / "index", model=str(static_model_dir))
+    before = _answers(mount / "index")
+    bigger = write_big_corpus(tmp_path / "bigger", 400)
+    with pytest.raises(IndexWriteError, match="the disk is full. The previous index, if any, is unchanged"):
+        build_index(bigger, mount / "index", model=str(static_model_dir))
+    assert _answers(mount / "index") == before
+    assert sorted(p.name for p in mount.iterdir()) == ["index"], "the failed build cleans up after itself"
+    FAULTS.append("build onto a full disk")
+
+
+@pytest.fixture(scope="module")
+def hybrid_copy_source(hybrid_index) -> Path:
+    return hybrid_index
+
+
+def _index_files(index: Path) -> list[str]:
+    return sorted(p.relative_to(index).as_posix() for p in index.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("damage", ["truncate", "alter one byte"])
+def test_every_damaged_index_file_is_named_on_load_and_by_verify(tmp_path, hybrid_index, damage, capsys):
+    names = _index_files(hybrid_index)
+    assert {"manifest.json", "passages.jsonl", "articles.jsonl", "dense.faiss"} <= set(names)
+    for name in names:
+        index = tmp_path / f"{damage.replace(' ', '-')}-{name.replace('/', '_')}"
+        shutil.copytree(hybrid_index, index)
+        path = index / name
+        data = bytearray(path.read_bytes())
+        if damage == "truncate":
+            data = data[: len(data) // 2]
+        else:  # one letter or digit past the middle becomes another (JSON stays JSON)
+            spot = next((i for i in range(len(data) // 2, len(data)) if chr(data[i]).isalnum()), len(data) // 2)
+            data[spot] = ord("7") if data[spot] != ord("7") else ord("8")
+        path.write_bytes(bytes(data))
+        with pytest.raises((IndexMismatchError, IndexFormatError)) as raised:
+            Retriever.load(index)
+        assert name.split("/")[-1] in str(raised.value), (name, str(raised.value))
+        assert main(["info", "--verify", "--index", str(index)]) == 1
+        assert name.split("/")[-1] in capsys.readouterr().err
+        FAULTS.append(f"{damage}: {name}")
+
+
+def test_verify_passes_on_an_intact_index(hybrid_index, capsys):
+    assert main(["info", "--verify", "--index", str(hybrid_index)]) == 0
+    assert "verified: all" in capsys.readouterr().err
+
+
+def test_app_keeps_answering_during_a_rebuild_then_serves_the_new_index(tmp_path, corpus_copy, big_corpus):
+    from gradio_client import Client
+
+    index = tmp_path / "index"
+    build_index(corpus_copy, index, model="none")
+    server = Server(index, corpus_copy, tmp_path / "app.log")
+    try:
+        client = Client(server.url, verbose=False)
+        new_fact = "The new floodgate on the Ravi river was opened by engineers in Lahore on Tuesday."
+        shutil.copytree(big_corpus, corpus_copy / "big")
+        (corpus_copy / "floodgate.txt").write_text(f"Floodgate opens\n\n{new_fact}\n", encoding="utf-8")
+        rebuild = subprocess.Popen([sys.executable, "-c", BUILD, str(corpus_copy), str(index), "none"])
+        answered, errors = 0, []
+        while rebuild.poll() is None:
+            try:
+                data = json.loads(client.predict(QUESTION, 3, api_name="/ask"))
+                assert data["hits"][0]["paragraph"] == 2
+                answered += 1
+            except Exception as error:  # any failure during the rebuild is a defect
+                errors.append(repr(error))
+        assert rebuild.returncode == 0 and errors == [] and answered > 0
+        data = json.loads(client.predict("When was the floodgate on the Ravi river opened?", 1, api_name="/ask"))
+        assert data["hits"][0]["text"] == new_fact
+        FAULTS.append(f"rebuild under a live app ({answered} answers during it, 0 errors)")
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+def test_sixteen_concurrent_callers_get_answers_without_errors(tmp_path, seed_corpus):
+    from gradio_client import Client
+
+    build_index(seed_corpus, tmp_path / "index", model="none")
+    server = Server(tmp_path / "index", seed_corpus, tmp_path / "app.log")
+    seconds, callers = 12.0, 16
+    latencies: list[float] = []
+    errors: list[str] = []
+
+    def caller() -> None:
+        client = Client(server.url, verbose=False)
+        stop = time.monotonic() + seconds
+        while time.monotonic() < stop:
+            started = time.monotonic()
+            try:
+                json.loads(client.predict(QUESTION, 5, api_name="/ask"))
+                latencies.append(time.monotonic() - started)
+            except Exception as error:
+                errors.append(repr(error))
+
+    try:
+        threads = [threading.Thread(target=caller) for _ in range(callers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        server.stop()
+    latencies.sort()
+    p50, p95 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.95)]
+    print(
+        f"\nload: {callers} callers × {seconds:.0f} s: {len(latencies)} answers, {len(errors)} errors, "
+        f"p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms"
+    )
+    assert errors == []
+    assert len(latencies) > callers
+
+
+def test_zz_fault_summary():
+    print(f"\nfault injections this run: {len(FAULTS)}")
+    for fault in FAULTS:
+        print("  -", fault)
