@@ -1,0 +1,196 @@
+"""A semantic model trained on the corpus being indexed, for machines that cannot download one.
+
+A sentence-transformers StaticEmbedding (one vector per WordPiece token, averaged) over a
+tokenizer trained on the corpus, trained with MultipleNegativesRankingLoss on inverse-cloze
+pairs mined from the corpus itself: a sentence is the query, its passage without that sentence
+the positive, the other passages of the batch the negatives.
+
+The schedule is fixed by the corpus and the settings alone (so the same corpus and seed give
+the same model): the number of steps comes from the time budget through a fixed cost per
+token measured on a 2-core machine; the wall clock only stops training that runs far over.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("qa")
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+SECONDS_PER_TOKEN = 0.45e-6  # measured: one training step over a batch's tokens, 2 cores, dimension 256
+HARD_STOP_FACTOR = 3.0
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    seconds: float = 60.0
+    vocab_size: int = 15_000
+    dimension: int = 256
+    batch_size: int = 4096
+    learning_rate: float = 0.2
+    max_epochs: int = 100
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    """What went into the model, for the manifest."""
+
+    kind: str
+    vocab_size: int
+    dimension: int
+    pairs: int
+    steps: int
+    epochs: float
+    seconds: float
+    seed: int
+    stopped_early: bool
+    trained_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def build_vocabulary(texts: Sequence[str], vocab_size: int) -> list[str]:
+    """A WordPiece vocabulary chosen by frequency alone, so the same texts always give the same one.
+
+    (The `tokenizers` trainer breaks frequency ties in hash-map order, which changes from run
+    to run.) It holds every character seen, as a word start and as a continuation, then the
+    most frequent whole words, word beginnings and ``##`` endings, ties broken alphabetically;
+    WordPiece's longest-match-first tokenizer can spell any word from it.
+    """
+    from tokenizers import normalizers, pre_tokenizers
+
+    normalize = normalizers.BertNormalizer(lowercase=True, strip_accents=True).normalize_str
+    split = pre_tokenizers.BertPreTokenizer().pre_tokenize_str
+    words: Counter[str] = Counter()
+    for text in texts:
+        words.update(word for word, _ in split(normalize(text)))
+    characters = sorted({char for word in words for char in word})
+    vocabulary = [*SPECIAL_TOKENS, *characters, *(f"##{char}" for char in characters)]
+    pieces: Counter[str] = Counter()
+    for word, count in words.items():
+        if count >= 2 and len(word) > 1:
+            pieces[word] += count * 2  # a whole word is worth more than a piece of one
+        for size in range(2, min(len(word), 7)):
+            pieces[word[:size]] += count
+            pieces["##" + word[-size:]] += count
+    room = max(0, vocab_size - len(vocabulary))
+    chosen = sorted(pieces.items(), key=lambda item: (-item[1], item[0]))[:room]
+    known = set(vocabulary)
+    vocabulary.extend(piece for piece, count in chosen if count >= 2 and piece not in known)
+    return vocabulary
+
+
+def _tokenizer(vocabulary: list[str]) -> Any:
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+
+    tokenizer = Tokenizer(models.WordPiece({piece: i for i, piece in enumerate(vocabulary)}, unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    return tokenizer
+
+
+def planned_steps(passages: Sequence[Sequence[Sequence[int]]], settings: TrainSettings) -> tuple[int, int]:
+    """(steps, batch size): as many epochs as the budget affords at the fixed cost per token."""
+    usable = sum(1 for sentences in passages if len(sentences) >= 2)
+    batch = min(settings.batch_size, usable)
+    if batch < 2:
+        return 0, batch
+    tokens = sum(sum(len(s) for s in sentences) for sentences in passages if len(sentences) >= 2)
+    tokens_per_step = 2 * tokens / usable * batch  # query + positive cover each passage once
+    affordable = int(settings.seconds / (tokens_per_step * SECONDS_PER_TOKEN))
+    steps_per_epoch = max(1, usable // batch)
+    return max(1, min(affordable, settings.max_epochs * steps_per_epoch)), batch
+
+
+def train_static_model(
+    passages: Sequence[Sequence[str]], folder: Path, settings: TrainSettings | None = None, progress: bool = False
+) -> TrainReport:
+    """Train and save a model in ``folder``; ``passages`` are lists of sentences (title first, if any)."""
+    import datetime as dt
+
+    import numpy as np
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+    from tqdm.auto import tqdm
+
+    settings = settings or TrainSettings()
+    started = time.perf_counter()
+    random.seed(settings.seed)
+    np.random.seed(settings.seed)
+    torch.manual_seed(settings.seed)
+    generator = random.Random(settings.seed)
+
+    tokenizer = _tokenizer(build_vocabulary([" ".join(sentences) for sentences in passages], settings.vocab_size))
+    encoded = [
+        [e.ids for e in tokenizer.encode_batch(list(sentences), add_special_tokens=False)] for sentences in passages
+    ]
+    static = StaticEmbedding(tokenizer, embedding_dim=settings.dimension)
+    model = SentenceTransformer(modules=[static], device="cpu")
+    loss = MultipleNegativesRankingLoss(model, scale=20.0)
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.learning_rate)
+
+    usable = [number for number, sentences in enumerate(encoded) if len(sentences) >= 2]
+    steps, batch = planned_steps(encoded, settings)
+    order: list[int] = []
+    done = 0
+    stopped_early = False
+    deadline = started + HARD_STOP_FACTOR * settings.seconds + 10
+    model.train()
+    with tqdm(total=steps, desc="Training the corpus model", unit="step", disable=not progress) as bar:
+        for step in range(steps):
+            if time.perf_counter() > deadline:
+                stopped_early = True
+                log.warning("Training stopped after %d of %d steps: it ran far over its time budget.", step, steps)
+                break
+            if len(order) < batch:
+                fresh = usable[:]
+                generator.shuffle(fresh)
+                order.extend(fresh)
+            chosen, order = order[:batch], order[batch:]
+            queries, positives = [], []
+            for number in chosen:
+                sentences = encoded[number]
+                pick = generator.randrange(len(sentences))
+                queries.append(sentences[pick])
+                positives.append([token for i, s in enumerate(sentences) if i != pick for token in s])
+            value = loss([_features(queries), _features(positives)], None)
+            optimizer.zero_grad()
+            value.backward()
+            optimizer.step()
+            done = step + 1
+            bar.update(1)
+    model.eval()
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save(str(folder))
+    return TrainReport(
+        kind="self-trained static embedding",
+        vocab_size=tokenizer.get_vocab_size(),
+        dimension=settings.dimension,
+        pairs=done * batch,
+        steps=done,
+        epochs=round(done * batch / max(1, len(usable)), 2),
+        seconds=round(time.perf_counter() - started, 1),
+        seed=settings.seed,
+        stopped_early=stopped_early,
+        trained_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+
+
+def _features(token_lists: list[list[int]]) -> dict[str, Any]:
+    import torch
+
+    lengths = [max(1, len(tokens)) for tokens in token_lists]
+    flat = [token for tokens in token_lists for token in (tokens or [0])]  # [PAD] stands in for an empty text
+    offsets = [0, *itertools.accumulate(lengths)][:-1]
+    return {"input_ids": torch.tensor(flat, dtype=torch.long), "offsets": torch.tensor(offsets, dtype=torch.long)}
