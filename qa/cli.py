@@ -69,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--date-from", metavar="YYYY-MM-DD", help="only articles published on or after this day")
     ask.add_argument("--date-to", metavar="YYYY-MM-DD", help="only articles published on or before this day")
     ask.add_argument("--mode", choices=("lexical", "dense", "hybrid"), help="search method (default: the index's)")
+    ask.add_argument("--rerank", action="store_true", help="rescore the top candidates with a cross-encoder")
+    ask.add_argument(
+        "--reranker",
+        metavar="ID|PATH",
+        help="CrossEncoder model id or folder for --rerank (default: cross-encoder/ms-marco-MiniLM-L6-v2)",
+    )
 
     info = commands.add_parser("info", help="describe an index", description="Describe an index.")
     info.add_argument("--index", type=Path, default=Path(DEFAULT_INDEX), help="index folder (default: %(default)s)")
@@ -135,7 +141,7 @@ def _ask(args: argparse.Namespace) -> int:
     from qa.retriever import Retriever, clean_question
 
     questions = _questions(args)
-    retriever = Retriever.load(args.index)
+    retriever = Retriever.load(args.index, **({"reranker": args.reranker} if args.reranker else {}))
     outcomes: list[Any] = []  # an Answer, or the QAError that question got
     asked: list[str] = []
     for question, problem in questions:
@@ -151,7 +157,13 @@ def _ask(args: argparse.Namespace) -> int:
             outcomes.append(error)
     answers = iter(
         retriever.ask_many(
-            asked, args.k, outlets=args.outlet, date_from=args.date_from, date_to=args.date_to, mode=args.mode
+            asked,
+            args.k,
+            outlets=args.outlet,
+            date_from=args.date_from,
+            date_to=args.date_to,
+            mode=args.mode,
+            rerank=args.rerank,
         )
     )
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
