@@ -6,9 +6,10 @@ PIP := $(PY) -m pip
 TORCH := torch==2.13.0
 CORPUS ?= corpus
 INDEX ?= index
+EVAL_DATA ?= ../shared/eval
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-test run index test lint clean
+.PHONY: help setup setup-test run index test eval lint clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -37,6 +38,11 @@ run: setup index ## set up, build the index if missing, and answer a demo questi
 
 test: setup-test ## set up and run every test
 	$(PY) -m pytest
+
+eval: setup ## retrieval quality (lexical) on SciFact test and SQuAD dev; EVAL_DATA=../shared/eval
+	$(VENV)/bin/qa eval $(EVAL_DATA)/beir-scifact --mode lexical
+	@echo
+	$(VENV)/bin/qa eval $(EVAL_DATA)/squad-v1.1/dev-v1.1.json --mode lexical
 
 lint: setup-test ## ruff
 	$(VENV)/bin/ruff check qa tests && $(VENV)/bin/ruff format --check qa tests

@@ -12,6 +12,7 @@ score = passage + sentence_weight · max(sentence) + bigram_weight · bigram
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import math
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.errors import IndexFormatError
+from qa.errors import IndexFormatError, InvalidRequestError
 from qa.sentences import sentence_spans
 from qa.terms import Analyzer
 
@@ -46,6 +47,31 @@ class LexicalSettings:
 
     def to_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    def with_overrides(self, pairs: list[str]) -> LexicalSettings:
+        """These settings with ``KEY=VALUE`` changes (as typed on a command line) applied."""
+        changes: dict[str, object] = {}
+        for pair in pairs:
+            key, _, value = pair.partition("=")
+            key = key.strip()
+            if key not in self.__dataclass_fields__ or not _:
+                names = ", ".join(self.__dataclass_fields__)
+                raise InvalidRequestError(f"Cannot set {pair!r}: write KEY=VALUE with KEY one of {names}.")
+            current = getattr(self, key)
+            try:
+                if value.strip().lower() in ("none", "") and key == "stemmer":
+                    changes[key] = None
+                elif isinstance(current, bool):
+                    changes[key] = value.strip().lower() in ("1", "true", "yes", "on")
+                elif isinstance(current, (int, float)):
+                    changes[key] = type(current)(value)
+                else:
+                    changes[key] = value.strip()
+            except ValueError:
+                raise InvalidRequestError(
+                    f"Cannot set {key} to {value!r}: it takes a {type(current).__name__}."
+                ) from None
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> LexicalSettings:
