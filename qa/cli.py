@@ -107,6 +107,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a BM25 setting for this run, e.g. k1=1.2 (repeatable; see qa/lexical.py)",
     )
+    evaluate.add_argument(
+        "--confidence",
+        action="store_true",
+        help="also measure the 'confident' rule: the questions asked with and without their source in the corpus",
+    )
     evaluate.add_argument("--json", action="store_true", help="print the figures as one JSON object")
 
     info = commands.add_parser("info", help="describe an index", description="Describe an index.")
@@ -235,7 +240,15 @@ def _eval(args: argparse.Namespace) -> None:
         rerank_depth=args.rerank_depth,
         lexical=settings,
     )
-    print(json.dumps(report.to_dict(), ensure_ascii=False) if args.json else format_report(report))
+    data, text = report.to_dict(), format_report(report)
+    if args.confidence:
+        from qa.calibration import calibrate, format_calibration
+
+        model = (args.model or DEFAULT_MODEL) if needs_model else None
+        results = calibrate(eval_set, list(report.modes), model=model, reranker=args.reranker, lexical=settings)
+        data["confidence"] = {mode: result.to_dict() for mode, result in results.items()}
+        text += "\n" + format_calibration(results)
+    print(json.dumps(data, ensure_ascii=False) if args.json else text)
 
 
 def _info(args: argparse.Namespace) -> None:

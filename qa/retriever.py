@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from qa.builder import ARTICLES_FILE, PASSAGES_FILE, BuildReport, build_index, passage_document
-from qa.confidence import ConfidenceRule, term_coverage
+from qa.confidence import ConfidenceRule, rule_for, term_coverage
 from qa.dense import DenseIndex
 from qa.encoder import DEFAULT_MODEL, Encoder, load_encoder
 from qa.errors import (
@@ -181,6 +181,7 @@ class Retriever:
             dense,
             encoder,
             off_reason,
+            confidence=rule_for(manifest.model["name"] if manifest.model else None),
             reranker=reranker,
             rerank_depth=rerank_depth,
         )
@@ -427,6 +428,12 @@ class Retriever:
     def _confident(self, question: str, hits: list[Hit]) -> bool:
         if not hits:
             return False
+        return self.confidence.decide(*self.evidence(question, hits))
+
+    def evidence(self, question: str, hits: list[Hit]) -> tuple[float, float | None]:
+        """What the confidence rule weighs: the best coverage and the best cosine (None without vectors) of ``hits``."""
+        if not hits:
+            return 0.0, None
         analyzer = self.lexical.analyzer
         question_terms = analyzer.terms(question)
         coverage = max(
@@ -438,7 +445,7 @@ class Retriever:
             for hit in hits
         )
         cosine = max((hit.scores["dense"] for hit in hits if "dense" in hit.scores), default=None)
-        return self.confidence.decide(coverage, cosine)
+        return coverage, cosine
 
 
 def _check_k(k: object) -> int:
