@@ -51,17 +51,16 @@ class Reranker:
     revision: str | None
     fingerprint: str | None
 
-    def score(self, question: str, documents: list[str], batch_size: int = 32) -> np.ndarray:
+    def score(self, question: str, documents: list[str]) -> np.ndarray:
         """One relevance score per document for ``question``; higher is better."""
-        if not documents:
+        return self.score_pairs([(question, document) for document in documents])
+
+    def score_pairs(self, pairs: list[tuple[str, str]], batch_size: int = 32) -> np.ndarray:
+        """One relevance score per (question, document) pair, in one batched call; higher is better."""
+        if not pairs:
             return np.zeros(0, dtype=np.float32)
-        scores = self.model.predict(
-            [(question, document) for document in documents],
-            batch_size=batch_size,
-            show_progress_bar=False,
-            convert_to_numpy=True,
-        )
-        return np.asarray(scores, dtype=np.float32).reshape(len(documents))
+        scores = self.model.predict(pairs, batch_size=batch_size, show_progress_bar=False, convert_to_numpy=True)
+        return np.asarray(scores, dtype=np.float32).reshape(len(pairs))
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "revision": self.revision, "fingerprint": self.fingerprint}

@@ -312,14 +312,20 @@ class Retriever:
         allowed = self._allowed_rows(outlets, date_from, date_to)
         reranker = self._load_reranker() if rerank else None
         vectors = self._encode(texts, mode)
-        answers = []
-        for number, (text, warnings) in enumerate(cleaned):
+        ranked = []  # (rows, ranking scores, lexical scores of those rows) per question
+        for number, text in enumerate(texts):
             vector = vectors[number] if vectors is not None else None
             rows, ranking, lexical_scores = self._rank(text, vector, self._pool(k, rerank), mode, allowed)
-            if reranker is not None:
-                rows, ranking = self._rerank(reranker, text, rows)
-                rows, ranking = rows[:k], ranking[:k]
-            hits = self._hits(text, rows, ranking, lexical_scores, vector, reranked=reranker is not None)
+            ranked.append((rows, ranking, lexical_scores[rows]))
+        if reranker is not None:
+            reordered = self._rerank_many(reranker, texts, [rows for rows, _, _ in ranked])
+            ranked = [
+                (rows[order], scores, lexical[order]) for (rows, _, lexical), (order, scores) in zip(ranked, reordered)
+            ]
+        answers = []
+        for number, ((text, warnings), (rows, ranking, lexical)) in enumerate(zip(cleaned, ranked)):
+            vector = vectors[number] if vectors is not None else None
+            hits = self._hits(text, rows[:k], ranking[:k], lexical[:k], vector, reranked=reranker is not None)
             label = f"{mode}+rerank" if reranker is not None else mode
             answers.append(Answer(text, label, hits, self._confident(text, hits), warnings))
         return answers
@@ -340,22 +346,35 @@ class Retriever:
         for number, text in enumerate(texts):
             vector = vectors[number] if vectors is not None else None
             rows, ranking, _ = self._rank(text, vector, self._pool(k, rerank), mode, None)
-            if reranker is not None:
-                rows, ranking = self._rerank(reranker, text, rows)
-            ranked.append((rows[:k], ranking[:k]))
-        return ranked
+            ranked.append((rows, ranking))
+        if reranker is not None:
+            reordered = self._rerank_many(reranker, texts, [rows for rows, _ in ranked])
+            ranked = [(rows[order], scores) for (rows, _), (order, scores) in zip(ranked, reordered)]
+        return [(rows[:k], ranking[:k]) for rows, ranking in ranked]
 
     def _pool(self, k: int, rerank: bool) -> int:
         return max(k, self.rerank_depth) if rerank else k
 
-    def _rerank(self, reranker: Reranker, question: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``rows`` reordered by cross-encoder score (title + passage, as indexed), with those scores."""
-        documents = [
-            passage_document(self.articles[self.passages[row].article_id], self.passages[row]) for row in rows.tolist()
+    def _rerank_many(
+        self, reranker: Reranker, questions: list[str], pools: list[np.ndarray]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per question, the order of its candidate rows by cross-encoder score and the sorted scores.
+
+        The cross-encoder reads the passage as indexed (title + text); all pairs go in one batched call.
+        """
+        pairs = [
+            (question, passage_document(self.articles[self.passages[row].article_id], self.passages[row]))
+            for question, rows in zip(questions, pools)
+            for row in rows.tolist()
         ]
-        scores = reranker.score(question, documents).astype(np.float64)
-        order = rerank_order(scores)
-        return rows[order], scores[order]
+        scores = reranker.score_pairs(pairs).astype(np.float64)
+        reordered, start = [], 0
+        for rows in pools:
+            mine = scores[start : start + len(rows)]
+            start += len(rows)
+            order = rerank_order(mine)
+            reordered.append((order, mine[order]))
+        return reordered
 
     def _encode(self, texts: list[str], mode: str) -> np.ndarray | None:
         if mode == "lexical" or self.encoder is None:
@@ -398,12 +417,13 @@ class Retriever:
         question: str,
         rows: np.ndarray,
         fused: np.ndarray,
-        lexical_scores: np.ndarray,
+        lexical_values: np.ndarray,
         query_vector: np.ndarray | None,
         reranked: bool = False,
     ) -> list[Hit]:
+        """Hits for ``rows``; ``fused`` and ``lexical_values`` are aligned with them."""
         passages = [self.passages[row] for row in rows.tolist()]
-        per_method: list[dict[str, float]] = [{"lexical": float(lexical_scores[row])} for row in rows.tolist()]
+        per_method: list[dict[str, float]] = [{"lexical": float(value)} for value in lexical_values.tolist()]
         if reranked:  # the ranking score is the cross-encoder's
             for scores, value in zip(per_method, fused.tolist()):
                 scores["rerank"] = float(value)
