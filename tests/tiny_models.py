@@ -16,14 +16,27 @@ def _texts(corpus_dir: Path) -> list[str]:
 
 
 def train_wordpiece(texts: list[str], vocab_size: int = 3000):
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+    """A WordPiece tokenizer whose vocabulary is the corpus's characters and most frequent words.
 
-    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tokenizer.train_from_iterator(
-        texts, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS)
-    )
+    Built by counting rather than with ``WordPieceTrainer``, whose result varies from run to run
+    (ties between merges); a fixed vocabulary keeps the random tiny models, and so the tests, repeatable.
+    """
+    from collections import Counter
+
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+
+    normalizer = normalizers.BertNormalizer(lowercase=True)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(word for word, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text)))
+    characters = sorted({character for word in counts for character in word})
+    vocabulary = [*SPECIAL_TOKENS, *characters, *(f"##{character}" for character in characters)]
+    frequent = sorted((word for word in counts if len(word) > 1), key=lambda word: (-counts[word], word))
+    vocabulary += frequent[: max(0, vocab_size - len(vocabulary))]
+    tokenizer = Tokenizer(models.WordPiece({token: i for i, token in enumerate(vocabulary)}, unk_token="[UNK]"))
+    tokenizer.normalizer = normalizer
+    tokenizer.pre_tokenizer = pre_tokenizer
     return tokenizer
 
 
