@@ -146,23 +146,23 @@ def calibrate(
 
     questions = [query.text for query in eval_set.queries]
     needs_model = any(mode in ("dense", "hybrid") for mode in modes)
-    rule = ConfidenceRule()
+    rules: dict[str, ConfidenceRule] = {}
 
     def run(articles: list[Any], asked: list[int], into: dict[str, list[tuple[list[int], Evidence]]]) -> None:
-        nonlocal rule
         with tempfile.TemporaryDirectory(prefix="qa-calibrate-", dir=work_dir) as scratch:
             index_dir = Path(scratch) / "index"
             used = model if needs_model else None
             index_articles(articles, index_dir, model=used, require_dense=needs_model, lexical=lexical, split=False)
             retriever = Retriever.load(index_dir, reranker=reranker or DEFAULT_RERANKER)
-            rule = retriever.confidence
             first_stage = "hybrid" if retriever.mode == "hybrid" else "lexical"
             for mode in modes:
                 texts = [questions[number] for number in asked]
                 if mode == "rerank":
                     evidence = gather_evidence(retriever, texts, first_stage, rerank=True)
+                    rules[mode] = retriever.confidence_rule(f"{first_stage}+rerank")
                 else:
                     evidence = gather_evidence(retriever, texts, mode)
+                    rules[mode] = retriever.confidence_rule(mode)
                 into.setdefault(mode, []).append((asked, evidence))
 
     full: dict[str, list[tuple[list[int], Evidence]]] = {}
@@ -176,7 +176,7 @@ def calibrate(
     for mode in modes:
         with_answers, without = _assemble(full[mode], len(questions)), _assemble(removed[mode], len(questions))
         fitted = fit_rule(with_answers, without, max_false_alarms)
-        results[mode] = Calibration(mode, with_answers, without, rule, fitted, len(units))
+        results[mode] = Calibration(mode, with_answers, without, rules[mode], fitted, len(units))
     return results
 
 

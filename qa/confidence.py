@@ -13,8 +13,10 @@ docs/retrieval-quality.md):
   questions asked of the corpus without their article.
 * dense evidence — the best cosine similarity between question and passage, when semantic
   search is on and a threshold is known *for that model*: cosines are model-specific, so
-  each model's ``min_cosine`` comes from :data:`MODEL_RULES` (filled by calibrating that
-  model, see the docs); a model that is not listed contributes no evidence.
+  each model's rules come from :data:`MODEL_RULES`, per mode (dense hits share fewer words
+  with the question than lexical ones, so dense and hybrid mode need their own coverage
+  threshold too), filled by calibrating that model (see the docs). Lexical mode always uses
+  the lexical rule; a model that is not listed contributes no evidence.
 
 A question with no informative words at all ("what is it?") is never confident.
 """
@@ -43,16 +45,17 @@ class ConfidenceRule:
         return {"min_coverage": self.min_coverage, "min_cosine": self.min_cosine}
 
 
-# Per embedding model (the name recorded in the index manifest): the rule calibrated for it.
-# Empty until a model has been calibrated on a machine that can load it (docs/retrieval-quality.md).
-MODEL_RULES: dict[str, ConfidenceRule] = {}
+# Per embedding model (the name recorded in the index manifest), per mode ("dense", "hybrid",
+# "rerank" for reranked answers): the rule calibrated for it. Empty until a model has been
+# calibrated on a machine that can load it (docs/retrieval-quality.md).
+MODEL_RULES: dict[str, dict[str, ConfidenceRule]] = {}
 
 
-def rule_for(model_name: str | None) -> ConfidenceRule:
-    """The calibrated rule for an index built with ``model_name`` (None: lexical only)."""
-    if model_name is not None and model_name in MODEL_RULES:
-        return MODEL_RULES[model_name]
-    return ConfidenceRule()
+def rule_for(model_name: str | None, mode: str = "lexical") -> ConfidenceRule:
+    """The calibrated rule for answers in ``mode`` from an index built with ``model_name`` (None: lexical only)."""
+    if mode == "lexical" or model_name is None:
+        return ConfidenceRule()
+    return MODEL_RULES.get(model_name, {}).get(mode, ConfidenceRule())
 
 
 def term_coverage(question_terms: Iterable[str], passage_terms: Iterable[str], idf: Callable[[str], float]) -> float:

@@ -102,7 +102,7 @@ class Retriever:
         self.dense = dense
         self.encoder = encoder
         self.semantic_off_reason = semantic_off_reason
-        self.confidence = confidence or ConfidenceRule()
+        self.confidence = confidence  # None: the calibrated rules (qa/confidence.py)
         order = {article.id: number for number, article in enumerate(articles)}
         self._passage_article = np.array([order[p.article_id] for p in passages], dtype=np.int64)
         self._article_list = articles
@@ -181,7 +181,6 @@ class Retriever:
             dense,
             encoder,
             off_reason,
-            confidence=rule_for(manifest.model["name"] if manifest.model else None),
             reranker=reranker,
             rerank_depth=rerank_depth,
         )
@@ -327,7 +326,7 @@ class Retriever:
             vector = vectors[number] if vectors is not None else None
             hits = self._hits(text, rows[:k], ranking[:k], lexical[:k], vector, reranked=reranker is not None)
             label = f"{mode}+rerank" if reranker is not None else mode
-            answers.append(Answer(text, label, hits, self._confident(text, hits), warnings))
+            answers.append(Answer(text, label, hits, self._confident(text, hits, label), warnings))
         return answers
 
     def rank_many(
@@ -445,10 +444,18 @@ class Retriever:
             for rank, (passage, score, scores, span) in enumerate(zip(passages, fused.tolist(), per_method, spans), 1)
         ]
 
-    def _confident(self, question: str, hits: list[Hit]) -> bool:
+    def confidence_rule(self, mode: str) -> ConfidenceRule:
+        """The rule that decides ``confident`` for answers in ``mode`` (e.g. "hybrid", "lexical+rerank")."""
+        if self.confidence is not None:
+            return self.confidence
+        first_stage, _, reranked = mode.partition("+")
+        model = self.manifest.model["name"] if self.manifest.model else None
+        return rule_for(model, "rerank" if reranked else first_stage)
+
+    def _confident(self, question: str, hits: list[Hit], mode: str) -> bool:
         if not hits:
             return False
-        return self.confidence.decide(*self.evidence(question, hits))
+        return self.confidence_rule(mode).decide(*self.evidence(question, hits))
 
     def evidence(self, question: str, hits: list[Hit]) -> tuple[float, float | None]:
         """What the confidence rule weighs: the best coverage and the best cosine (None without vectors) of ``hits``."""

@@ -66,10 +66,12 @@ def test_too_many_sources_become_one_build_without_all_of_them(tmp_path):
     assert leave_out_units(eval_set, max_rebuilds=2) == [({"d1", "d2", "d3", "d5", "d6"}, [0, 1, 2, 3, 4])]
 
 
-def test_rule_for_a_model_comes_from_the_per_model_table(monkeypatch):
-    assert rule_for(None) == rule_for("some/uncalibrated-model") == ConfidenceRule(DEFAULT_MIN_COVERAGE, None)
-    monkeypatch.setitem(confidence.MODEL_RULES, "some/model", ConfidenceRule(0.4, 0.62))
-    assert rule_for("some/model") == ConfidenceRule(0.4, 0.62)
+def test_rule_for_a_model_and_mode_comes_from_the_per_model_table(monkeypatch):
+    default = ConfidenceRule(DEFAULT_MIN_COVERAGE, None)
+    assert rule_for(None, "hybrid") == rule_for("some/uncalibrated-model", "dense") == default
+    monkeypatch.setitem(confidence.MODEL_RULES, "some/model", {"dense": ConfidenceRule(0.2, 0.62)})
+    assert rule_for("some/model", "dense") == ConfidenceRule(0.2, 0.62)
+    assert rule_for("some/model", "hybrid") == rule_for("some/model", "lexical") == default
 
 
 def test_evidence_is_what_the_rule_sees(lexical_index):
@@ -85,11 +87,13 @@ def test_evidence_is_what_the_rule_sees(lexical_index):
 def test_a_calibrated_model_cosine_rescues_a_question_without_shared_words(hybrid_index, static_model_dir, monkeypatch):
     question = "zzyzx quixotic frobnication"  # no word of it is in the corpus: coverage 0
     plain = Retriever.load(hybrid_index)
-    assert plain.confidence.min_cosine is None and not plain.ask(question, k=3).confident
+    assert plain.confidence_rule("hybrid").min_cosine is None and not plain.ask(question, k=3).confident
     name = plain.manifest.model["name"]
-    monkeypatch.setitem(confidence.MODEL_RULES, name, ConfidenceRule(DEFAULT_MIN_COVERAGE, -1.0))
+    monkeypatch.setitem(confidence.MODEL_RULES, name, {"hybrid": ConfidenceRule(DEFAULT_MIN_COVERAGE, -1.0)})
     calibrated = Retriever.load(hybrid_index)
-    assert calibrated.confidence.min_cosine == -1.0 and calibrated.ask(question, k=3).confident
+    assert calibrated.confidence_rule("hybrid").min_cosine == -1.0
+    assert calibrated.ask(question, k=3, mode="hybrid").confident
+    assert not calibrated.ask(question, k=3, mode="lexical").confident  # lexical mode: the lexical rule
 
 
 def test_eval_confidence_reports_both_rates(tmp_path, capsys):
@@ -100,6 +104,12 @@ def test_eval_confidence_reports_both_rates(tmp_path, capsys):
     # every question shares its key words with its own paragraph only: removing its article removes them
     assert (found["not_confident_answerable"], found["not_confident_unanswerable"]) == (0.0, 1.0)
     assert found["fitted"]["not_confident_answerable"] == 0.0
+
+
+def test_an_explicit_rule_applies_in_every_mode(hybrid_index):
+    strict = Retriever.load(hybrid_index)
+    strict.confidence = ConfidenceRule(1.01)
+    assert not strict.ask("How many traffickers did the FIA arrest in Gujranwala?", k=3, mode="hybrid").confident
 
 
 def test_eval_confidence_per_mode_with_a_tiny_model(tmp_path, capsys, static_model_dir):
