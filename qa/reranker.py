@@ -62,9 +62,6 @@ class Reranker:
         scores = self.model.predict(pairs, batch_size=batch_size, show_progress_bar=False, convert_to_numpy=True)
         return np.asarray(scores, dtype=np.float32).reshape(len(pairs))
 
-    def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "revision": self.revision, "fingerprint": self.fingerprint}
-
 
 def rerank_order(scores: np.ndarray) -> np.ndarray:
     """Positions sorted by score, best first; ties keep the first-stage order."""
