@@ -6,12 +6,13 @@ PIP := $(PY) -m pip
 TORCH := torch==2.13.0
 CORPUS ?= corpus
 INDEX ?= index
+EVAL_DATA ?= ../shared/eval
 
 .DEFAULT_GOAL := help
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup setup-test browser run index test lint clean
+.PHONY: help setup setup-test browser run index test eval lint clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -47,6 +48,11 @@ run: setup ## set up, build the index if missing, and serve the page on http://1
 
 test: setup-test browser ## set up and run every test (browser tests included)
 	$(PY) -m pytest
+
+eval: setup ## retrieval quality (lexical) on SciFact test and SQuAD dev; EVAL_DATA=../shared/eval
+	$(VENV)/bin/qa eval $(EVAL_DATA)/beir-scifact --mode lexical
+	@echo
+	$(VENV)/bin/qa eval $(EVAL_DATA)/squad-v1.1/dev-v1.1.json --mode lexical
 
 lint: setup-test ## ruff
 	$(VENV)/bin/ruff check qa tests app.py && $(VENV)/bin/ruff format --check qa tests app.py

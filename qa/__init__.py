@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from qa.errors import (
     CorpusError,
+    DatasetError,
     EmptyQuestionError,
     IndexFormatError,
     IndexMismatchError,
@@ -17,6 +18,7 @@ from qa.errors import (
     InvalidRequestError,
     ModelUnavailableError,
     QAError,
+    RerankerUnavailableError,
 )
 from qa.records import Answer, Article, Hit, Passage
 
@@ -29,6 +31,7 @@ __all__ = [
     "Answer",
     "Article",
     "CorpusError",
+    "DatasetError",
     "EmptyQuestionError",
     "Hit",
     "IndexFormatError",
@@ -39,6 +42,7 @@ __all__ = [
     "ModelUnavailableError",
     "Passage",
     "QAError",
+    "RerankerUnavailableError",
     "Retriever",
     "__version__",
 ]

@@ -145,7 +145,8 @@ def index_articles(
         if settings.title_repeats == 1
         else [passage_document(by_id[p.article_id], p, settings.title_repeats) for p in passages]
     )
-    lexical_index = LexicalIndex.build(lexical_documents, [p.text for p in passages], settings)
+    titles = [by_id[p.article_id].title for p in passages]
+    lexical_index = LexicalIndex.build(lexical_documents, [p.text for p in passages], settings, titles)
     dense_index = DenseIndex.build(vectors) if vectors is not None else None
     seconds["index"] = time.perf_counter() - started
 

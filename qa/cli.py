@@ -1,4 +1,4 @@
-"""The `qa` command line: build an index, ask questions, describe an index.
+"""The `qa` command line: build an index, ask questions, describe an index, evaluate retrieval.
 
 Exit codes: 0 success, 1 an error the user can act on (one `error: …` line), 2 bad usage.
 """
@@ -69,6 +69,50 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--date-from", metavar="YYYY-MM-DD", help="only articles published on or after this day")
     ask.add_argument("--date-to", metavar="YYYY-MM-DD", help="only articles published on or before this day")
     ask.add_argument("--mode", choices=("lexical", "dense", "hybrid"), help="search method (default: the index's)")
+    ask.add_argument("--rerank", action="store_true", help="rescore the top candidates with a cross-encoder")
+    ask.add_argument(
+        "--reranker",
+        metavar="ID|PATH",
+        help="CrossEncoder model id or folder for --rerank (default: cross-encoder/ms-marco-MiniLM-L6-v2)",
+    )
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="measure retrieval quality on a BEIR folder or a SQuAD v1.1 file",
+        description="Index an evaluation dataset with the product's code and report nDCG@10, Recall@1/5/10/100, "
+        "MRR@10 and queries per second per search mode.",
+    )
+    evaluate.add_argument("dataset", type=Path, help="a BEIR folder or a SQuAD v1.1 JSON file")
+    evaluate.add_argument(
+        "--mode",
+        choices=("lexical", "dense", "hybrid", "rerank", "all"),
+        action="append",
+        help="search mode to evaluate, repeatable; all = every mode that can run (default: lexical)",
+    )
+    evaluate.add_argument(
+        "--model",
+        metavar="ID|PATH",
+        help="sentence-transformers model for dense/hybrid (default: BAAI/bge-small-en-v1.5)",
+    )
+    evaluate.add_argument(
+        "--reranker", metavar="ID|PATH", help="CrossEncoder for rerank (default: cross-encoder/ms-marco-MiniLM-L6-v2)"
+    )
+    evaluate.add_argument("--rerank-depth", type=int, metavar="N", help="candidates the cross-encoder rescores (20)")
+    evaluate.add_argument("--split", help="BEIR qrels split (default: test)")
+    evaluate.add_argument("--articles", metavar="RANGE", help="SQuAD: only the questions of these articles, e.g. 1-24")
+    evaluate.add_argument(
+        "--lexical",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a BM25 setting for this run, e.g. k1=1.2 (repeatable; see qa/lexical.py)",
+    )
+    evaluate.add_argument(
+        "--confidence",
+        action="store_true",
+        help="also measure the 'confident' rule: the questions asked with and without their source in the corpus",
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the figures as one JSON object")
 
     info = commands.add_parser("info", help="describe an index", description="Describe an index.")
     info.add_argument("--index", type=Path, default=Path(DEFAULT_INDEX), help="index folder (default: %(default)s)")
@@ -136,7 +180,7 @@ def _ask(args: argparse.Namespace) -> int:
     from qa.retriever import Retriever, clean_question
 
     questions = _questions(args)
-    retriever = Retriever.load(args.index)
+    retriever = Retriever.load(args.index, **({"reranker": args.reranker} if args.reranker else {}))
     outcomes: list[Any] = []  # an Answer, or the QAError that question got
     asked: list[str] = []
     for question, problem in questions:
@@ -152,7 +196,13 @@ def _ask(args: argparse.Namespace) -> int:
             outcomes.append(error)
     answers = iter(
         retriever.ask_many(
-            asked, args.k, outlets=args.outlet, date_from=args.date_from, date_to=args.date_to, mode=args.mode
+            asked,
+            args.k,
+            outlets=args.outlet,
+            date_from=args.date_from,
+            date_to=args.date_to,
+            mode=args.mode,
+            rerank=args.rerank,
         )
     )
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
@@ -171,6 +221,35 @@ def _ask(args: argparse.Namespace) -> int:
             print(("\n" if number else "") + format_answer(answer, color))
     failed = sum(isinstance(outcome, QAError) for outcome in outcomes)
     return 1 if failed and failed == len(outcomes) else 0
+
+
+def _eval(args: argparse.Namespace) -> None:
+    from qa.encoder import DEFAULT_MODEL
+    from qa.evaldata import load_eval_set
+    from qa.evaluation import evaluate, format_report
+    from qa.lexical import LexicalSettings
+
+    modes = args.mode or ["lexical"]
+    settings = LexicalSettings().with_overrides(args.lexical)
+    eval_set = load_eval_set(args.dataset, split=args.split, articles=args.articles)
+    needs_model = args.model is not None or any(mode in ("dense", "hybrid", "all") for mode in modes)
+    report = evaluate(
+        eval_set,
+        modes,
+        model=(args.model or DEFAULT_MODEL) if needs_model else None,
+        reranker=args.reranker,
+        rerank_depth=args.rerank_depth,
+        lexical=settings,
+    )
+    data, text = report.to_dict(), format_report(report)
+    if args.confidence:
+        from qa.calibration import calibrate, format_calibration
+
+        model = (args.model or DEFAULT_MODEL) if needs_model else None
+        results = calibrate(eval_set, list(report.modes), model=model, reranker=args.reranker, lexical=settings)
+        data["confidence"] = {mode: result.to_dict() for mode, result in results.items()}
+        text += "\n" + format_calibration(results)
+    print(json.dumps(data, ensure_ascii=False) if args.json else text)
 
 
 def _info(args: argparse.Namespace) -> None:
@@ -196,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
             _build(args)
         elif args.command == "ask":
             return _ask(args)
+        elif args.command == "eval":
+            _eval(args)
         elif args.command == "info":
             _info(args)
     except _Usage as problem:

@@ -7,6 +7,8 @@
     ├── IndexMismatchError       index files disagree with each other or with the manifest
     ├── IndexWriteError          the index folder cannot be written (read-only, disk full)
     ├── ModelUnavailableError    a sentence-transformers model cannot be loaded
+    │   └── RerankerUnavailableError   reranking was asked for but its cross-encoder cannot be loaded
+    ├── DatasetError             an evaluation dataset (BEIR folder, SQuAD file) is missing or malformed
     ├── EmptyQuestionError       a blank question
     └── InvalidRequestError      a bad argument: k, a date filter, an unknown mode
 
@@ -42,6 +44,14 @@ class IndexWriteError(QAError):
 
 class ModelUnavailableError(QAError):
     """A sentence-transformers model cannot be loaded (not cached and no hub access, or broken)."""
+
+
+class RerankerUnavailableError(ModelUnavailableError):
+    """Reranking was asked for, but the cross-encoder cannot be loaded; the message says why."""
+
+
+class DatasetError(QAError):
+    """An evaluation dataset is missing, of an unknown layout, or malformed."""
 
 
 class EmptyQuestionError(QAError):

@@ -2,9 +2,10 @@
 
 A passage is scored on up to three fields, each its own bm25s index:
 
-* ``passage`` — the article title and the passage text (always);
-* ``sentence`` — each sentence on its own; a passage gets the best score of its sentences,
-  so one sentence that answers the question counts even inside a long paragraph;
+* ``passage`` — the article title (twice: a crude field weight) and the passage text (always);
+* ``sentence`` — each sentence on its own, with the article title as its context; a passage
+  gets the best score of its sentences, so one sentence that answers the question counts even
+  inside a long paragraph;
 * ``bigram`` — adjacent term pairs, rewarding the question's phrases kept intact.
 
 score = passage + sentence_weight · max(sentence) + bigram_weight · bigram
@@ -12,6 +13,7 @@ score = passage + sentence_weight · max(sentence) + bigram_weight · bigram
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import math
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.errors import IndexFormatError
+from qa.errors import IndexFormatError, InvalidRequestError
 from qa.sentences import sentence_spans
 from qa.terms import Analyzer
 
@@ -37,8 +39,9 @@ class LexicalSettings:
     b: float = 0.75
     stopwords: str = "en_plus"
     stemmer: str | None = "english"
-    title_repeats: int = 1  # how many times the article title is indexed with each passage
+    title_repeats: int = 2  # how many times the article title is indexed with each passage
     sentence_weight: float = 0.25
+    sentence_title: bool = True  # index each sentence with its article's title (build time only)
     bigram_weight: float = 0.1
 
     def analyzer(self) -> Analyzer:
@@ -46,6 +49,31 @@ class LexicalSettings:
 
     def to_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    def with_overrides(self, pairs: list[str]) -> LexicalSettings:
+        """These settings with ``KEY=VALUE`` changes (as typed on a command line) applied."""
+        changes: dict[str, object] = {}
+        for pair in pairs:
+            key, _, value = pair.partition("=")
+            key = key.strip()
+            if key not in self.__dataclass_fields__ or not _:
+                names = ", ".join(self.__dataclass_fields__)
+                raise InvalidRequestError(f"Cannot set {pair!r}: write KEY=VALUE with KEY one of {names}.")
+            current = getattr(self, key)
+            try:
+                if value.strip().lower() in ("none", "") and key == "stemmer":
+                    changes[key] = None
+                elif isinstance(current, bool):
+                    changes[key] = value.strip().lower() in ("1", "true", "yes", "on")
+                elif isinstance(current, (int, float)):
+                    changes[key] = type(current)(value)
+                else:
+                    changes[key] = value.strip()
+            except ValueError:
+                raise InvalidRequestError(
+                    f"Cannot set {key} to {value!r}: it takes a {type(current).__name__}."
+                ) from None
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> LexicalSettings:
@@ -101,8 +129,15 @@ class LexicalIndex:
         self.num_docs = passage.num_docs
 
     @classmethod
-    def build(cls, documents: list[str], passage_texts: list[str], settings: LexicalSettings) -> LexicalIndex:
-        """``documents`` are what the passage field indexes (title + text); sentences come from ``passage_texts``."""
+    def build(
+        cls,
+        documents: list[str],
+        passage_texts: list[str],
+        settings: LexicalSettings,
+        titles: list[str | None] | None = None,
+    ) -> LexicalIndex:
+        """``documents`` are what the passage field indexes (title + text); sentences come from ``passage_texts``,
+        each preceded by its passage's title from ``titles`` when ``settings.sentence_title`` is on."""
         terms = settings.analyzer().terms
         tokens = [terms(text) for text in documents]
         passage = _Field.build(tokens, settings)
@@ -110,9 +145,11 @@ class LexicalIndex:
         if settings.sentence_weight:
             sentences: list[list[str]] = []
             counts = []
-            for text in passage_texts:
+            contexts = titles if titles is not None and settings.sentence_title else [None] * len(passage_texts)
+            for text, title in zip(passage_texts, contexts, strict=True):
                 spans = sentence_spans(text) or [(0, len(text))]
-                sentences.extend(terms(text[a:b]) for a, b in spans)
+                context = terms(title) * settings.title_repeats if title else []
+                sentences.extend(context + terms(text[a:b]) for a, b in spans)
                 counts.append(len(spans))
             sentence = _Field.build(sentences, settings)
             offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)

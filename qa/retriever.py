@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from qa.builder import ARTICLES_FILE, PASSAGES_FILE, BuildReport, build_index
-from qa.confidence import ConfidenceRule, term_coverage
+from qa.builder import ARTICLES_FILE, PASSAGES_FILE, BuildReport, build_index, passage_document
+from qa.confidence import ConfidenceRule, rule_for, term_coverage
 from qa.dense import DenseIndex
 from qa.encoder import DEFAULT_MODEL, Encoder, load_encoder
 from qa.errors import (
@@ -20,12 +20,22 @@ from qa.errors import (
     IndexMismatchError,
     InvalidRequestError,
     ModelUnavailableError,
+    RerankerUnavailableError,
 )
 from qa.fusion import reciprocal_rank_fusion
 from qa.highlight import best_sentences
 from qa.lexical import LexicalIndex, LexicalSettings
 from qa.manifest import Manifest
 from qa.records import Answer, Article, Hit, Passage
+from qa.reranker import (
+    DEFAULT_RERANKER,
+    RERANK_DEPTH,
+    Reranker,
+    RerankerStatus,
+    load_reranker,
+    locate_reranker,
+    rerank_order,
+)
 from qa.store import open_manifest, read_jsonl
 
 MAX_QUESTION_CHARS = 2000
@@ -81,6 +91,8 @@ class Retriever:
         encoder: Encoder | None = None,
         semantic_off_reason: str | None = None,
         confidence: ConfidenceRule | None = None,
+        reranker: str | Reranker = DEFAULT_RERANKER,
+        rerank_depth: int = RERANK_DEPTH,
     ) -> None:
         self.index_dir = index_dir
         self.manifest = manifest
@@ -90,10 +102,15 @@ class Retriever:
         self.dense = dense
         self.encoder = encoder
         self.semantic_off_reason = semantic_off_reason
-        self.confidence = confidence or ConfidenceRule()
+        self.confidence = confidence  # None: the calibrated rules (qa/confidence.py)
         order = {article.id: number for number, article in enumerate(articles)}
         self._passage_article = np.array([order[p.article_id] for p in passages], dtype=np.int64)
         self._article_list = articles
+        self.rerank_depth = _check_k(rerank_depth)
+        # The cross-encoder loads on first use; until then it is only located.
+        self._reranker: Reranker | None = reranker if isinstance(reranker, Reranker) else None
+        self._reranker_name = reranker.name if isinstance(reranker, Reranker) else str(reranker)
+        self._reranker_status: RerankerStatus | None = None
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -110,8 +127,18 @@ class Retriever:
         return cls.load(report.index_dir)
 
     @classmethod
-    def load(cls, index_dir: Path | str = "index", mmap: bool = True) -> Retriever:
-        """Open a built index; raises IndexNotFoundError, IndexFormatError or IndexMismatchError."""
+    def load(
+        cls,
+        index_dir: Path | str = "index",
+        mmap: bool = True,
+        *,
+        reranker: str | Reranker = DEFAULT_RERANKER,
+        rerank_depth: int = RERANK_DEPTH,
+    ) -> Retriever:
+        """Open a built index; raises IndexNotFoundError, IndexFormatError or IndexMismatchError.
+
+        ``reranker`` (a CrossEncoder id or folder) is only loaded when a search asks for ``rerank``.
+        """
         index_dir = Path(index_dir)
         manifest = open_manifest(index_dir)
         articles = [Article(**row) for row in read_jsonl(index_dir / ARTICLES_FILE)]
@@ -145,7 +172,18 @@ class Retriever:
                 off_reason = f"the index has passage vectors but its model cannot be loaded now: {error}"
                 log.warning("semantic search is off: %s", off_reason)
                 dense = None
-        return cls(index_dir, manifest, articles, passages, lexical, dense, encoder, off_reason)
+        return cls(
+            index_dir,
+            manifest,
+            articles,
+            passages,
+            lexical,
+            dense,
+            encoder,
+            off_reason,
+            reranker=reranker,
+            rerank_depth=rerank_depth,
+        )
 
     # -- facts -----------------------------------------------------------------------------
 
@@ -153,6 +191,31 @@ class Retriever:
     def mode(self) -> str:
         """``hybrid`` when passage vectors and their model are available, else ``lexical``."""
         return "hybrid" if self.dense is not None and self.encoder is not None else "lexical"
+
+    def reranker_status(self) -> RerankerStatus:
+        """Whether ``rerank=True`` can work: the cross-encoder is loaded, can be found, or why not.
+
+        Finding the model does not load its weights (that happens on the first reranked search);
+        the answer is remembered, and updated if loading later fails.
+        """
+        if self._reranker is not None:
+            return RerankerStatus(True, self._reranker.name, True, "loaded")
+        if self._reranker_status is None:
+            self._reranker_status = locate_reranker(self._reranker_name)
+        return self._reranker_status
+
+    def _load_reranker(self) -> Reranker:
+        if self._reranker is None:
+            status = self.reranker_status()
+            if not status.available:
+                raise RerankerUnavailableError(f"Reranking is off: {status.detail}.")
+            try:
+                self._reranker = load_reranker(self._reranker_name)
+            except RerankerUnavailableError as error:
+                self._reranker_status = RerankerStatus(False, self._reranker_name, False, str(error))
+                raise
+            log.info("reranking with cross-encoder %s", self._reranker.name)
+        return self._reranker
 
     def outlets(self) -> list[str]:
         return sorted({a.outlet for a in self._article_list if a.outlet})
@@ -198,9 +261,16 @@ class Retriever:
         date_from: object = None,
         date_to: object = None,
         mode: str | None = None,
+        rerank: bool = False,
     ) -> list[Hit]:
-        """The ``k`` passages that best answer ``question``, best first (filters apply before ranking)."""
-        return self.ask(question, k, outlets=outlets, date_from=date_from, date_to=date_to, mode=mode).hits
+        """The ``k`` passages that best answer ``question``, best first (filters apply before ranking).
+
+        With ``rerank`` the top ``max(k, rerank_depth)`` candidates of ``mode`` are rescored by the
+        cross-encoder; raises RerankerUnavailableError (with the reason) when it cannot be loaded.
+        """
+        return self.ask(
+            question, k, outlets=outlets, date_from=date_from, date_to=date_to, mode=mode, rerank=rerank
+        ).hits
 
     def ask(
         self,
@@ -211,9 +281,12 @@ class Retriever:
         date_from: object = None,
         date_to: object = None,
         mode: str | None = None,
+        rerank: bool = False,
     ) -> Answer:
         """Like :meth:`search`, plus whether the corpus plausibly answers the question at all."""
-        return self.ask_many([question], k, outlets=outlets, date_from=date_from, date_to=date_to, mode=mode)[0]
+        return self.ask_many(
+            [question], k, outlets=outlets, date_from=date_from, date_to=date_to, mode=mode, rerank=rerank
+        )[0]
 
     def ask_many(
         self,
@@ -224,8 +297,12 @@ class Retriever:
         date_from: object = None,
         date_to: object = None,
         mode: str | None = None,
+        rerank: bool = False,
     ) -> list[Answer]:
-        """Answers for many questions in input order; questions are encoded in batches."""
+        """Answers for many questions in input order; questions are encoded in batches.
+
+        An answer's ``mode`` is the first-stage mode, with ``+rerank`` when the cross-encoder rescored it.
+        """
         cleaned = [clean_question(question) for question in questions]
         for _, warnings in cleaned:
             for warning in warnings:
@@ -234,29 +311,71 @@ class Retriever:
         k = _check_k(k)
         mode = self._check_mode(mode)
         allowed = self._allowed_rows(outlets, date_from, date_to)
+        reranker = self._load_reranker() if rerank else None
         vectors = self._encode(texts, mode)
-        answers = []
-        for number, (text, warnings) in enumerate(cleaned):
+        ranked = []  # (rows, ranking scores, lexical scores of those rows) per question
+        for number, text in enumerate(texts):
             vector = vectors[number] if vectors is not None else None
-            rows, ranking, lexical_scores = self._rank(text, vector, k, mode, allowed)
-            hits = self._hits(text, rows, ranking, lexical_scores, vector)
-            answers.append(Answer(text, mode, hits, self._confident(text, hits), warnings))
+            rows, ranking, lexical_scores = self._rank(text, vector, self._pool(k, rerank), mode, allowed)
+            ranked.append((rows, ranking, lexical_scores[rows]))
+        if reranker is not None:
+            reordered = self._rerank_many(reranker, texts, [rows for rows, _, _ in ranked])
+            ranked = [
+                (rows[order], scores, lexical[order]) for (rows, _, lexical), (order, scores) in zip(ranked, reordered)
+            ]
+        answers = []
+        for number, ((text, warnings), (rows, ranking, lexical)) in enumerate(zip(cleaned, ranked)):
+            vector = vectors[number] if vectors is not None else None
+            hits = self._hits(text, rows[:k], ranking[:k], lexical[:k], vector, reranked=reranker is not None)
+            label = f"{mode}+rerank" if reranker is not None else mode
+            answers.append(Answer(text, label, hits, self._confident(text, hits, label), warnings))
         return answers
 
     def rank_many(
-        self, questions: Sequence[str], k: int = 10, *, mode: str | None = None
+        self, questions: Sequence[str], k: int = 10, *, mode: str | None = None, rerank: bool = False
     ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(passage rows, ranking scores) per question, best first: the bare ranking, for evaluation."""
+        """(passage rows, ranking scores) per question, best first: the bare ranking, for evaluation.
+
+        With ``rerank`` the top ``max(k, rerank_depth)`` rows are rescored and the best ``k`` returned.
+        """
         texts = [clean_question(question)[0] for question in questions]
         k = _check_k(k)
         mode = self._check_mode(mode)
+        reranker = self._load_reranker() if rerank else None
         vectors = self._encode(texts, mode)
         ranked = []
         for number, text in enumerate(texts):
             vector = vectors[number] if vectors is not None else None
-            rows, ranking, _ = self._rank(text, vector, k, mode, None)
+            rows, ranking, _ = self._rank(text, vector, self._pool(k, rerank), mode, None)
             ranked.append((rows, ranking))
-        return ranked
+        if reranker is not None:
+            reordered = self._rerank_many(reranker, texts, [rows for rows, _ in ranked])
+            ranked = [(rows[order], scores) for (rows, _), (order, scores) in zip(ranked, reordered)]
+        return [(rows[:k], ranking[:k]) for rows, ranking in ranked]
+
+    def _pool(self, k: int, rerank: bool) -> int:
+        return max(k, self.rerank_depth) if rerank else k
+
+    def _rerank_many(
+        self, reranker: Reranker, questions: list[str], pools: list[np.ndarray]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per question, the order of its candidate rows by cross-encoder score and the sorted scores.
+
+        The cross-encoder reads the passage as indexed (title + text); all pairs go in one batched call.
+        """
+        pairs = [
+            (question, passage_document(self.articles[self.passages[row].article_id], self.passages[row]))
+            for question, rows in zip(questions, pools)
+            for row in rows.tolist()
+        ]
+        scores = reranker.score_pairs(pairs).astype(np.float64)
+        reordered, start = [], 0
+        for rows in pools:
+            mine = scores[start : start + len(rows)]
+            start += len(rows)
+            order = rerank_order(mine)
+            reordered.append((order, mine[order]))
+        return reordered
 
     def _encode(self, texts: list[str], mode: str) -> np.ndarray | None:
         if mode == "lexical" or self.encoder is None:
@@ -299,11 +418,16 @@ class Retriever:
         question: str,
         rows: np.ndarray,
         fused: np.ndarray,
-        lexical_scores: np.ndarray,
+        lexical_values: np.ndarray,
         query_vector: np.ndarray | None,
+        reranked: bool = False,
     ) -> list[Hit]:
+        """Hits for ``rows``; ``fused`` and ``lexical_values`` are aligned with them."""
         passages = [self.passages[row] for row in rows.tolist()]
-        per_method: list[dict[str, float]] = [{"lexical": float(lexical_scores[row])} for row in rows.tolist()]
+        per_method: list[dict[str, float]] = [{"lexical": float(value)} for value in lexical_values.tolist()]
+        if reranked:  # the ranking score is the cross-encoder's
+            for scores, value in zip(per_method, fused.tolist()):
+                scores["rerank"] = float(value)
         cosine_of = None
         if query_vector is not None and self.dense is not None and self.encoder is not None:
             for scores, cosine in zip(per_method, self.dense.scores_for(query_vector, rows).tolist()):
@@ -322,9 +446,23 @@ class Retriever:
             for rank, (passage, score, scores, span) in enumerate(zip(passages, fused.tolist(), per_method, spans), 1)
         ]
 
-    def _confident(self, question: str, hits: list[Hit]) -> bool:
+    def confidence_rule(self, mode: str) -> ConfidenceRule:
+        """The rule that decides ``confident`` for answers in ``mode`` (e.g. "hybrid", "lexical+rerank")."""
+        if self.confidence is not None:
+            return self.confidence
+        first_stage, _, reranked = mode.partition("+")
+        model = self.manifest.model["name"] if self.manifest.model else None
+        return rule_for(model, "rerank" if reranked else first_stage)
+
+    def _confident(self, question: str, hits: list[Hit], mode: str) -> bool:
         if not hits:
             return False
+        return self.confidence_rule(mode).decide(*self.evidence(question, hits))
+
+    def evidence(self, question: str, hits: list[Hit]) -> tuple[float, float | None]:
+        """What the confidence rule weighs: the best coverage and the best cosine (None without vectors) of ``hits``."""
+        if not hits:
+            return 0.0, None
         analyzer = self.lexical.analyzer
         question_terms = analyzer.terms(question)
         coverage = max(
@@ -336,7 +474,7 @@ class Retriever:
             for hit in hits
         )
         cosine = max((hit.scores["dense"] for hit in hits if "dense" in hit.scores), default=None)
-        return self.confidence.decide(coverage, cosine)
+        return coverage, cosine
 
 
 def _check_k(k: object) -> int:

@@ -38,6 +38,14 @@ def bert_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def cross_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random cross-encoder (one-layer BERT, one output) over a tokenizer trained on the seed corpus."""
+    from tiny_models import build_cross_encoder
+
+    return build_cross_encoder(tmp_path_factory.mktemp("models") / "cross-encoder", SEED_CORPUS)
+
+
+@pytest.fixture(scope="session")
 def lexical_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from qa.builder import build_index
 

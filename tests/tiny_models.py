@@ -1,6 +1,6 @@
 """Tiny sentence-transformers models built from scratch, so tests never download weights.
 
-Both are saved to a folder and meant to be loaded back with ``SentenceTransformer(path)``,
+All are saved to a folder and loaded back with ``SentenceTransformer(path)`` or ``CrossEncoder(path)``,
 the same call a user's model folder goes through.
 """
 
@@ -16,14 +16,27 @@ def _texts(corpus_dir: Path) -> list[str]:
 
 
 def train_wordpiece(texts: list[str], vocab_size: int = 3000):
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+    """A WordPiece tokenizer whose vocabulary is the corpus's characters and most frequent words.
 
-    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tokenizer.train_from_iterator(
-        texts, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS)
-    )
+    Built by counting rather than with ``WordPieceTrainer``, whose result varies from run to run
+    (ties between merges); a fixed vocabulary keeps the random tiny models, and so the tests, repeatable.
+    """
+    from collections import Counter
+
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+
+    normalizer = normalizers.BertNormalizer(lowercase=True)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(word for word, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text)))
+    characters = sorted({character for word in counts for character in word})
+    vocabulary = [*SPECIAL_TOKENS, *characters, *(f"##{character}" for character in characters)]
+    frequent = sorted((word for word in counts if len(word) > 1), key=lambda word: (-counts[word], word))
+    vocabulary += frequent[: max(0, vocab_size - len(vocabulary))]
+    tokenizer = Tokenizer(models.WordPiece({token: i for i, token in enumerate(vocabulary)}, unk_token="[UNK]"))
+    tokenizer.normalizer = normalizer
+    tokenizer.pre_tokenizer = pre_tokenizer
     return tokenizer
 
 
@@ -72,4 +85,40 @@ def build_bert_model(folder: Path, corpus_dir: Path, max_seq_length: int = 64, s
     transformer = Transformer(str(raw), max_seq_length=max_seq_length)
     pooling = Pooling(transformer.get_word_embedding_dimension(), "mean")
     SentenceTransformer(modules=[transformer, pooling], prompts={"query": "query: ", "document": ""}).save(str(folder))
+    return folder
+
+
+def build_cross_encoder(folder: Path, corpus_dir: Path, max_length: int = 128, seed: int = 0) -> Path:
+    """A one-layer random BERT with one output (a relevance score), loadable with ``CrossEncoder(path)``."""
+    import torch
+    from tokenizers import processors
+    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
+
+    torch.manual_seed(seed)
+    tokenizer = train_wordpiece(_texts(corpus_dir))
+    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)],
+    )
+    config = BertConfig(
+        vocab_size=tokenizer.get_vocab_size(),
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=max_length,
+        num_labels=1,
+    )
+    BertForSequenceClassification(config).save_pretrained(folder)
+    PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=max_length,
+    ).save_pretrained(folder)
     return folder

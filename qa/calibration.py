@@ -1,0 +1,206 @@
+"""Calibrating ``Answer.confident``: the same questions asked with and without their answer in the corpus.
+
+*Answerable*: each question of an evaluation set asked of the whole corpus. *Unanswerable*:
+the same question asked of the corpus without its gold source — for SQuAD its whole article
+(one rebuild per article, so no other paragraph of it can give the answer away); where there
+are too many distinct sources for one build each (a BEIR split), one build without every
+evaluated query's relevant documents. Both runs go through :meth:`Retriever.ask_many`, so
+the evidence is exactly what the rule sees in use.
+
+A rule is judged by two rates: *false alarms* — answerable questions it calls not
+confident (kept ≤ 5 %) — and *catches* — unanswerable questions it calls not confident (as
+high as possible). :func:`fit_rule` picks thresholds on one set of questions; report the
+rates on other questions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.confidence import ConfidenceRule
+from qa.evaldata import EvalSet
+
+CALIBRATION_K = 5  # hits per question, as `qa ask` and `Retriever.ask` return by default
+MAX_REBUILDS = 64
+DEFAULT_MAX_FALSE_ALARMS = 0.04  # fit below the 5 % target, to leave room for unseen questions
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Per question: the best coverage and the best cosine (NaN without vectors) among its hits."""
+
+    coverage: np.ndarray
+    cosine: np.ndarray
+
+    def decide(self, rule: ConfidenceRule) -> np.ndarray:
+        confident = self.coverage >= rule.min_coverage
+        if rule.min_cosine is not None:
+            confident |= np.nan_to_num(self.cosine, nan=-np.inf) >= rule.min_cosine
+        return confident
+
+
+@dataclass(frozen=True, slots=True)
+class Rates:
+    not_confident_answerable: float
+    not_confident_unanswerable: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {
+            "not_confident_answerable": round(self.not_confident_answerable, 4),
+            "not_confident_unanswerable": round(self.not_confident_unanswerable, 4),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """One mode's evidence on answerable and unanswerable questions, the rule in use and a fitted one."""
+
+    mode: str
+    answerable: Evidence
+    unanswerable: Evidence
+    rule: ConfidenceRule
+    fitted: ConfidenceRule
+    rebuilds: int
+
+    def rates(self, rule: ConfidenceRule) -> Rates:
+        return Rates(float(1 - self.answerable.decide(rule).mean()), float(1 - self.unanswerable.decide(rule).mean()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule.to_dict(),
+            **self.rates(self.rule).to_dict(),
+            "fitted": {**self.fitted.to_dict(), **self.rates(self.fitted).to_dict()},
+            "questions": len(self.answerable.coverage),
+            "rebuilds": self.rebuilds,
+        }
+
+
+def fit_rule(answerable: Evidence, unanswerable: Evidence, max_false_alarms: float) -> ConfidenceRule:
+    """The thresholds that catch the most unanswerable questions with at most ``max_false_alarms`` of answerable
+    ones called not confident. A cosine threshold is tried only where there are cosines."""
+    options: list[float | None] = [None]
+    cosines = answerable.cosine[~np.isnan(answerable.cosine)]
+    if len(cosines):  # the rescued set only changes at answerable cosines: try (up to 200 of) those
+        options += sorted(set(np.quantile(cosines, np.linspace(0, 1, 200), method="lower").tolist()))
+    best: tuple[float, ConfidenceRule] | None = None
+    for min_cosine in options:
+        rescued = (
+            np.zeros(len(answerable.coverage), dtype=bool)
+            if min_cosine is None
+            else np.nan_to_num(answerable.cosine, nan=-np.inf) >= min_cosine
+        )
+        # the highest coverage threshold that leaves at most max_false_alarms of answerable questions below it
+        allowed = int(np.floor(max_false_alarms * len(answerable.coverage)))
+        pending = np.sort(answerable.coverage[~rescued])
+        min_coverage = float(pending[allowed]) if allowed < len(pending) else 1.0 + 1e-9
+        rule = ConfidenceRule(round(np.floor(min_coverage * 1000) / 1000, 3), min_cosine)
+        caught = float(1 - unanswerable.decide(rule).mean())
+        if best is None or caught > best[0] + 1e-12:
+            best = (caught, rule)
+    assert best is not None
+    return best[1]
+
+
+def gather_evidence(retriever: Any, questions: Sequence[str], mode: str, rerank: bool = False) -> Evidence:
+    """The rule's inputs for each question, from the hits :meth:`Retriever.ask_many` returns."""
+    answers = retriever.ask_many(list(questions), CALIBRATION_K, mode=mode, rerank=rerank)
+    evidence = [retriever.evidence(answer.question, answer.hits) for answer in answers]
+    coverage = np.array([value for value, _ in evidence], dtype=np.float64)
+    cosine = np.array([np.nan if value is None else value for _, value in evidence], dtype=np.float64)
+    return Evidence(coverage, cosine)
+
+
+def leave_out_units(eval_set: EvalSet, max_rebuilds: int = MAX_REBUILDS) -> list[tuple[set[str], list[int]]]:
+    """(sources to remove, indices of the queries asked without them) — one unit per distinct gold source set,
+    or a single unit removing all of them when that would take more than ``max_rebuilds`` builds."""
+    units: dict[frozenset[str], list[int]] = {}
+    for number, query in enumerate(eval_set.queries):
+        units.setdefault(frozenset(eval_set.gold_groups(query.id)), []).append(number)
+    if len(units) > max_rebuilds:
+        everything = set().union(*units)
+        return [(everything, list(range(len(eval_set.queries))))]
+    return [(set(groups), numbers) for groups, numbers in units.items()]
+
+
+def calibrate(
+    eval_set: EvalSet,
+    modes: Sequence[str],
+    *,
+    model: Any = None,
+    reranker: Any = None,
+    lexical: Any = None,
+    max_false_alarms: float = DEFAULT_MAX_FALSE_ALARMS,
+    work_dir: Path | None = None,
+) -> dict[str, Calibration]:
+    """Evidence for every mode in ``modes`` (lexical, dense, hybrid, rerank) with and without the answers."""
+    import tempfile
+
+    from qa.builder import index_articles
+    from qa.reranker import DEFAULT_RERANKER
+    from qa.retriever import Retriever
+
+    questions = [query.text for query in eval_set.queries]
+    needs_model = any(mode in ("dense", "hybrid") for mode in modes)
+    rules: dict[str, ConfidenceRule] = {}
+
+    def run(articles: list[Any], asked: list[int], into: dict[str, list[tuple[list[int], Evidence]]]) -> None:
+        with tempfile.TemporaryDirectory(prefix="qa-calibrate-", dir=work_dir) as scratch:
+            index_dir = Path(scratch) / "index"
+            used = model if needs_model else None
+            index_articles(articles, index_dir, model=used, require_dense=needs_model, lexical=lexical, split=False)
+            retriever = Retriever.load(index_dir, reranker=reranker or DEFAULT_RERANKER)
+            first_stage = "hybrid" if retriever.mode == "hybrid" else "lexical"
+            for mode in modes:
+                texts = [questions[number] for number in asked]
+                if mode == "rerank":
+                    evidence = gather_evidence(retriever, texts, first_stage, rerank=True)
+                    rules[mode] = retriever.confidence_rule(f"{first_stage}+rerank")
+                else:
+                    evidence = gather_evidence(retriever, texts, mode)
+                    rules[mode] = retriever.confidence_rule(mode)
+                into.setdefault(mode, []).append((asked, evidence))
+
+    full: dict[str, list[tuple[list[int], Evidence]]] = {}
+    run(eval_set.articles, list(range(len(questions))), full)
+    removed: dict[str, list[tuple[list[int], Evidence]]] = {}
+    units = leave_out_units(eval_set)
+    for groups, asked in units:
+        kept = [article for article in eval_set.articles if eval_set.groups[article.id] not in groups]
+        run(kept, asked, removed)
+    results = {}
+    for mode in modes:
+        with_answers, without = _assemble(full[mode], len(questions)), _assemble(removed[mode], len(questions))
+        fitted = fit_rule(with_answers, without, max_false_alarms)
+        results[mode] = Calibration(mode, with_answers, without, rules[mode], fitted, len(units))
+    return results
+
+
+def _assemble(parts: list[tuple[list[int], Evidence]], count: int) -> Evidence:
+    coverage = np.full(count, np.nan)
+    cosine = np.full(count, np.nan)
+    for numbers, evidence in parts:
+        coverage[numbers] = evidence.coverage
+        cosine[numbers] = evidence.cosine
+    return Evidence(coverage, cosine)
+
+
+def format_calibration(results: dict[str, Calibration]) -> str:
+    lines = ["", "confident rule: not confident on answerable / unanswerable questions (own source removed)"]
+    for mode, result in results.items():
+        current, fitted = result.rates(result.rule), result.rates(result.fitted)
+        cosine = f", min cosine {result.fitted.min_cosine}" if result.fitted.min_cosine is not None else ""
+        lines.append(
+            f"{mode:<9}in use (min coverage {result.rule.min_coverage}): "
+            f"{current.not_confident_answerable:.1%} / {current.not_confident_unanswerable:.1%}   "
+            f"fitted here (min coverage {result.fitted.min_coverage}{cosine}): "
+            f"{fitted.not_confident_answerable:.1%} / {fitted.not_confident_unanswerable:.1%}"
+        )
+    first = next(iter(results.values()), None)
+    if first is not None:
+        lines.append(f"({len(first.answerable.coverage):,} questions; {first.rebuilds} rebuilds without their source)")
+    return "\n".join(lines)
