@@ -15,6 +15,7 @@ from typing import Any
 
 import gradio as gr
 
+from qa.reranker import DEFAULT_RERANKER
 from qa.service import Service
 from qa.web import stylesheet
 
@@ -87,6 +88,10 @@ def build_ui(service: Service) -> gr.Blocks:
                     with gr.Row():
                         date_from = gr.DateTime(include_time=False, type="string", label="Published from")
                         date_to = gr.DateTime(include_time=False, type="string", label="Published until")
+                    can_rerank, rerank_info = service.rerank_option()
+                    rerank = gr.Checkbox(
+                        False, label="Rerank", info=rerank_info, interactive=can_rerank, elem_id="qa-rerank"
+                    )
                 with gr.Row():
                     with gr.Column(scale=3, min_width=320):
                         results = gr.HTML("", js_on_load=REVEAL_JS, elem_id="qa-results")
@@ -116,7 +121,7 @@ def build_ui(service: Service) -> gr.Blocks:
             api_visibility="private",
         )
 
-        inputs = [question, k, outlets, date_from, date_to]
+        inputs = [question, k, outlets, date_from, date_to, rerank]
         for trigger in (ask.click, question.submit):
             trigger(service.ask_html, inputs, results, api_visibility="private")
 
@@ -154,6 +159,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), help="port (default: 7860)"
     )
+    parser.add_argument(
+        "--reranker",
+        default=os.environ.get("QA_RERANKER", DEFAULT_RERANKER),
+        help=f"cross-encoder id or folder for the Rerank option (default: {DEFAULT_RERANKER})",
+    )
     parser.add_argument("--share", action="store_true", help="also open a public Gradio share link")
     return parser.parse_args(argv)
 
@@ -165,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     setup_logging()
     try:
-        service = Service.open(args.index, args.corpus)
+        service = Service.open(args.index, args.corpus, reranker=args.reranker)
     except QAError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

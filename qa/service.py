@@ -19,6 +19,7 @@ from qa.builder import build_index
 from qa.encoder import DEFAULT_MODEL
 from qa.errors import IndexNotFoundError, InvalidRequestError, QAError
 from qa.manifest import MANIFEST_FILE
+from qa.reranker import DEFAULT_RERANKER
 from qa.retriever import Retriever
 
 # Questions the shipped corpus answers; the page offers those the open index answers confidently.
@@ -59,18 +60,24 @@ class Service:
     def _reopen(self, stamp: tuple[int, int]) -> None:
         index_dir = self._retriever.index_dir
         try:
-            self._retriever = Retriever.load(index_dir)
+            self._retriever = Retriever.load(index_dir, reranker=self._retriever.reranker_status().model)
             log.info("Opened the rebuilt index in %s (%d passages).", index_dir, len(self._retriever.passages))
         except QAError as error:
             log.warning("Kept serving the index opened earlier: the one now in %s cannot be used: %s", index_dir, error)
         self._stamp = stamp
 
     @classmethod
-    def open(cls, index_dir: Path | str, corpus_dir: Path | str, model: str | None = DEFAULT_MODEL) -> Service:
+    def open(
+        cls,
+        index_dir: Path | str,
+        corpus_dir: Path | str,
+        model: str | None = DEFAULT_MODEL,
+        reranker: str = DEFAULT_RERANKER,
+    ) -> Service:
         """Load ``index_dir``; when there is no index yet, build it from ``corpus_dir`` first."""
         index_dir = Path(index_dir)
         try:
-            return cls(Retriever.load(index_dir))
+            return cls(Retriever.load(index_dir, reranker=reranker))
         except IndexNotFoundError:
             log.info("No index at %s yet; building it from %s …", index_dir, corpus_dir)
         report = build_index(corpus_dir, index_dir, model=model, progress=True)
@@ -80,7 +87,7 @@ class Service:
             report.manifest.passages,
             report.manifest.mode,
         )
-        return cls(Retriever.load(index_dir))
+        return cls(Retriever.load(index_dir, reranker=reranker))
 
     # -- answering -----------------------------------------------------------------------
 
@@ -91,11 +98,17 @@ class Service:
         outlets: list[str] | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        rerank: bool = False,
     ) -> str:
         """The results panel for a question; a user's mistake becomes a message, not an exception."""
         try:
             answer = self.retriever.ask(
-                question or "", _k(k), outlets=outlets or None, date_from=date_from or None, date_to=date_to or None
+                question or "",
+                _k(k),
+                outlets=outlets or None,
+                date_from=date_from or None,
+                date_to=date_to or None,
+                rerank=bool(rerank),
             )
         except QAError as error:
             return web.render_message(str(error))
@@ -121,6 +134,13 @@ class Service:
         return web.render_article(article, start, end, highlight)
 
     # -- facts about the index -------------------------------------------------------------
+
+    def rerank_option(self) -> tuple[bool, str]:
+        """Whether the rerank toggle can be used, and the line explaining it."""
+        status = self.retriever.reranker_status()
+        if status.available:
+            return True, f"rescore the top passages with the cross-encoder {status.model} (slower, often more precise)"
+        return False, f"unavailable: {status.detail}"
 
     def banner_html(self) -> str:
         return web.render_banner(self.retriever.mode, self.retriever.semantic_off_reason)

@@ -20,7 +20,7 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, index: Path, corpus: Path, log: Path) -> None:
+    def __init__(self, index: Path, corpus: Path, log: Path, *extra: str) -> None:
         self.port = _free_port()
         self.index = index
         self.url = f"http://127.0.0.1:{self.port}/"
@@ -37,6 +37,7 @@ class Server:
                     str(corpus),
                     "--port",
                     str(self.port),
+                    *extra,
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -63,8 +63,9 @@ def lexical_server(app_corpus, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def hybrid_server(hybrid_index, seed_corpus, tmp_path_factory):
-    server = Server(hybrid_index, seed_corpus, tmp_path_factory.mktemp("hybrid-app") / "app.log")
+def hybrid_server(hybrid_index, seed_corpus, tmp_path_factory, cross_encoder_dir):
+    log = tmp_path_factory.mktemp("hybrid-app") / "app.log"
+    server = Server(hybrid_index, seed_corpus, log, "--reranker", str(cross_encoder_dir))
     yield server
     server.stop()
 
@@ -292,3 +293,25 @@ def test_importing_the_app_loads_no_model_library():
     result = subprocess.run([sys.executable, "-c", code % str(ROOT)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_rerank_toggle_rescores_with_the_cross_encoder(page, hybrid_server):
+    page.goto(hybrid_server.url)
+    page.locator("#qa-question textarea").wait_for(timeout=60_000)
+    page.get_by_text("Options and filters").click()
+    page.locator("#qa-rerank input").check()
+    box = page.locator("#qa-question textarea")
+    box.fill(GUJRANWALA)
+    box.press("Enter")
+    page.locator(".qa-card").first.wait_for(timeout=60_000)
+    page.locator(".qa-scores").first.click()
+    assert "rerank" in page.locator(".qa-scores").first.inner_text()
+
+
+def test_rerank_toggle_is_off_with_the_reason_when_no_cross_encoder(page, lexical_server):
+    page.goto(lexical_server.url)
+    page.locator("#qa-question textarea").wait_for(timeout=60_000)
+    page.get_by_text("Options and filters").click()
+    checkbox = page.locator("#qa-rerank input")
+    assert checkbox.is_disabled()
+    assert "unavailable" in page.locator("#qa-rerank").inner_text()
