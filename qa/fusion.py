@@ -30,3 +30,27 @@ def reciprocal_rank_fusion(
     scores = np.fromiter(fused.values(), dtype=np.float64, count=len(fused))
     order = np.argsort(-scores, kind="stable")
     return rows[order], scores[order]
+
+
+def _unit_range(values: np.ndarray) -> np.ndarray:
+    low, high = float(values.min()), float(values.max())
+    return (values - low) / (high - low) if high > low else np.zeros_like(values, dtype=np.float64)
+
+
+def interpolate_scores(
+    rows: np.ndarray, first: np.ndarray, second: np.ndarray, first_weight: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fuse two methods' scores of the same candidate ``rows``: each is min-max normalised over the
+    candidates, then ``first_weight·first + (1 − first_weight)·second``.
+
+    Returns (row ids, fused scores), best first; ties keep the order of ``rows``. Unlike rank
+    fusion, a weak method gets a small say in proportion to its weight.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) == 0:
+        return rows, np.zeros(0, dtype=np.float64)
+    fused = first_weight * _unit_range(np.asarray(first, dtype=np.float64)) + (1 - first_weight) * _unit_range(
+        np.asarray(second, dtype=np.float64)
+    )
+    order = np.argsort(-fused, kind="stable")
+    return rows[order], fused[order]

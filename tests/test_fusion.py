@@ -27,3 +27,20 @@ def test_rrf_weights_tilt_the_vote():
 def test_rrf_ties_keep_first_seen_order():
     rows, _ = reciprocal_rank_fusion([np.array([4]), np.array([8])])
     assert rows.tolist() == [4, 8]
+
+
+def test_interpolation_by_hand():
+    from qa.fusion import interpolate_scores
+
+    rows, scores = interpolate_scores(np.array([4, 7, 9]), np.array([10.0, 5.0, 0.0]), np.array([0.2, 0.6, 0.4]), 0.7)
+    # lexical → 1, 0.5, 0; dense → 0, 1, 0.5
+    assert rows.tolist() == [4, 7, 9]
+    assert scores.tolist() == pytest.approx([0.7, 0.35 + 0.3, 0.15])
+
+
+def test_interpolation_with_a_constant_method_ranks_by_the_other():
+    from qa.fusion import interpolate_scores
+
+    rows, _ = interpolate_scores(np.array([1, 2, 3]), np.array([3.0, 3.0, 3.0]), np.array([0.1, 0.9, 0.5]), 0.7)
+    assert rows.tolist() == [2, 3, 1]
+    assert interpolate_scores(np.array([], dtype=np.int64), np.array([]), np.array([]), 0.5)[0].tolist() == []
