@@ -31,7 +31,7 @@ HARD_STOP_FACTOR = 3.0
 @dataclass(frozen=True)
 class TrainSettings:
     seconds: float = 60.0
-    vocab_size: int = 15_000
+    vocab_size: int = 30_000
     dimension: int = 256
     batch_size: int = 4096
     learning_rate: float = 0.2
@@ -115,6 +115,21 @@ def train_static_model(
     passages: Sequence[Sequence[str]], folder: Path, settings: TrainSettings | None = None, progress: bool = False
 ) -> TrainReport:
     """Train and save a model in ``folder``; ``passages`` are lists of sentences (title first, if any)."""
+    import torch
+
+    settings = settings or TrainSettings()
+    threads = torch.get_num_threads()
+    # One thread: these steps are many small operations, where a second thread mostly waits
+    # (five times slower when another process shares the cores), and one thread keeps float
+    # sums in one order, so the same seed gives the same weights on any machine.
+    torch.set_num_threads(1)
+    try:
+        return _train(passages, folder, settings, progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(passages: Sequence[Sequence[str]], folder: Path, settings: TrainSettings, progress: bool) -> TrainReport:
     import datetime as dt
 
     import numpy as np
@@ -124,7 +139,6 @@ def train_static_model(
     from sentence_transformers.sentence_transformer.modules import StaticEmbedding
     from tqdm.auto import tqdm
 
-    settings = settings or TrainSettings()
     started = time.perf_counter()
     random.seed(settings.seed)
     np.random.seed(settings.seed)
