@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa import __version__
+from qa.catalog import ARTICLES_FILE, PASSAGES_FILE, write_catalog
 from qa.chunking import DEFAULT_MAX_TOKENS, estimate_tokens, split_passages
 from qa.corpus import load_corpus
 from qa.dense import DENSE_FILE, DenseIndex
@@ -16,10 +17,8 @@ from qa.errors import ModelUnavailableError
 from qa.lexical import LEXICAL_DIR, LexicalIndex, LexicalSettings
 from qa.manifest import Manifest, file_record, library_versions
 from qa.records import Article, Passage, Skip
-from qa.store import staged_index, write_jsonl
+from qa.store import staged_index
 
-ARTICLES_FILE = "articles.jsonl"
-PASSAGES_FILE = "passages.jsonl"
 NO_MODEL = ("none", "")
 log = logging.getLogger("qa")
 
@@ -162,8 +161,7 @@ def index_articles(
         versions=library_versions(),
     )
     with staged_index(index_dir) as staging:
-        write_jsonl(staging / ARTICLES_FILE, [article.to_dict() for article in articles])
-        write_jsonl(staging / PASSAGES_FILE, [passage.to_dict() for passage in passages])
+        write_catalog(staging, articles, passages)
         lexical_index.save(staging)
         if dense_index is not None:
             dense_index.save(staging)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from qa.builder import ARTICLES_FILE, PASSAGES_FILE, BuildReport, build_index
+from qa.builder import BuildReport, build_index
+from qa.catalog import Catalog, day_number
 from qa.confidence import ConfidenceRule, term_coverage
 from qa.dense import DenseIndex
 from qa.encoder import DEFAULT_MODEL, Encoder, load_encoder
@@ -26,7 +27,7 @@ from qa.highlight import best_sentences
 from qa.lexical import LexicalIndex, LexicalSettings
 from qa.manifest import Manifest
 from qa.records import Answer, Article, Hit, Passage
-from qa.store import open_manifest, read_jsonl
+from qa.store import open_manifest
 
 MAX_QUESTION_CHARS = 2000
 MODES = ("lexical", "dense", "hybrid")
@@ -74,8 +75,7 @@ class Retriever:
         self,
         index_dir: Path,
         manifest: Manifest,
-        articles: list[Article],
-        passages: list[Passage],
+        catalog: Catalog,
         lexical: LexicalIndex,
         dense: DenseIndex | None = None,
         encoder: Encoder | None = None,
@@ -84,16 +84,22 @@ class Retriever:
     ) -> None:
         self.index_dir = index_dir
         self.manifest = manifest
-        self.articles = {article.id: article for article in articles}
-        self.passages = passages
+        self.catalog = catalog
         self.lexical = lexical
         self.dense = dense
         self.encoder = encoder
         self.semantic_off_reason = semantic_off_reason
         self.confidence = confidence or ConfidenceRule()
-        order = {article.id: number for number, article in enumerate(articles)}
-        self._passage_article = np.array([order[p.article_id] for p in passages], dtype=np.int64)
-        self._article_list = articles
+
+    @property
+    def passages(self) -> Sequence[Passage]:
+        """Row *i* of every index is ``passages[i]``; each is read from disk when asked for."""
+        return self.catalog.passages
+
+    @property
+    def articles(self) -> Mapping[str, Article]:
+        """Article id → Article, read from disk when asked for."""
+        return self.catalog.articles
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -114,18 +120,8 @@ class Retriever:
         """Open a built index; raises IndexNotFoundError, IndexFormatError or IndexMismatchError."""
         index_dir = Path(index_dir)
         manifest = open_manifest(index_dir)
-        articles = [Article(**row) for row in read_jsonl(index_dir / ARTICLES_FILE)]
-        passages = [Passage(**row) for row in read_jsonl(index_dir / PASSAGES_FILE)]
-        if len(articles) != manifest.articles or len(passages) != manifest.passages:
-            raise IndexMismatchError(
-                f"{index_dir} holds {len(articles)} articles and {len(passages)} passages but its manifest "
-                f"says {manifest.articles} and {manifest.passages}. Rebuild it with `qa build --index {index_dir}`."
-            )
-        known = {article.id for article in articles}
-        if any(passage.article_id not in known for passage in passages):
-            raise IndexMismatchError(
-                f"{index_dir / PASSAGES_FILE} cites articles that are not in the index. Rebuild it."
-            )
+        catalog = Catalog.load(index_dir, manifest.passages, manifest.articles, mmap_arrays=mmap)
+        passages = catalog.passages
         lexical = LexicalIndex.load(index_dir, LexicalSettings.from_dict(manifest.lexical), mmap=mmap)
         problem = lexical.check_rows(len(passages))
         if problem:
@@ -145,7 +141,7 @@ class Retriever:
                 off_reason = f"the index has passage vectors but its model cannot be loaded now: {error}"
                 log.warning("semantic search is off: %s", off_reason)
                 dense = None
-        return cls(index_dir, manifest, articles, passages, lexical, dense, encoder, off_reason)
+        return cls(index_dir, manifest, catalog, lexical, dense, encoder, off_reason)
 
     # -- facts -----------------------------------------------------------------------------
 
@@ -155,7 +151,7 @@ class Retriever:
         return "hybrid" if self.dense is not None and self.encoder is not None else "lexical"
 
     def outlets(self) -> list[str]:
-        return sorted({a.outlet for a in self._article_list if a.outlet})
+        return list(self.catalog.outlets)
 
     def article(self, article_id: str) -> Article:
         try:
@@ -178,14 +174,9 @@ class Retriever:
         if unknown:
             listing = ", ".join(sorted(known)) or "none are named in this corpus"
             raise InvalidRequestError(f"No articles from outlet {unknown[0]!r}. Known outlets: {listing}.")
-        keep = np.ones(len(self._article_list), dtype=bool)
-        for number, article in enumerate(self._article_list):
-            if wanted and article.outlet not in wanted:
-                keep[number] = False
-            elif start or end:
-                day = dt.date.fromisoformat(article.date) if article.date else None
-                keep[number] = day is not None and (start is None or day >= start) and (end is None or day <= end)
-        return np.flatnonzero(keep[self._passage_article])
+        first = day_number(start) if start is not None else None
+        last = day_number(end) if end is not None else None
+        return self.catalog.rows_matching(wanted, first, last)
 
     def search(
         self,
@@ -300,7 +291,8 @@ class Retriever:
         lexical_scores: np.ndarray,
         query_vector: np.ndarray | None,
     ) -> list[Hit]:
-        passages = [self.passages[row] for row in rows.tolist()]
+        passages = [self.catalog.passages[row] for row in rows.tolist()]
+        articles = [self.catalog.article_of(row) for row in rows.tolist()]
         per_method: list[dict[str, float]] = [{"lexical": float(lexical_scores[row])} for row in rows.tolist()]
         cosine_of = None
         if query_vector is not None and self.dense is not None and self.encoder is not None:
@@ -316,8 +308,10 @@ class Retriever:
             [p.text for p in passages], set(analyzer.terms(question)), analyzer.terms, self.lexical.idf, cosine_of
         )
         return [
-            Hit(rank, float(score), scores, passage, self.articles[passage.article_id], span)
-            for rank, (passage, score, scores, span) in enumerate(zip(passages, fused.tolist(), per_method, spans), 1)
+            Hit(rank, float(score), scores, passage, article, span)
+            for rank, (passage, article, score, scores, span) in enumerate(
+                zip(passages, articles, fused.tolist(), per_method, spans), 1
+            )
         ]
 
     def _confident(self, question: str, hits: list[Hit]) -> bool:
