@@ -41,6 +41,15 @@ def format_answer(answer: Answer, color: bool = False) -> str:
     return "\n\n".join(lines)
 
 
+def _describe_dense(dense: dict | None) -> str:
+    if not dense or dense.get("exact", True):
+        return "exact (FAISS IndexFlatIP)"
+    calibration = dense.get("calibration") or {}
+    recall = (calibration.get("recall_by_nprobe") or {}).get(str(dense.get("nprobe")))
+    measured = f", recall@10 {recall:.3f} on {calibration.get('queries')} calibration queries" if recall else ""
+    return f"approximate (FAISS {dense['index']}, nprobe {dense['nprobe']}, exact re-ranking{measured})"
+
+
 def format_manifest(manifest: Manifest, index_dir: str) -> str:
     model = manifest.model
     semantic = (
@@ -56,6 +65,7 @@ def format_manifest(manifest: Manifest, index_dir: str) -> str:
         ("mode", manifest.mode),
         ("semantic search", semantic),
         ("query prompt", repr(model["query_prompt"]) if model else "—"),
+        ("vector index", _describe_dense(manifest.dense) if model else "—"),
         (
             "lexical",
             f"BM25 {lexical['method']} k1={lexical['k1']} b={lexical['b']}, "

@@ -129,7 +129,7 @@ class Retriever:
         dense = encoder = None
         off_reason = manifest.semantic_off_reason
         if manifest.model is not None:
-            dense = DenseIndex.load(index_dir, mmap=mmap)
+            dense = DenseIndex.load(index_dir, manifest.dense, mmap=mmap)
             if dense.size != len(passages) or dense.dimension != manifest.model["dimension"]:
                 raise IndexMismatchError(
                     f"The vector index in {index_dir} has {dense.size} vectors of dimension {dense.dimension}; "
