@@ -24,7 +24,7 @@ from qa.store import staged_index
 from qa.vectorcache import VectorCache, content_keys, model_key, save_keys
 
 NO_MODEL = ("none", "")
-CALIBRATION_QUESTIONS = 100
+CHECK_QUESTIONS = 100
 log = logging.getLogger("qa")
 
 
@@ -166,10 +166,10 @@ def index_articles(
     if encoder is not None and vectors is not None:
         started = time.perf_counter()
         dense_settings = dense or DenseSettings()
-        questions = None
+        probes = None
         if len(passages) > dense_settings.approximate_above:
-            questions = encoder.encode_queries(calibration_questions(passages))
-        dense_index = DenseIndex.build(vectors, dense_settings, questions)
+            probes = encoder.encode_queries(probe_questions(passages))
+        dense_index = DenseIndex.build(vectors, dense_settings, probes)
         seconds["dense"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -220,11 +220,12 @@ def _embed(
     return vectors, int(hit.sum())
 
 
-def calibration_questions(passages: list[Passage], count: int = CALIBRATION_QUESTIONS) -> list[str]:
-    """Question stand-ins for tuning the approximate index: one sentence from each of ``count`` random passages.
+def probe_questions(passages: list[Passage], count: int = CHECK_QUESTIONS) -> list[str]:
+    """Question stand-ins to check the approximate index with: a sentence from each of ``count`` random passages.
 
-    A sentence is shorter than its passage and never identical to any indexed string, so its
-    nearest passages are spread like a real question's rather than trivially found.
+    A sentence is never identical to an indexed string, so its neighbours are not trivially
+    found. Sentences quoted from the corpus are harder than real questions (a sentence that
+    recurs in many passages has neighbours in many cells), so their recall is a lower bound.
     """
     rng = np.random.default_rng(0)
     chosen = rng.choice(len(passages), min(count, len(passages)), replace=False)
@@ -243,6 +244,6 @@ __all__ = [
     "BuildReport",
     "DenseSettings",
     "build_index",
-    "calibration_questions",
     "index_articles",
+    "probe_questions",
 ]

@@ -255,7 +255,8 @@ def _read_json(path: Path) -> Any:
 
 def _load_array(path: Path, mmap_array: bool) -> np.ndarray:
     try:
-        return np.load(path, mmap_mode="r" if mmap_array else None, allow_pickle=False)
+        # A plain ndarray view of the map: np.memmap's per-item indexing overhead is not worth paying.
+        return np.asarray(np.load(path, mmap_mode="r" if mmap_array else None, allow_pickle=False))
     except (OSError, ValueError) as error:
         raise IndexFormatError(f"{path} cannot be read ({error}). Rebuild the index with `qa build`.") from None
 

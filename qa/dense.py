@@ -6,10 +6,13 @@ search structure over them:
 
 * up to ``DenseSettings.approximate_above`` passages, exact search (``IndexFlatIP``);
 * above it, an inverted file (IVF, ``nlist`` ≈ 2·√n k-means cells) over 8-bit scalar-quantized
-  codes (SQ8, 384 bytes per 384-d vector). It proposes ``refine`` × k candidates from the
-  ``nprobe`` nearest cells and the exact cosines from ``vectors.npy`` put them in order.
-  ``nprobe`` is chosen at build time by measurement: the smallest power of two whose recall@10
-  against exact search reaches ``target_recall`` on calibration queries.
+  codes (SQ8, 384 bytes per 384-d vector). It proposes ``refine`` × k candidates (at least
+  ``min_candidates``) from the ``nprobe`` nearest cells, and the exact cosines from
+  ``vectors.npy`` put them in order. ``nprobe`` is ``probe_share`` of the cells (1/16: 128 of
+  2,048 at a million passages, the setting measured in docs/performance.md to keep recall@10
+  against exact search at 0.98 or better on question-like queries), doubled at build time while
+  recall@10 on sentence probes from the corpus stays under ``probe_recall`` (0.95; such probes
+  are harder than questions, hence the lower bar). The figures go into the manifest.
 
 Filters: a filtered search over at most ``approximate_above`` allowed rows is exact (it costs
 no more than an unfiltered search of a small index); over more, the IVF probes proportionally
@@ -30,7 +33,7 @@ from qa.errors import IndexFormatError
 
 DENSE_FILE = "dense.faiss"
 VECTORS_FILE = "vectors.npy"
-CALIBRATION_K = 10
+CHECK_K = 10
 _BLOCK_ROWS = 65_536  # rows per block of brute-force scoring, to bound temporary memory
 
 
@@ -39,7 +42,8 @@ class DenseSettings:
     """When the index becomes approximate, and how good it must be; recorded in the manifest."""
 
     approximate_above: int = 50_000  # passages; at or below, search is exact
-    target_recall: float = 0.99  # recall@10 against exact search, on calibration queries
+    probe_share: float = 1 / 16  # share of the IVF cells searched per question, at least ...
+    probe_recall: float = 0.95  # ... and more (doubling) until build-time probes reach this recall@10
     refine: int = 3  # candidates proposed per result wanted, re-ranked by exact cosine ...
     min_candidates: int = 256  # ... and never fewer than this, so near-duplicates cannot crowd out a neighbour
     train_per_cell: int = 50  # k-means training points per IVF cell
@@ -105,13 +109,13 @@ class DenseIndex:
         vectors: np.ndarray | None,
         settings: DenseSettings | None = None,
         nprobe: int | None = None,
-        calibration: dict[str, Any] | None = None,
+        check: dict[str, Any] | None = None,
     ) -> None:
         self._index = index
         self.vectors = vectors
         self.settings = settings or DenseSettings()
         self.nprobe = nprobe
-        self.calibration = calibration
+        self.check = check  # recall measured at build time, for the manifest
 
     @property
     def size(self) -> int:
@@ -131,7 +135,7 @@ class DenseIndex:
         if self.approximate:
             ivf = self._ivf()
             described.update(index=f"IVF{ivf.nlist},SQ8", exact=False, nlist=int(ivf.nlist), nprobe=self.nprobe)
-            described["calibration"] = self.calibration
+            described["check"] = self.check
         return described
 
     def _ivf(self) -> Any:
@@ -143,12 +147,10 @@ class DenseIndex:
 
     @classmethod
     def build(
-        cls, vectors: np.ndarray, settings: DenseSettings | None = None, queries: np.ndarray | None = None
+        cls, vectors: np.ndarray, settings: DenseSettings | None = None, probes: np.ndarray | None = None
     ) -> DenseIndex:
-        """Index ``vectors`` (normalized float32 rows); ``queries`` calibrate an approximate index.
-
-        Without calibration queries, a sample of the vectors themselves stands in for them.
-        """
+        """Index ``vectors`` (normalized float32 rows); for an approximate index, ``probes`` (query
+        vectors) measure its recall@10 against exact search, recorded as ``check``."""
         import faiss
 
         settings = settings or DenseSettings()
@@ -164,27 +166,24 @@ class DenseIndex:
         index = faiss.index_factory(dimension, f"IVF{nlist},SQ8", faiss.METRIC_INNER_PRODUCT)
         index.train(vectors[sample])
         index.add(vectors)
-        if queries is None or len(queries) == 0:
-            queries = vectors[np.sort(rng.choice(rows, min(rows, 100), replace=False))]
-        dense = cls(index, vectors, settings, nprobe=nlist)
-        dense.nprobe, dense.calibration = dense._calibrate(np.asarray(queries, dtype=np.float32))
+        nprobe = max(1, min(nlist, round(nlist * settings.probe_share)))
+        dense = cls(index, vectors, settings, nprobe=nprobe)
+        if probes is not None and len(probes):
+            dense._tune(np.asarray(probes, dtype=np.float32), nlist)
         return dense
 
-    def _calibrate(self, queries: np.ndarray) -> tuple[int, dict[str, Any]]:
-        """The smallest power-of-two nprobe reaching the target recall@10 on ``queries``, and the measurements."""
-        assert self.vectors is not None
-        truth, _ = exact_top_k(self.vectors, queries, CALIBRATION_K)
-        nlist = int(self._ivf().nlist)
+    def _tune(self, probes: np.ndarray, nlist: int) -> None:
+        """Search more cells (doubling) until recall@10 on ``probes`` reaches ``probe_recall``; record the figures."""
+        assert self.nprobe is not None
+        truth, _ = exact_top_k(self._vectors(), probes, CHECK_K)
         measured: dict[str, float] = {}
-        nprobe = 1
         while True:
-            self.nprobe = nprobe
-            found, _ = self.search(queries, CALIBRATION_K)
-            measured[str(nprobe)] = round(recall_at(found, truth), 4)
-            if measured[str(nprobe)] >= self.settings.target_recall or nprobe >= nlist:
+            found, _ = self.search(probes, CHECK_K)
+            measured[str(self.nprobe)] = round(recall_at(found, truth), 4)
+            if measured[str(self.nprobe)] >= self.settings.probe_recall or self.nprobe >= nlist:
                 break
-            nprobe = min(nlist, nprobe * 2)
-        return nprobe, {"queries": len(queries), "k": CALIBRATION_K, "recall_by_nprobe": measured}
+            self.nprobe = min(nlist, self.nprobe * 2)
+        self.check = {"probes": len(probes), "recall_at_10": measured[str(self.nprobe)], "by_nprobe": measured}
 
     def save(self, index_dir: Path) -> None:
         import faiss
@@ -212,6 +211,7 @@ class DenseIndex:
         if (index_dir / VECTORS_FILE).is_file():
             try:
                 vectors = np.load(index_dir / VECTORS_FILE, mmap_mode="r" if mmap else None, allow_pickle=False)
+                vectors = np.asarray(vectors)  # still mapped; a plain ndarray view indexes faster than np.memmap
             except (OSError, ValueError) as error:
                 raise IndexFormatError(
                     f"{index_dir / VECTORS_FILE} cannot be read ({error}). Rebuild it with `qa build`."
@@ -226,7 +226,7 @@ class DenseIndex:
         nprobe = described.get("nprobe") if not described.get("exact", True) else None
         if nprobe is not None and vectors is None:
             raise IndexFormatError(f"{index_dir / VECTORS_FILE} is missing. Rebuild the index with `qa build`.")
-        return cls(index, vectors, settings, nprobe, described.get("calibration"))
+        return cls(index, vectors, settings, nprobe, described.get("check"))
 
     # -- searching -------------------------------------------------------------------------
 

@@ -64,7 +64,8 @@ class _Field:
         scores = bm25.scores  # type: ignore[attr-defined]
         self.num_docs = int(scores["num_docs"])
         self.vocab: dict[str, int] = bm25.vocab_dict  # type: ignore[attr-defined]
-        self._data, self._indices, self._indptr = scores["data"], scores["indices"], scores["indptr"]
+        # Plain ndarray views of bm25s' memory maps (np.memmap adds overhead to every slice).
+        self._data, self._indices, self._indptr = (np.asarray(scores[key]) for key in ("data", "indices", "indptr"))
         self.df = np.diff(np.asarray(self._indptr))
         # Variants that score absent terms (bm25l, bm25+) need bm25s' own path; Lucene BM25 does not.
         self._sparse = getattr(bm25, "nonoccurrence_array", None) is None

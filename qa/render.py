@@ -44,10 +44,10 @@ def format_answer(answer: Answer, color: bool = False) -> str:
 def _describe_dense(dense: dict | None) -> str:
     if not dense or dense.get("exact", True):
         return "exact (FAISS IndexFlatIP)"
-    calibration = dense.get("calibration") or {}
-    recall = (calibration.get("recall_by_nprobe") or {}).get(str(dense.get("nprobe")))
-    measured = f", recall@10 {recall:.3f} on {calibration.get('queries')} calibration queries" if recall else ""
-    return f"approximate (FAISS {dense['index']}, nprobe {dense['nprobe']}, exact re-ranking{measured})"
+    check = dense.get("check") or {}
+    measured = f"; recall@10 {check['recall_at_10']:.3f} on {check['probes']} sentence probes" if check else ""
+    cells = f"{dense['nprobe']} of {dense['nlist']} cells searched"
+    return f"approximate (FAISS {dense['index']}, {cells}, exact re-ranking{measured})"
 
 
 def format_manifest(manifest: Manifest, index_dir: str) -> str:
