@@ -8,7 +8,7 @@ CORPUS ?= corpus
 INDEX ?= index
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-test run index test lint clean
+.PHONY: help setup setup-test run index test lint bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -21,6 +21,10 @@ $(VENV)/.app: pyproject.toml
 
 $(VENV)/.test: $(VENV)/.app
 	$(PIP) install --quiet -e '.[test]'
+	touch $@
+
+$(VENV)/.bench: $(VENV)/.test
+	$(PIP) install --quiet -e '.[bench]'
 	touch $@
 
 setup: $(VENV)/.app ## create .venv and install the project
@@ -39,7 +43,10 @@ test: setup-test ## set up and run every test
 	$(PY) -m pytest
 
 lint: setup-test ## ruff
-	$(VENV)/bin/ruff check qa tests && $(VENV)/bin/ruff format --check qa tests
+	$(VENV)/bin/ruff check qa tests benchmarks && $(VENV)/bin/ruff format --check qa tests benchmarks
+
+bench: $(VENV)/.bench ## benchmarks next to rank_bm25, bm25s and txtai (~30 min; BENCH_ARGS=--quick: ~3 min)
+	$(PY) -m benchmarks $(BENCH_ARGS) --out .bench/results.json
 
 clean: ## remove the virtualenv and the built index
 	rm -rf $(VENV) $(INDEX) $(INDEX).building-*
