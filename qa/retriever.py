@@ -224,10 +224,11 @@ class Retriever:
         mode = self._check_mode(mode)
         allowed = self._allowed_rows(outlets, date_from, date_to)
         vectors = self._encode(texts, mode)
+        dense = self._dense_rankings(vectors, len(texts), k, mode, allowed)
         answers = []
         for number, (text, warnings) in enumerate(cleaned):
             vector = vectors[number] if vectors is not None else None
-            rows, ranking, lexical_scores = self._rank(text, vector, k, mode, allowed)
+            rows, ranking, lexical_scores = self._rank(text, dense[number], k, mode, allowed)
             hits = self._hits(text, rows, ranking, lexical_scores, vector)
             answers.append(Answer(text, mode, hits, self._confident(text, hits), warnings))
         return answers
@@ -240,10 +241,10 @@ class Retriever:
         k = _check_k(k)
         mode = self._check_mode(mode)
         vectors = self._encode(texts, mode)
+        dense = self._dense_rankings(vectors, len(texts), k, mode, None)
         ranked = []
         for number, text in enumerate(texts):
-            vector = vectors[number] if vectors is not None else None
-            rows, ranking, _ = self._rank(text, vector, k, mode, None)
+            rows, ranking, _ = self._rank(text, dense[number], k, mode, None)
             ranked.append((rows, ranking))
         return ranked
 
@@ -263,8 +264,25 @@ class Retriever:
             )
         return mode
 
+    def _dense_rankings(
+        self, vectors: np.ndarray | None, count: int, k: int, mode: str, allowed: np.ndarray | None
+    ) -> list[tuple[np.ndarray, np.ndarray] | None]:
+        """(rows, cosines) best first for each of ``count`` questions, from one batched FAISS search
+        (None for each when the mode does not use vectors)."""
+        if vectors is None or mode == "lexical" or self.dense is None:
+            return [None] * count
+        if allowed is not None and len(allowed) == 0:
+            return [(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))] * len(vectors)
+        scores, rows = self.dense.search(vectors, max(CANDIDATE_DEPTH, k), allowed)
+        return [(found[found >= 0], cosines[found >= 0]) for found, cosines in zip(rows, scores)]
+
     def _rank(
-        self, question: str, query_vector: np.ndarray | None, k: int, mode: str, allowed: np.ndarray | None
+        self,
+        question: str,
+        dense_ranking: tuple[np.ndarray, np.ndarray] | None,
+        k: int,
+        mode: str,
+        allowed: np.ndarray | None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(rows, ranking scores, lexical scores of all passages) for the top k."""
         lexical_scores = self.lexical.scores(question)
@@ -275,11 +293,10 @@ class Retriever:
         if mode == "lexical":
             rows = lexical_rows[:k]
             return rows, lexical_scores[rows].astype(np.float64), lexical_scores
-        assert self.dense is not None and query_vector is not None
-        dense_scores, dense_rows = self.dense.search(query_vector[None, :], depth, allowed)
-        dense_rows = dense_rows[0][dense_rows[0] >= 0]
+        assert dense_ranking is not None
+        dense_rows, dense_scores = dense_ranking
         if mode == "dense":
-            return dense_rows[:k], dense_scores[0][: len(dense_rows)][:k].astype(np.float64), lexical_scores
+            return dense_rows[:k], dense_scores[:k].astype(np.float64), lexical_scores
         rows, fused = reciprocal_rank_fusion([lexical_rows, dense_rows])
         return rows[:k], fused[:k], lexical_scores
 

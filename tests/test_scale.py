@@ -204,3 +204,19 @@ def test_index_without_a_vectors_file_still_searches(tmp_path, hybrid_index):
     question = "How many traffickers did the FIA arrest in Gujranwala?"
     before = [(h.passage, round(h.score, 6)) for h in Retriever.load(hybrid_index).search(question, k=5)]
     assert [(h.passage, round(h.score, 6)) for h in Retriever.load(old).search(question, k=5)] == before
+
+
+def test_many_questions_are_searched_with_one_faiss_call_and_answer_as_one_by_one(approximate_retriever, monkeypatch):
+    questions = ["flood river harbour", "vaccine hospital strike", "tariff port trade border", "school budget rail"]
+    one_by_one = [approximate_retriever.ask(q, k=5, outlets=["North Desk"]) for q in questions]
+    calls = []
+    search = approximate_retriever.dense.search
+    monkeypatch.setattr(
+        approximate_retriever.dense, "search", lambda *a, **kw: calls.append(a[0].shape) or search(*a, **kw)
+    )
+    together = approximate_retriever.ask_many(questions, k=5, outlets=["North Desk"])
+    assert calls == [(4, approximate_retriever.dense.dimension)]
+    assert [a.to_dict() for a in together] == [a.to_dict() for a in one_by_one]
+    calls.clear()
+    ranked = approximate_retriever.rank_many(questions, k=10, mode="dense")
+    assert len(calls) == 1 and all(len(rows) == 10 for rows, _ in ranked)
