@@ -12,7 +12,7 @@ EVAL_DATA ?= ../shared/eval
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup setup-test browser run index test eval lint clean
+.PHONY: help setup setup-test browser run index test eval lint bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -25,6 +25,10 @@ $(VENV)/.app: pyproject.toml
 
 $(VENV)/.test: $(VENV)/.app
 	$(PIP) install --quiet -e '.[test]'
+	touch $@
+
+$(VENV)/.bench: $(VENV)/.test
+	$(PIP) install --quiet -e '.[bench]'
 	touch $@
 
 setup: $(VENV)/.app ## create .venv and install the project
@@ -55,7 +59,10 @@ eval: setup ## retrieval quality (lexical) on SciFact test and SQuAD dev; EVAL_D
 	$(VENV)/bin/qa eval $(EVAL_DATA)/squad-v1.1/dev-v1.1.json --mode lexical
 
 lint: setup-test ## ruff
-	$(VENV)/bin/ruff check qa tests app.py && $(VENV)/bin/ruff format --check qa tests app.py
+	$(VENV)/bin/ruff check qa tests benchmarks app.py && $(VENV)/bin/ruff format --check qa tests benchmarks app.py
+
+bench: $(VENV)/.bench ## benchmarks next to rank_bm25, bm25s and txtai (~30 min; BENCH_ARGS=--quick: ~3 min)
+	$(PY) -m benchmarks $(BENCH_ARGS) --out .bench/results.json
 
 clean: ## remove the virtualenv and the built index
 	rm -rf $(VENV) $(INDEX) $(INDEX).building-*

@@ -7,21 +7,25 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from qa import __version__
+from qa.catalog import ARTICLES_FILE, PASSAGES_FILE, write_catalog
 from qa.chunking import DEFAULT_MAX_TOKENS, estimate_tokens, split_passages
 from qa.corpus import load_corpus
-from qa.dense import DENSE_FILE, DenseIndex
+from qa.dense import DENSE_FILE, DenseIndex, DenseSettings
 from qa.encoder import DEFAULT_MODEL, ENABLE_HINT, Encoder, load_encoder
 from qa.errors import ModelUnavailableError
 from qa.integrity import file_record
 from qa.lexical import LEXICAL_DIR, LexicalIndex, LexicalSettings
 from qa.manifest import Manifest, library_versions
 from qa.records import Article, Passage, Skip
-from qa.store import staged_index, write_jsonl
+from qa.sentences import split_sentences
+from qa.store import staged_index
+from qa.vectorcache import VectorCache, content_keys, model_key, save_keys
 
-ARTICLES_FILE = "articles.jsonl"
-PASSAGES_FILE = "passages.jsonl"
 NO_MODEL = ("none", "")
+CHECK_QUESTIONS = 100
 log = logging.getLogger("qa")
 
 
@@ -33,6 +37,7 @@ class BuildReport:
     manifest: Manifest
     seconds: dict[str, float] = field(default_factory=dict)
     skipped: list[Skip] = field(default_factory=list)
+    vectors_reused: int = 0  # passage vectors taken from the previous index instead of embedded again
 
     @property
     def semantic_on(self) -> bool:
@@ -69,12 +74,15 @@ def build_index(
     strict: bool = False,
     lexical: LexicalSettings | None = None,
     progress: bool = False,
+    dense: DenseSettings | None = None,
+    reuse_vectors: bool = True,
 ) -> BuildReport:
     """Build an index of the articles in ``corpus_dir`` into ``index_dir``.
 
     ``index_dir`` is replaced only when the build succeeds. Semantic search needs ``model``;
     when it cannot be loaded the build still produces a lexical index and says why in the
-    manifest, unless ``require_dense`` makes that an error.
+    manifest, unless ``require_dense`` makes that an error. With ``reuse_vectors`` the passage
+    vectors of the index being replaced are reused for passages whose text did not change.
     """
     corpus_dir = Path(corpus_dir)
     started = time.perf_counter()
@@ -88,6 +96,8 @@ def build_index(
         lexical=lexical,
         progress=progress,
         corpus={"path": str(corpus_dir.resolve()), "files": load.files},
+        dense=dense,
+        reuse_vectors=reuse_vectors,
     )
     report.seconds = {"load": loaded, **report.seconds}
     report.skipped = load.skipped
@@ -103,6 +113,8 @@ def index_articles(
     progress: bool = False,
     split: bool = True,
     corpus: dict[str, object] | None = None,
+    dense: DenseSettings | None = None,
+    reuse_vectors: bool = True,
 ) -> BuildReport:
     """Index already-loaded articles (what `qa build` and `qa eval` share).
 
@@ -133,10 +145,13 @@ def index_articles(
     documents = [passage_document(by_id[p.article_id], p) for p in passages]
     seconds["split"] = time.perf_counter() - started
 
-    vectors = None
+    vectors = keys = None
+    reused = 0
     if encoder is not None:
         started = time.perf_counter()
-        vectors = encoder.encode_passages(documents, progress=progress)
+        keys = content_keys(model_key(encoder.describe()), documents)
+        cache = VectorCache.open(index_dir, model_key(encoder.describe()), encoder.dimension) if reuse_vectors else None
+        vectors, reused = _embed(encoder, documents, keys, cache, progress)
         seconds["embed"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -147,8 +162,17 @@ def index_articles(
     )
     titles = [by_id[p.article_id].title for p in passages]
     lexical_index = LexicalIndex.build(lexical_documents, [p.text for p in passages], settings, titles)
-    dense_index = DenseIndex.build(vectors) if vectors is not None else None
-    seconds["index"] = time.perf_counter() - started
+    del lexical_documents, documents
+    seconds["lexical"] = time.perf_counter() - started
+    dense_index = None
+    if encoder is not None and vectors is not None:
+        started = time.perf_counter()
+        dense_settings = dense or DenseSettings()
+        probes = None
+        if len(passages) > dense_settings.approximate_above:
+            probes = encoder.encode_queries(probe_questions(passages))
+        dense_index = DenseIndex.build(vectors, dense_settings, probes)
+        seconds["dense"] = time.perf_counter() - started
 
     started = time.perf_counter()
     manifest = Manifest(
@@ -161,19 +185,57 @@ def index_articles(
         corpus=corpus or {"path": None, "files": {}},
         model=encoder.describe() if encoder is not None else None,
         semantic_off_reason=off_reason,
+        dense=dense_index.describe() if dense_index is not None else None,
+        vectors=(
+            {"model_key": model_key(encoder.describe()), "embedded": len(passages) - reused, "reused": reused}
+            if encoder is not None
+            else None
+        ),
         versions=library_versions(),
     )
     with staged_index(index_dir) as staging:
-        write_jsonl(staging / ARTICLES_FILE, [article.to_dict() for article in articles])
-        write_jsonl(staging / PASSAGES_FILE, [passage.to_dict() for passage in passages])
+        write_catalog(staging, articles, passages)
         lexical_index.save(staging)
-        if dense_index is not None:
+        if dense_index is not None and keys is not None:
             dense_index.save(staging)
+            save_keys(staging, keys)
         for path in sorted(p for p in staging.rglob("*") if p.is_file()):
             manifest.files[path.relative_to(staging).as_posix()] = file_record(path)
         manifest.write(staging)
     seconds["write"] = time.perf_counter() - started
-    return BuildReport(index_dir, manifest, seconds)
+    return BuildReport(index_dir, manifest, seconds, vectors_reused=reused)
+
+
+def _embed(
+    encoder: Encoder, documents: list[str], keys: np.ndarray, cache: VectorCache | None, progress: bool
+) -> tuple[np.ndarray, int]:
+    """Vectors for ``documents``: cached ones copied, the rest embedded. Returns (vectors, how many reused)."""
+    found = cache.lookup(keys) if cache is not None else np.full(len(documents), -1, dtype=np.int64)
+    hit = found >= 0
+    vectors = np.empty((len(documents), encoder.dimension), dtype=np.float32)
+    if hit.any():
+        assert cache is not None
+        vectors[hit] = cache.vectors(found[hit])
+    missing = np.flatnonzero(~hit)
+    if len(missing):
+        vectors[missing] = encoder.encode_passages([documents[row] for row in missing.tolist()], progress=progress)
+    return vectors, int(hit.sum())
+
+
+def probe_questions(passages: list[Passage], count: int = CHECK_QUESTIONS) -> list[str]:
+    """Question stand-ins to check the approximate index with: a sentence from each of ``count`` random passages.
+
+    A sentence is never identical to an indexed string, so its neighbours are not trivially
+    found. Sentences quoted from the corpus are harder than real questions (a sentence that
+    recurs in many passages has neighbours in many cells), so their recall is a lower bound.
+    """
+    rng = np.random.default_rng(0)
+    chosen = rng.choice(len(passages), min(count, len(passages)), replace=False)
+    questions = []
+    for row in np.sort(chosen).tolist():
+        sentences = split_sentences(passages[row].text) or [passages[row].text]
+        questions.append(sentences[int(rng.integers(len(sentences)))])
+    return questions
 
 
 __all__ = [
@@ -182,6 +244,8 @@ __all__ = [
     "LEXICAL_DIR",
     "PASSAGES_FILE",
     "BuildReport",
+    "DenseSettings",
     "build_index",
     "index_articles",
+    "probe_questions",
 ]

@@ -56,6 +56,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--require-dense", action="store_true", help="fail if the model cannot be loaded")
     build.add_argument("--strict", action="store_true", help="fail on any file that cannot be used")
+    build.add_argument(
+        "--approximate-above",
+        type=int,
+        default=None,
+        metavar="N",
+        help="use an approximate vector index above N passages (default: 50000)",
+    )
+    build.add_argument(
+        "--full", action="store_true", help="embed every passage again instead of reusing the previous index's vectors"
+    )
 
     ask = commands.add_parser("ask", help="ask a question", description="Ask a question of an index.")
     ask.add_argument("question", nargs="?", help="the question (or use --batch FILE)")
@@ -122,9 +132,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _build(args: argparse.Namespace) -> None:
-    from qa.builder import build_index
+    from qa.builder import DenseSettings, build_index
     from qa.encoder import DEFAULT_MODEL
 
+    if args.approximate_above is not None and args.approximate_above < 0:
+        raise _Usage("--approximate-above must be 0 or more")
+    dense = DenseSettings()
+    if args.approximate_above is not None:
+        dense = DenseSettings(approximate_above=args.approximate_above)
     report = build_index(
         args.corpus,
         args.index,
@@ -132,12 +147,17 @@ def _build(args: argparse.Namespace) -> None:
         require_dense=args.require_dense,
         strict=args.strict,
         progress=sys.stderr.isatty(),
+        dense=dense,
+        reuse_vectors=not args.full,
     )
     manifest = report.manifest
     skipped = f", skipped {len(report.skipped)} file(s)" if report.skipped else ""
+    reused = ""
+    if manifest.vectors and report.vectors_reused:
+        reused = f"; reused {report.vectors_reused:,} passage vectors, embedded {manifest.vectors['embedded']:,}"
     print(
         f"Indexed {manifest.articles} articles as {manifest.passages} passages into {args.index} "
-        f"({manifest.mode} search{skipped}) in {sum(report.seconds.values()):.1f} s."
+        f"({manifest.mode} search{skipped}{reused}) in {sum(report.seconds.values()):.1f} s."
     )
 
 

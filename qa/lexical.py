@@ -92,7 +92,11 @@ class _Field:
         scores = bm25.scores  # type: ignore[attr-defined]
         self.num_docs = int(scores["num_docs"])
         self.vocab: dict[str, int] = bm25.vocab_dict  # type: ignore[attr-defined]
-        self.df = np.diff(np.asarray(scores["indptr"]))
+        # Plain ndarray views of bm25s' memory maps (np.memmap adds overhead to every slice).
+        self._data, self._indices, self._indptr = (np.asarray(scores[key]) for key in ("data", "indices", "indptr"))
+        self.df = np.diff(np.asarray(self._indptr))
+        # Variants that score absent terms (bm25l, bm25+) need bm25s' own path; Lucene BM25 does not.
+        self._sparse = getattr(bm25, "nonoccurrence_array", None) is None
 
     @classmethod
     def build(cls, tokens: list[list[str]], settings: LexicalSettings) -> _Field:
@@ -106,7 +110,29 @@ class _Field:
         ids = [self.vocab[term] for term in terms if term in self.vocab]
         if not ids:
             return np.zeros(self.num_docs, dtype=np.float32)
-        return np.asarray(self.bm25.get_scores_from_ids(ids), dtype=np.float32)  # type: ignore[attr-defined]
+        if not self._sparse:
+            return np.asarray(self.bm25.get_scores_from_ids(ids), dtype=np.float32)  # type: ignore[attr-defined]
+        total = np.zeros(self.num_docs, dtype=np.float32)
+        for term in ids:
+            start, end = int(self._indptr[term]), int(self._indptr[term + 1])
+            # A term lists each document once, so plain fancy-index addition is exact (and faster than add.at).
+            total[self._indices[start:end]] += self._data[start:end]
+        return total
+
+
+def best_per_group(values: np.ndarray, owner: np.ndarray, groups: int) -> np.ndarray:
+    """Max of non-negative ``values`` within each group; ``owner`` (non-decreasing) names each value's group.
+
+    Only the non-zero values are visited, which is what makes the sentence field cheap: a
+    question touches a small share of a million passages' sentences.
+    """
+    best = np.zeros(groups, dtype=np.float32)
+    touched = np.flatnonzero(values > 0)
+    if len(touched):
+        owners = owner[touched]
+        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        best[owners[starts]] = np.maximum.reduceat(values[touched], starts)
+    return best
 
 
 class LexicalIndex:
@@ -125,6 +151,11 @@ class LexicalIndex:
         self._passage = passage
         self._sentence = sentence
         self._sentence_offsets = sentence_offsets
+        self._sentence_owner = None
+        if sentence is not None and sentence_offsets is not None:
+            sizes = np.diff(np.append(np.asarray(sentence_offsets, dtype=np.int64), sentence.num_docs))
+            if len(sizes) and sizes.min() >= 0:  # else check_rows reports the damage
+                self._sentence_owner = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
         self._bigram = bigram
         self.num_docs = passage.num_docs
 
@@ -200,6 +231,8 @@ class LexicalIndex:
             return f"the passage field has {self._passage.num_docs} rows for {passages} passages"
         if self._sentence_offsets is not None and len(self._sentence_offsets) != passages:
             return f"the sentence field maps {len(self._sentence_offsets)} passages, not {passages}"
+        if self._sentence_offsets is not None and passages and self._sentence_owner is None:
+            return "the sentence offsets are not increasing"
         if self._bigram is not None and self._bigram.num_docs != passages:
             return f"the bigram field has {self._bigram.num_docs} rows for {passages} passages"
         return None
@@ -208,8 +241,8 @@ class LexicalIndex:
         """The lexical score of every passage for ``question`` (zeros where nothing matches)."""
         terms = self.analyzer.terms(question)
         total = self._passage.scores(terms)
-        if self._sentence is not None and self._sentence_offsets is not None and self.settings.sentence_weight:
-            best = np.maximum.reduceat(self._sentence.scores(terms), self._sentence_offsets)
+        if self._sentence is not None and self._sentence_owner is not None and self.settings.sentence_weight:
+            best = best_per_group(self._sentence.scores(terms), self._sentence_owner, self.num_docs)
             total += np.float32(self.settings.sentence_weight) * best
         if self._bigram is not None and self.settings.bigram_weight and len(terms) > 1:
             total += np.float32(self.settings.bigram_weight) * self._bigram.scores(bigrams(terms))

@@ -28,6 +28,8 @@ class Manifest:
     corpus: dict[str, Any]  # {"path": ..., "files": {relative path: sha256}}
     model: dict[str, Any] | None = None  # Encoder.describe() when semantic search is on
     semantic_off_reason: str | None = None
+    dense: dict[str, Any] | None = None  # DenseIndex.describe(): exact or IVF-SQ8, nprobe, recall check
+    vectors: dict[str, Any] | None = None  # {"model_key", "embedded", "reused"}: the passage-vector cache
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # index file -> {"bytes", "sha256"}
     versions: dict[str, str] = field(default_factory=dict)
     created_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))

@@ -41,6 +41,15 @@ def format_answer(answer: Answer, color: bool = False) -> str:
     return "\n\n".join(lines)
 
 
+def _describe_dense(dense: dict | None) -> str:
+    if not dense or dense.get("exact", True):
+        return "exact (FAISS IndexFlatIP)"
+    check = dense.get("check") or {}
+    measured = f"; recall@10 {check['recall_at_10']:.3f} on {check['probes']} sentence probes" if check else ""
+    cells = f"{dense['nprobe']} of {dense['nlist']} cells searched"
+    return f"approximate (FAISS {dense['index']}, {cells}, exact re-ranking{measured})"
+
+
 def format_manifest(manifest: Manifest, index_dir: str) -> str:
     model = manifest.model
     semantic = (
@@ -56,6 +65,7 @@ def format_manifest(manifest: Manifest, index_dir: str) -> str:
         ("mode", manifest.mode),
         ("semantic search", semantic),
         ("query prompt", repr(model["query_prompt"]) if model else "—"),
+        ("vector index", _describe_dense(manifest.dense) if model else "—"),
         (
             "lexical",
             f"BM25 {lexical['method']} k1={lexical['k1']} b={lexical['b']}, "

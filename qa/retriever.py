@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from qa.builder import ARTICLES_FILE, PASSAGES_FILE, BuildReport, build_index, passage_document
+from qa.builder import BuildReport, build_index, passage_document
+from qa.catalog import Catalog, day_number
 from qa.confidence import ConfidenceRule, rule_for, term_coverage
 from qa.dense import DenseIndex
 from qa.encoder import DEFAULT_MODEL, Encoder, load_encoder
@@ -36,7 +37,7 @@ from qa.reranker import (
     locate_reranker,
     rerank_order,
 )
-from qa.store import open_manifest, read_jsonl
+from qa.store import open_manifest
 
 MAX_QUESTION_CHARS = 2000
 MODES = ("lexical", "dense", "hybrid")
@@ -84,8 +85,7 @@ class Retriever:
         self,
         index_dir: Path,
         manifest: Manifest,
-        articles: list[Article],
-        passages: list[Passage],
+        catalog: Catalog,
         lexical: LexicalIndex,
         dense: DenseIndex | None = None,
         encoder: Encoder | None = None,
@@ -96,21 +96,27 @@ class Retriever:
     ) -> None:
         self.index_dir = index_dir
         self.manifest = manifest
-        self.articles = {article.id: article for article in articles}
-        self.passages = passages
+        self.catalog = catalog
         self.lexical = lexical
         self.dense = dense
         self.encoder = encoder
         self.semantic_off_reason = semantic_off_reason
         self.confidence = confidence  # None: the calibrated rules (qa/confidence.py)
-        order = {article.id: number for number, article in enumerate(articles)}
-        self._passage_article = np.array([order[p.article_id] for p in passages], dtype=np.int64)
-        self._article_list = articles
         self.rerank_depth = _check_k(rerank_depth)
         # The cross-encoder loads on first use; until then it is only located.
         self._reranker: Reranker | None = reranker if isinstance(reranker, Reranker) else None
         self._reranker_name = reranker.name if isinstance(reranker, Reranker) else str(reranker)
         self._reranker_status: RerankerStatus | None = None
+
+    @property
+    def passages(self) -> Sequence[Passage]:
+        """Row *i* of every index is ``passages[i]``; each is read from disk when asked for."""
+        return self.catalog.passages
+
+    @property
+    def articles(self) -> Mapping[str, Article]:
+        """Article id → Article, read from disk when asked for."""
+        return self.catalog.articles
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -141,18 +147,8 @@ class Retriever:
         """
         index_dir = Path(index_dir)
         manifest = open_manifest(index_dir)
-        articles = [Article(**row) for row in read_jsonl(index_dir / ARTICLES_FILE)]
-        passages = [Passage(**row) for row in read_jsonl(index_dir / PASSAGES_FILE)]
-        if len(articles) != manifest.articles or len(passages) != manifest.passages:
-            raise IndexMismatchError(
-                f"{index_dir} holds {len(articles)} articles and {len(passages)} passages but its manifest "
-                f"says {manifest.articles} and {manifest.passages}. Rebuild it with `qa build --index {index_dir}`."
-            )
-        known = {article.id for article in articles}
-        if any(passage.article_id not in known for passage in passages):
-            raise IndexMismatchError(
-                f"{index_dir / PASSAGES_FILE} cites articles that are not in the index. Rebuild it."
-            )
+        catalog = Catalog.load(index_dir, manifest.passages, manifest.articles, mmap_arrays=mmap)
+        passages = catalog.passages
         lexical = LexicalIndex.load(index_dir, LexicalSettings.from_dict(manifest.lexical), mmap=mmap)
         problem = lexical.check_rows(len(passages))
         if problem:
@@ -160,7 +156,7 @@ class Retriever:
         dense = encoder = None
         off_reason = manifest.semantic_off_reason
         if manifest.model is not None:
-            dense = DenseIndex.load(index_dir, mmap=mmap)
+            dense = DenseIndex.load(index_dir, manifest.dense, mmap=mmap)
             if dense.size != len(passages) or dense.dimension != manifest.model["dimension"]:
                 raise IndexMismatchError(
                     f"The vector index in {index_dir} has {dense.size} vectors of dimension {dense.dimension}; "
@@ -175,8 +171,7 @@ class Retriever:
         return cls(
             index_dir,
             manifest,
-            articles,
-            passages,
+            catalog,
             lexical,
             dense,
             encoder,
@@ -218,7 +213,7 @@ class Retriever:
         return self._reranker
 
     def outlets(self) -> list[str]:
-        return sorted({a.outlet for a in self._article_list if a.outlet})
+        return list(self.catalog.outlets)
 
     def article(self, article_id: str) -> Article:
         try:
@@ -243,14 +238,9 @@ class Retriever:
         if unknown:
             listing = ", ".join(sorted(known)) or "none are named in this corpus"
             raise InvalidRequestError(f"No articles from outlet {unknown[0]!r}. Known outlets: {listing}.")
-        keep = np.ones(len(self._article_list), dtype=bool)
-        for number, article in enumerate(self._article_list):
-            if wanted and article.outlet not in wanted:
-                keep[number] = False
-            elif start or end:
-                day = dt.date.fromisoformat(article.date) if article.date else None
-                keep[number] = day is not None and (start is None or day >= start) and (end is None or day <= end)
-        return np.flatnonzero(keep[self._passage_article])
+        first = day_number(start) if start is not None else None
+        last = day_number(end) if end is not None else None
+        return self.catalog.rows_matching(wanted, first, last)
 
     def search(
         self,
@@ -313,10 +303,11 @@ class Retriever:
         allowed = self._allowed_rows(outlets, date_from, date_to)
         reranker = self._load_reranker() if rerank else None
         vectors = self._encode(texts, mode)
+        pool = self._pool(k, rerank)
+        dense = self._dense_rankings(vectors, len(texts), pool, mode, allowed)
         ranked = []  # (rows, ranking scores, lexical scores of those rows) per question
         for number, text in enumerate(texts):
-            vector = vectors[number] if vectors is not None else None
-            rows, ranking, lexical_scores = self._rank(text, vector, self._pool(k, rerank), mode, allowed)
+            rows, ranking, lexical_scores = self._rank(text, dense[number], pool, mode, allowed)
             ranked.append((rows, ranking, lexical_scores[rows]))
         if reranker is not None:
             reordered = self._rerank_many(reranker, texts, [rows for rows, _, _ in ranked])
@@ -343,10 +334,11 @@ class Retriever:
         mode = self._check_mode(mode)
         reranker = self._load_reranker() if rerank else None
         vectors = self._encode(texts, mode)
+        pool = self._pool(k, rerank)
+        dense = self._dense_rankings(vectors, len(texts), pool, mode, None)
         ranked = []
         for number, text in enumerate(texts):
-            vector = vectors[number] if vectors is not None else None
-            rows, ranking, _ = self._rank(text, vector, self._pool(k, rerank), mode, None)
+            rows, ranking, _ = self._rank(text, dense[number], pool, mode, None)
             ranked.append((rows, ranking))
         if reranker is not None:
             reordered = self._rerank_many(reranker, texts, [rows for rows, _ in ranked])
@@ -393,8 +385,25 @@ class Retriever:
             )
         return mode
 
+    def _dense_rankings(
+        self, vectors: np.ndarray | None, count: int, k: int, mode: str, allowed: np.ndarray | None
+    ) -> list[tuple[np.ndarray, np.ndarray] | None]:
+        """(rows, cosines) best first for each of ``count`` questions, from one batched FAISS search
+        (None for each when the mode does not use vectors)."""
+        if vectors is None or mode == "lexical" or self.dense is None:
+            return [None] * count
+        if allowed is not None and len(allowed) == 0:
+            return [(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))] * len(vectors)
+        scores, rows = self.dense.search(vectors, max(CANDIDATE_DEPTH, k), allowed)
+        return [(found[found >= 0], cosines[found >= 0]) for found, cosines in zip(rows, scores)]
+
     def _rank(
-        self, question: str, query_vector: np.ndarray | None, k: int, mode: str, allowed: np.ndarray | None
+        self,
+        question: str,
+        dense_ranking: tuple[np.ndarray, np.ndarray] | None,
+        k: int,
+        mode: str,
+        allowed: np.ndarray | None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(rows, ranking scores, lexical scores of all passages) for the top k."""
         lexical_scores = self.lexical.scores(question)
@@ -405,11 +414,10 @@ class Retriever:
         if mode == "lexical":
             rows = lexical_rows[:k]
             return rows, lexical_scores[rows].astype(np.float64), lexical_scores
-        assert self.dense is not None and query_vector is not None
-        dense_scores, dense_rows = self.dense.search(query_vector[None, :], depth, allowed)
-        dense_rows = dense_rows[0][dense_rows[0] >= 0]
+        assert dense_ranking is not None
+        dense_rows, dense_scores = dense_ranking
         if mode == "dense":
-            return dense_rows[:k], dense_scores[0][: len(dense_rows)][:k].astype(np.float64), lexical_scores
+            return dense_rows[:k], dense_scores[:k].astype(np.float64), lexical_scores
         rows, fused = reciprocal_rank_fusion([lexical_rows, dense_rows])
         return rows[:k], fused[:k], lexical_scores
 
@@ -423,7 +431,8 @@ class Retriever:
         reranked: bool = False,
     ) -> list[Hit]:
         """Hits for ``rows``; ``fused`` and ``lexical_values`` are aligned with them."""
-        passages = [self.passages[row] for row in rows.tolist()]
+        passages = [self.catalog.passages[row] for row in rows.tolist()]
+        articles = [self.catalog.article_of(row) for row in rows.tolist()]
         per_method: list[dict[str, float]] = [{"lexical": float(value)} for value in lexical_values.tolist()]
         if reranked:  # the ranking score is the cross-encoder's
             for scores, value in zip(per_method, fused.tolist()):
@@ -442,8 +451,10 @@ class Retriever:
             [p.text for p in passages], set(analyzer.terms(question)), analyzer.terms, self.lexical.idf, cosine_of
         )
         return [
-            Hit(rank, float(score), scores, passage, self.articles[passage.article_id], span)
-            for rank, (passage, score, scores, span) in enumerate(zip(passages, fused.tolist(), per_method, spans), 1)
+            Hit(rank, float(score), scores, passage, article, span)
+            for rank, (passage, article, score, scores, span) in enumerate(
+                zip(passages, articles, fused.tolist(), per_method, spans), 1
+            )
         ]
 
     def confidence_rule(self, mode: str) -> ConfidenceRule:

@@ -1,0 +1,154 @@
+"""The encoders the benchmark runs, all built here from SciFact text with no download.
+
+* ``build_static_encoder`` — the stand-in for the real model in every build and search: a
+  sentence-transformers ``StaticEmbedding`` (384 dimensions, like bge-small) over a WordPiece
+  tokenizer trained on SciFact, its token vectors taken from an LSA of SciFact (TF-IDF, SVD).
+  Passages that share informative words get nearby vectors, so approximate-search recall is
+  measured on structured vectors rather than on random noise.
+* ``build_bge_shaped_model`` — BAAI/bge-small-en-v1.5's architecture (BERT, 12 layers, hidden
+  384, 12 heads, 1,536 FFN, 30,522 WordPiece vocabulary, CLS pooling, normalized) with random
+  weights. Its speed is the real model's speed; its vectors mean nothing. It calibrates the
+  real model's embedding cost and load time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.data import load_abstracts
+
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+BGE_QUERY_PROMPT = "Represent this sentence for searching relevant passages: "
+
+
+@dataclass(frozen=True)
+class BertShape:
+    """The size of a BERT encoder; the defaults are BAAI/bge-small-en-v1.5's config.json."""
+
+    vocab_size: int = 30522
+    hidden: int = 384
+    layers: int = 12
+    heads: int = 12
+    intermediate: int = 1536
+    max_positions: int = 512
+
+    def parameters(self) -> int:
+        embeddings = (self.vocab_size + self.max_positions + 2) * self.hidden + 2 * self.hidden
+        per_layer = 4 * (self.hidden * self.hidden + self.hidden) + 2 * self.hidden * self.intermediate
+        per_layer += self.intermediate + self.hidden + 4 * self.hidden
+        pooler = self.hidden * self.hidden + self.hidden
+        return embeddings + self.layers * per_layer + pooler
+
+    def flops_per_token(self, sequence: int) -> float:
+        """Multiply-adds ×2 for one token in a sequence of ``sequence`` tokens (forward pass).
+
+        Dense layers: 2·(4·h² + 2·h·ffn) per layer; attention scores and their weighted sum add
+        2·2·sequence·h per layer. Embedding lookups and layer norms are negligible.
+        """
+        dense = 2 * (4 * self.hidden**2 + 2 * self.hidden * self.intermediate)
+        attention = 4 * sequence * self.hidden
+        return float(self.layers * (dense + attention))
+
+
+BGE_SMALL = BertShape()
+
+
+def scifact_texts() -> list[str]:
+    return [abstract.title + "\n" + " ".join(abstract.sentences) for abstract in load_abstracts()]
+
+
+def train_wordpiece(texts: list[str], vocab_size: int):  # -> tokenizers.Tokenizer
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, show_progress=False)
+    tokenizer.train_from_iterator(texts, trainer)
+    return tokenizer
+
+
+def lsa_token_vectors(token_ids: list[list[int]], vocab_size: int, dimension: int, seed: int = 0) -> np.ndarray:
+    """Token vectors whose mean over a text is that text's LSA vector (TF-IDF projected by a truncated SVD).
+
+    Folding IDF into each token's vector makes the plain mean that StaticEmbedding computes
+    equal to the TF-IDF-weighted projection, up to length (vectors are normalized anyway).
+    """
+    from scipy.sparse import csr_matrix
+    from sklearn.decomposition import TruncatedSVD
+
+    rows = np.repeat(np.arange(len(token_ids)), [len(ids) for ids in token_ids])
+    columns = np.concatenate([np.asarray(ids, dtype=np.int64) for ids in token_ids])
+    counts = csr_matrix((np.ones(len(columns), dtype=np.float32), (rows, columns)), shape=(len(token_ids), vocab_size))
+    counts.sum_duplicates()
+    df = np.bincount(counts.indices, minlength=vocab_size)
+    idf = np.log((1 + len(token_ids)) / (1 + df)) + 1.0
+    tfidf = counts.multiply(idf[None, :]).tocsr()
+    svd = TruncatedSVD(n_components=dimension, algorithm="randomized", n_iter=4, random_state=seed)
+    svd.fit(tfidf)
+    vectors = (svd.components_.T * idf[:, None]).astype(np.float32)
+    unseen = df == 0  # special tokens and unused pieces: tiny random vectors, never exactly zero
+    vectors[unseen] = np.random.default_rng(seed).standard_normal((int(unseen.sum()), dimension)) * 1e-3
+    return vectors
+
+
+def build_static_encoder(folder: Path, dimension: int = 384, vocab_size: int = 20000) -> Path:
+    """Train the stand-in encoder and save it as a sentence-transformers folder (kept if already there)."""
+    if (folder / "modules.json").is_file():
+        return folder
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+
+    texts = scifact_texts()
+    tokenizer = train_wordpiece(texts, vocab_size)
+    token_ids = [encoding.ids for encoding in tokenizer.encode_batch(texts, add_special_tokens=False)]
+    weights = lsa_token_vectors(token_ids, tokenizer.get_vocab_size(), dimension)
+    static = StaticEmbedding(tokenizer, embedding_weights=weights)
+    SentenceTransformer(modules=[static]).save(str(folder))
+    return folder
+
+
+def build_bge_shaped_model(folder: Path, shape: BertShape = BGE_SMALL, seed: int = 0) -> Path:
+    """A random-weight sentence-transformers model with ``shape`` (bge-small's by default; kept if already there)."""
+    if (folder / "modules.json").is_file():
+        return folder
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+    from tokenizers import processors
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    torch.manual_seed(seed)
+    tokenizer = train_wordpiece(scifact_texts(), shape.vocab_size)
+    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
+    )
+    raw = folder.parent / f"{folder.name}-raw"
+    config = BertConfig(
+        vocab_size=shape.vocab_size,
+        hidden_size=shape.hidden,
+        num_hidden_layers=shape.layers,
+        num_attention_heads=shape.heads,
+        intermediate_size=shape.intermediate,
+        max_position_embeddings=shape.max_positions,
+    )
+    BertModel(config).save_pretrained(raw)
+    PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=shape.max_positions,
+    ).save_pretrained(raw)
+    transformer = Transformer(str(raw), max_seq_length=shape.max_positions)
+    pooling = Pooling(transformer.get_word_embedding_dimension(), "cls")
+    SentenceTransformer(
+        modules=[transformer, pooling, Normalize()], prompts={"query": BGE_QUERY_PROMPT, "document": ""}
+    ).save(str(folder))
+    return folder

@@ -1,0 +1,318 @@
+"""The passages and articles of an index, addressed by row and parsed only when one is read.
+
+``passages.jsonl`` line *i* is passage row *i* and ``articles.jsonl`` line *j* article row *j*.
+Next to them, ``catalog/`` holds what searching needs for every row, as flat arrays: the byte
+offset of every line, each passage's article row, and each article's outlet and date (for
+filters). A million passages cost about 20 MB of arrays instead of gigabytes of Python
+objects, and opening an index reads no JSON line at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import mmap
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Generic, TypeVar, overload
+
+import numpy as np
+
+from qa.errors import IndexFormatError, IndexMismatchError
+from qa.records import Article, Passage
+
+ARTICLES_FILE = "articles.jsonl"
+PASSAGES_FILE = "passages.jsonl"
+CATALOG_DIR = "catalog"
+OUTLETS_FILE = "outlets.json"
+ARTICLE_IDS_FILE = "article_ids.json"
+NO_OUTLET = -1
+NO_DAY = np.iinfo(np.int32).min  # an article without a (readable) date
+_EPOCH = dt.date(1970, 1, 1)
+_ARRAYS = ("passage_offsets", "article_offsets", "passage_article", "article_outlet", "article_day")
+T = TypeVar("T")
+
+
+def day_number(value: str | dt.date | None) -> int:
+    """Days since 1970-01-01 of an ISO date (its first ten characters), or NO_DAY."""
+    if value is None:
+        return int(NO_DAY)
+    if isinstance(value, dt.date):
+        return (value - _EPOCH).days
+    try:
+        return (dt.date.fromisoformat(value.strip()[:10]) - _EPOCH).days
+    except ValueError:
+        return int(NO_DAY)
+
+
+def _write_lines(path: Path, rows: Iterable[dict[str, Any]]) -> np.ndarray:
+    """Write one JSON object per line; returns the byte offset of every line start, plus the file size."""
+    offsets = [0]
+    with path.open("wb") as handle:
+        for row in rows:
+            line = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
+            handle.write(line)
+            offsets.append(offsets[-1] + len(line))
+    return np.asarray(offsets, dtype=np.int64)
+
+
+def write_catalog(index_dir: Path, articles: Sequence[Article], passages: Sequence[Passage]) -> None:
+    """``articles.jsonl``, ``passages.jsonl`` and the ``catalog/`` arrays that address them."""
+    folder = index_dir / CATALOG_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    row_of = {article.id: row for row, article in enumerate(articles)}
+    outlets = sorted({article.outlet for article in articles if article.outlet})
+    code_of = {name: code for code, name in enumerate(outlets)}
+    arrays = {
+        "article_offsets": _write_lines(index_dir / ARTICLES_FILE, (a.to_dict() for a in articles)),
+        "passage_offsets": _write_lines(index_dir / PASSAGES_FILE, (p.to_dict() for p in passages)),
+        "passage_article": np.fromiter((row_of[p.article_id] for p in passages), np.int32, len(passages)),
+        "article_outlet": np.fromiter(
+            (code_of[a.outlet] if a.outlet else NO_OUTLET for a in articles), np.int32, len(articles)
+        ),
+        "article_day": np.fromiter((day_number(a.date) for a in articles), np.int32, len(articles)),
+    }
+    for name, values in arrays.items():
+        np.save(folder / f"{name}.npy", values, allow_pickle=False)
+    (folder / OUTLETS_FILE).write_text(json.dumps(outlets, ensure_ascii=False), encoding="utf-8")
+    ids = [article.id for article in articles]
+    (folder / ARTICLE_IDS_FILE).write_text(json.dumps(ids, ensure_ascii=False), encoding="utf-8")
+
+
+class JsonlRows(Sequence[T], Generic[T]):
+    """A read-only sequence over the lines of a JSON-lines file; item *i* is parsed from line *i* when read."""
+
+    def __init__(self, path: Path, offsets: np.ndarray, make: Callable[[dict[str, Any]], T]) -> None:
+        self.path = path
+        self._offsets = offsets
+        self._make = make
+        self._map: mmap.mmap | None = None
+
+    def _bytes(self) -> mmap.mmap:
+        if self._map is None:
+            with self.path.open("rb") as handle:
+                self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        return self._map
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def _row(self, row: int) -> T:
+        start, end = int(self._offsets[row]), int(self._offsets[row + 1])
+        try:
+            return self._make(json.loads(self._bytes()[start:end]))
+        except (ValueError, TypeError) as error:
+            raise IndexFormatError(
+                f"{self.path} is corrupt at line {row + 1} ({error}). Rebuild the index with `qa build`."
+            ) from None
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, slice):
+            return [self._row(row) for row in range(*index.indices(len(self)))]
+        row = int(index)  # numpy integers too
+        if row < 0:
+            row += len(self)
+        if not 0 <= row < len(self):
+            raise IndexError(f"row {index} is outside 0..{len(self) - 1}")
+        return self._row(row)
+
+    def __iter__(self) -> Iterator[T]:
+        if len(self) == 0:
+            return
+        with self.path.open("rb") as handle:
+            for number, line in enumerate(handle):
+                if number == len(self):
+                    break
+                yield self._make(json.loads(line))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"JsonlRows({self.path}, {len(self)} rows)"
+
+
+class ArticleMap(Mapping[str, Article]):
+    """Article id → Article, read from ``articles.jsonl`` on demand; the id table loads on first lookup by id."""
+
+    def __init__(self, rows: JsonlRows[Article], ids_path: Path | None, ids: list[str] | None = None) -> None:
+        self.rows = rows
+        self._ids_path = ids_path
+        self._ids = ids
+        self._row_of: dict[str, int] | None = None
+
+    def ids(self) -> list[str]:
+        if self._ids is None:
+            assert self._ids_path is not None
+            self._ids = _read_json(self._ids_path)
+        return self._ids
+
+    def _rows_by_id(self) -> dict[str, int]:
+        if self._row_of is None:
+            self._row_of = {article_id: row for row, article_id in enumerate(self.ids())}
+        return self._row_of
+
+    def __getitem__(self, article_id: str) -> Article:
+        return self.rows[self._rows_by_id()[article_id]]
+
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self._rows_by_id()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ids())
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __repr__(self) -> str:
+        return f"ArticleMap({len(self)} articles)"
+
+
+class Catalog:
+    """Row-addressed passages and articles, with the per-row facts filters need as arrays."""
+
+    def __init__(
+        self,
+        passages: JsonlRows[Passage],
+        articles: ArticleMap,
+        passage_article: np.ndarray,
+        article_outlet: np.ndarray,
+        article_day: np.ndarray,
+        outlets: list[str],
+    ) -> None:
+        self.passages = passages
+        self.articles = articles
+        self.passage_article = passage_article
+        self.article_outlet = article_outlet
+        self.article_day = article_day
+        self.outlets = outlets
+
+    def article_of(self, row: int) -> Article:
+        """The article passage row ``row`` was cut from."""
+        return self.articles.rows[int(self.passage_article[row])]
+
+    def rows_matching(self, outlets: list[str], first_day: int | None, last_day: int | None) -> np.ndarray:
+        """Passage rows whose article is from one of ``outlets`` (any when empty) and dated within the days given."""
+        keep = np.ones(len(self.article_outlet), dtype=bool)
+        if outlets:
+            codes = [self.outlets.index(name) for name in outlets if name in self.outlets]
+            keep &= np.isin(self.article_outlet, np.asarray(codes, dtype=np.int32))
+        if first_day is not None or last_day is not None:
+            keep &= self.article_day != NO_DAY
+            if first_day is not None:
+                keep &= self.article_day >= first_day
+            if last_day is not None:
+                keep &= self.article_day <= last_day
+        return np.flatnonzero(keep[self.passage_article])
+
+    @classmethod
+    def load(cls, index_dir: Path, passages: int, articles: int, mmap_arrays: bool = True) -> Catalog:
+        """Open the catalog of a built index, checking it against the manifest's counts."""
+        folder = index_dir / CATALOG_DIR
+        if folder.is_dir():
+            arrays = {name: _load_array(folder / f"{name}.npy", mmap_arrays) for name in _ARRAYS}
+            outlets = _read_json(folder / OUTLETS_FILE)
+            ids_path: Path | None = folder / ARTICLE_IDS_FILE
+            ids = None
+        else:  # an index written before the catalog existed: derive the same arrays from the JSON lines
+            arrays, outlets, ids = _scan(index_dir)
+            ids_path = None
+        _check(index_dir, arrays, passages, articles)
+        passage_rows = JsonlRows(index_dir / PASSAGES_FILE, arrays["passage_offsets"], _passage)
+        article_rows = JsonlRows(index_dir / ARTICLES_FILE, arrays["article_offsets"], _article)
+        return cls(
+            passage_rows,
+            ArticleMap(article_rows, ids_path, ids),
+            arrays["passage_article"],
+            arrays["article_outlet"],
+            arrays["article_day"],
+            outlets,
+        )
+
+
+def _passage(row: dict[str, Any]) -> Passage:
+    return Passage(**row)
+
+
+def _article(row: dict[str, Any]) -> Article:
+    return Article(**row)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise IndexFormatError(f"{path} cannot be read ({error}). Rebuild the index with `qa build`.") from None
+
+
+def _load_array(path: Path, mmap_array: bool) -> np.ndarray:
+    try:
+        # A plain ndarray view of the map: np.memmap's per-item indexing overhead is not worth paying.
+        return np.asarray(np.load(path, mmap_mode="r" if mmap_array else None, allow_pickle=False))
+    except (OSError, ValueError) as error:
+        raise IndexFormatError(f"{path} cannot be read ({error}). Rebuild the index with `qa build`.") from None
+
+
+def _offsets(path: Path) -> np.ndarray:
+    offsets = [0]
+    try:
+        with path.open("rb") as handle:
+            for line in handle:
+                offsets.append(offsets[-1] + len(line))
+    except FileNotFoundError:
+        raise IndexFormatError(f"{path} is missing. Rebuild the index with `qa build`.") from None
+    return np.asarray(offsets, dtype=np.int64)
+
+
+def _scan(index_dir: Path) -> tuple[dict[str, np.ndarray], list[str], list[str]]:
+    article_offsets = _offsets(index_dir / ARTICLES_FILE)
+    passage_offsets = _offsets(index_dir / PASSAGES_FILE)
+    articles = list(JsonlRows(index_dir / ARTICLES_FILE, article_offsets, _article))
+    row_of = {article.id: row for row, article in enumerate(articles)}
+    passage_article = []
+    for passage in JsonlRows(index_dir / PASSAGES_FILE, passage_offsets, _passage):
+        if passage.article_id not in row_of:
+            raise IndexMismatchError(
+                f"{index_dir / PASSAGES_FILE} cites articles that are not in the index. Rebuild it."
+            )
+        passage_article.append(row_of[passage.article_id])
+    outlets = sorted({article.outlet for article in articles if article.outlet})
+    code_of = {name: code for code, name in enumerate(outlets)}
+    arrays = {
+        "passage_offsets": passage_offsets,
+        "article_offsets": article_offsets,
+        "passage_article": np.asarray(passage_article, dtype=np.int32),
+        "article_outlet": np.asarray([code_of.get(a.outlet or "", NO_OUTLET) for a in articles], dtype=np.int32),
+        "article_day": np.asarray([day_number(a.date) for a in articles], dtype=np.int32),
+    }
+    return arrays, outlets, [article.id for article in articles]
+
+
+def _check(index_dir: Path, arrays: dict[str, np.ndarray], passages: int, articles: int) -> None:
+    found_passages, found_articles = len(arrays["passage_offsets"]) - 1, len(arrays["article_offsets"]) - 1
+    if found_passages != passages or found_articles != articles:
+        raise IndexMismatchError(
+            f"{index_dir} holds {found_articles} articles and {found_passages} passages but its manifest "
+            f"says {articles} and {passages}. Rebuild it with `qa build --index {index_dir}`."
+        )
+    for name, path in (("passage_offsets", PASSAGES_FILE), ("article_offsets", ARTICLES_FILE)):
+        size = (index_dir / path).stat().st_size if (index_dir / path).is_file() else -1
+        if int(arrays[name][-1]) != size:
+            raise IndexMismatchError(
+                f"{index_dir / path} has {size} bytes but its catalog expects {int(arrays[name][-1])}. "
+                f"Rebuild the index with `qa build --index {index_dir}`."
+            )
+    if len(arrays["passage_article"]) != passages or len(arrays["article_outlet"]) != articles:
+        raise IndexMismatchError(f"The catalog in {index_dir} does not match its row counts. Rebuild it.")
+    if passages and not 0 <= int(np.min(arrays["passage_article"])) <= int(np.max(arrays["passage_article"])) < max(
+        articles, 1
+    ):
+        raise IndexMismatchError(f"{index_dir / PASSAGES_FILE} cites articles that are not in the index. Rebuild it.")

@@ -1,0 +1,85 @@
+"""The benchmark harness runs end to end on a tiny corpus and reports consistent figures."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.data import SCIFACT_DIR  # noqa: E402
+
+pytestmark = pytest.mark.skipif(
+    not (SCIFACT_DIR / "corpus.jsonl.gz").is_file(), reason="SciFact is not on this machine"
+)
+
+
+def test_synthetic_articles_are_reproducible_and_sized_by_paragraphs():
+    from benchmarks.data import make_articles
+
+    first, again = make_articles(500), make_articles(500)
+    assert first == again
+    paragraphs = sum(article.text.count("\n\n") + 1 for article in first)
+    assert 500 <= paragraphs < 512 and len({a.id for a in first}) == len(first)
+    texts = [p for article in first for p in article.text.split("\n\n")]
+    assert len(set(texts)) == len(texts), "paragraphs are unique"
+
+
+def test_bge_shape_matches_the_published_model_size():
+    from benchmarks.encoders import BGE_SMALL
+
+    assert 33_000_000 < BGE_SMALL.parameters() < 33_600_000  # bge-small-en-v1.5: 33.4M parameters
+    assert BGE_SMALL.flops_per_token(128) == pytest.approx(2 * 21.2e6 + 12 * 4 * 128 * 384, rel=0.01)
+
+
+@pytest.mark.slow
+def test_harness_smoke_run_on_a_tiny_corpus(tmp_path):
+    from benchmarks.__main__ import Plan, run
+    from benchmarks.build import bge_model_dir, static_model_dir
+    from benchmarks.encoders import BertShape, build_bge_shaped_model, build_static_encoder
+    from benchmarks.report import format_report
+
+    work = tmp_path / "work"
+    build_static_encoder(static_model_dir(work), dimension=32, vocab_size=3000)
+    tiny = BertShape(vocab_size=3000, hidden=32, layers=1, heads=2, intermediate=64, max_positions=128)
+    build_bge_shaped_model(bge_model_dir(work), tiny)
+    plan = Plan((1200,), (1200,), 20, (), 1200, (1200,), 16, startup_runs=1)  # txtai is left to `make bench`
+    results = run(plan, work, lambda line: None)
+    json.dumps(results)  # everything is plain JSON
+    entry = results["sizes"]["1200"]
+
+    build = entry["build"]
+    assert build["passages"] >= 1200 and set(build["seconds"]) == {
+        "load",
+        "split",
+        "embed",
+        "lexical",
+        "dense",
+        "write",
+    }
+    assert build["dense"]["index"] == "Flat" and build["disk_bytes"]["total"] > 0
+
+    query = entry["query"]
+    for mode in ("lexical", "dense", "hybrid"):
+        assert 0 < query["modes"][mode]["search"]["p50_ms"] <= query["modes"][mode]["search"]["p95_ms"]
+    assert query["dense_index"]["recall_at_10_vs_exact"] == 1.0  # exact search below the threshold
+    assert query["memory"]["peak_rss"] > 0 and query["rss_bytes_per_passage"] > 0
+
+    assert entry["plain_bm25s"]["queries_per_second"] > 0 and entry["rank_bm25"]["queries_per_second"] > 0
+
+    runs = entry["rebuild"]["runs"]
+    assert 0 < runs["add_one_article"]["vectors_embedded"] < 20
+    assert runs["add_one_article"]["vectors_reused"] == build["passages"]
+    assert runs["full_rebuild"]["vectors_reused"] == 0
+
+    assert entry["startup"]["breakdown_seconds"]["hits"] == 5
+    assert results["import_qa"]["import_seconds_median"] < 1.0
+    assert results["model_cost"]["passages_per_second"] > 0
+
+    report = format_report(results)
+    for heading in ("Build", "Search latency", "Peers", "Approximate dense index", "Memory", "Start-up", "rebuild"):
+        assert heading in report
