@@ -11,7 +11,6 @@ import contextlib
 import ctypes
 import ctypes.util
 import errno
-import json
 import os
 import shutil
 import sys
@@ -19,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from qa.errors import IndexFormatError, IndexNotFoundError, IndexWriteError
+from qa.errors import IndexNotFoundError, IndexWriteError
 from qa.integrity import check_files
 from qa.manifest import MANIFEST_FILE, Manifest
 
@@ -163,30 +162,6 @@ def _fsync_dir(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    try:
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError:
-                    raise IndexFormatError(
-                        f"{path} is corrupt at line {number}. Rebuild the index with `qa build`."
-                    ) from None
-    except FileNotFoundError:
-        raise IndexFormatError(f"{path} is missing. Rebuild the index with `qa build`.") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise IndexFormatError(f"{path} is unreadable ({error}). Rebuild the index with `qa build`.") from None
-    return rows
 
 
 def open_manifest(index_dir: Path, full_check: bool = False) -> Manifest:
