@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,15 +19,28 @@ from qa.corpus import load_corpus
 from qa.dense import DENSE_FILE, DenseIndex, DenseSettings
 from qa.encoder import DEFAULT_MODEL, ENABLE_HINT, Encoder, load_encoder
 from qa.errors import ModelUnavailableError
+from qa.fusion import RRF_K
 from qa.integrity import file_record
 from qa.lexical import LEXICAL_DIR, LexicalIndex, LexicalSettings
 from qa.manifest import Manifest, library_versions
 from qa.records import Article, Passage, Skip
+from qa.selftrain import TrainReport, TrainSettings, train_static_model
 from qa.sentences import split_sentences
 from qa.store import staged_index
 from qa.vectorcache import VectorCache, content_keys, model_key, save_keys
 
 NO_MODEL = ("none", "")
+SELF_MODEL = "self"  # `--model self`: train a model on the corpus being indexed
+MODEL_DIR = "model"  # where a corpus-trained model lives inside the index
+# Below this many words a model trained on the corpus does not reliably beat keywords: on SciFact
+# subsets of 50-250 abstracts (10k-50k words) hybrid gained 0.000-0.012 nDCG@10 and lost on one
+# sample in three at 150; from 500 abstracts (~100k words) it gained on every sample (+0.006 to
+# +0.018). docs/self-trained-model.md has the table.
+SELF_MIN_WORDS = 100_000
+# The corpus-trained model is fused by min-max normalised score interpolation (weight tuned on
+# SciFact train and SQuAD articles 1-24); rank fusion lost to BM25 alone with it.
+SELF_FUSION = {"method": "interpolation", "lexical_weight": 0.65}
+RRF_FUSION = {"method": "rrf", "k": RRF_K}
 CHECK_QUESTIONS = 100
 log = logging.getLogger("qa")
 
@@ -50,10 +66,20 @@ def passage_document(article: Article, passage: Passage, title_repeats: int = 1)
     return title + passage.text
 
 
+def _turned_off(model: str | Encoder | None) -> bool:
+    return model is None or (isinstance(model, str) and model.strip().lower() in NO_MODEL)
+
+
+def _wants_self(model: str | Encoder | None) -> bool:
+    return isinstance(model, str) and model.strip().lower() == SELF_MODEL
+
+
 def _resolve_encoder(model: str | Encoder | None, require_dense: bool) -> tuple[Encoder | None, str | None]:
     if isinstance(model, Encoder):
         return model, None
-    if model is None or model.strip().lower() in NO_MODEL:
+    if _wants_self(model):
+        return None, None  # trained once the passages are known
+    if _turned_off(model):
         if require_dense:
             raise ModelUnavailableError("--require-dense needs a model; --model none turns semantic search off.")
         return None, "semantic search was turned off (--model none)"
@@ -76,6 +102,8 @@ def build_index(
     progress: bool = False,
     dense: DenseSettings | None = None,
     reuse_vectors: bool = True,
+    training: TrainSettings | None = None,
+    auto_self: bool = True,
 ) -> BuildReport:
     """Build an index of the articles in ``corpus_dir`` into ``index_dir``.
 
@@ -83,6 +111,9 @@ def build_index(
     when it cannot be loaded the build still produces a lexical index and says why in the
     manifest, unless ``require_dense`` makes that an error. With ``reuse_vectors`` the passage
     vectors of the index being replaced are reused for passages whose text did not change.
+    ``model="self"`` trains a model on the corpus (``training`` sets its budget); with
+    ``auto_self`` that also happens when ``model`` cannot be loaded and the corpus is large
+    enough for it to help (:data:`SELF_MIN_WORDS`).
     """
     corpus_dir = Path(corpus_dir)
     started = time.perf_counter()
@@ -98,6 +129,8 @@ def build_index(
         corpus={"path": str(corpus_dir.resolve()), "files": load.files},
         dense=dense,
         reuse_vectors=reuse_vectors,
+        training=training,
+        auto_self=auto_self,
     )
     report.seconds = {"load": loaded, **report.seconds}
     report.skipped = load.skipped
@@ -115,6 +148,8 @@ def index_articles(
     corpus: dict[str, object] | None = None,
     dense: DenseSettings | None = None,
     reuse_vectors: bool = True,
+    training: TrainSettings | None = None,
+    auto_self: bool = False,
 ) -> BuildReport:
     """Index already-loaded articles (what `qa build` and `qa eval` share).
 
@@ -145,65 +180,147 @@ def index_articles(
     documents = [passage_document(by_id[p.article_id], p) for p in passages]
     seconds["split"] = time.perf_counter() - started
 
-    vectors = keys = None
-    reused = 0
-    if encoder is not None:
-        started = time.perf_counter()
-        keys = content_keys(model_key(encoder.describe()), documents)
-        cache = VectorCache.open(index_dir, model_key(encoder.describe()), encoder.dimension) if reuse_vectors else None
-        vectors, reused = _embed(encoder, documents, keys, cache, progress)
-        seconds["embed"] = time.perf_counter() - started
+    with contextlib.ExitStack() as cleanup:
+        trained: TrainReport | None = None
+        model_folder: Path | None = None
+        if encoder is None and (_wants_self(model) or (auto_self and not _turned_off(model))):
+            words = sum(len(p.text.split()) for p in passages)
+            if _wants_self(model) or words >= SELF_MIN_WORDS:
+                started = time.perf_counter()
+                if words < SELF_MIN_WORDS:
+                    log.warning(
+                        "The corpus has %s words; below about %s a model trained on it rarely beats keywords.",
+                        f"{words:,}",
+                        f"{SELF_MIN_WORDS:,}",
+                    )
+                elif not _wants_self(model):
+                    log.warning("Training a semantic model on this corpus instead (%s words).", f"{words:,}")
+                scratch = tempfile.TemporaryDirectory(prefix=".qa-model-", dir=_existing_parent(index_dir))
+                model_folder = Path(cleanup.enter_context(scratch))
+                try:
+                    encoder, trained = _train_corpus_model(by_id, passages, model_folder, training, progress)
+                    off_reason = None
+                except ModelUnavailableError as error:
+                    if require_dense:
+                        raise
+                    log.warning("semantic search is off: %s", error)
+                    off_reason, model_folder = str(error), None
+                seconds["train"] = time.perf_counter() - started
+            elif off_reason:
+                off_reason += (
+                    f" (a model trained on the corpus itself helps from about {SELF_MIN_WORDS:,} words; "
+                    f"this corpus has {words:,})"
+                )
 
-    started = time.perf_counter()
-    lexical_documents = (
-        documents
-        if settings.title_repeats == 1
-        else [passage_document(by_id[p.article_id], p, settings.title_repeats) for p in passages]
-    )
-    titles = [by_id[p.article_id].title for p in passages]
-    lexical_index = LexicalIndex.build(lexical_documents, [p.text for p in passages], settings, titles)
-    del lexical_documents, documents
-    seconds["lexical"] = time.perf_counter() - started
-    dense_index = None
-    if encoder is not None and vectors is not None:
-        started = time.perf_counter()
-        dense_settings = dense or DenseSettings()
-        probes = None
-        if len(passages) > dense_settings.approximate_above:
-            probes = encoder.encode_queries(probe_questions(passages))
-        dense_index = DenseIndex.build(vectors, dense_settings, probes)
-        seconds["dense"] = time.perf_counter() - started
+        vectors = keys = None
+        reused = 0
+        if encoder is not None:
+            started = time.perf_counter()
+            keys = content_keys(model_key(encoder.describe()), documents)
+            cache = (
+                VectorCache.open(index_dir, model_key(encoder.describe()), encoder.dimension) if reuse_vectors else None
+            )
+            vectors, reused = _embed(encoder, documents, keys, cache, progress)
+            seconds["embed"] = time.perf_counter() - started
 
-    started = time.perf_counter()
-    manifest = Manifest(
-        qa_version=__version__,
-        mode="hybrid" if dense_index is not None else "lexical",
-        articles=len(articles),
-        passages=len(passages),
-        lexical=settings.to_dict(),
-        chunking={"max_tokens": max_tokens, "token_counter": counter, "title_prefix": True, "split": split},
-        corpus=corpus or {"path": None, "files": {}},
-        model=encoder.describe() if encoder is not None else None,
-        semantic_off_reason=off_reason,
-        dense=dense_index.describe() if dense_index is not None else None,
-        vectors=(
-            {"model_key": model_key(encoder.describe()), "embedded": len(passages) - reused, "reused": reused}
-            if encoder is not None
-            else None
-        ),
-        versions=library_versions(),
+        started = time.perf_counter()
+        lexical_documents = (
+            documents
+            if settings.title_repeats == 1
+            else [passage_document(by_id[p.article_id], p, settings.title_repeats) for p in passages]
+        )
+        titles = [by_id[p.article_id].title for p in passages]
+        lexical_index = LexicalIndex.build(lexical_documents, [p.text for p in passages], settings, titles)
+        del lexical_documents, documents
+        seconds["lexical"] = time.perf_counter() - started
+        dense_index = None
+        if encoder is not None and vectors is not None:
+            started = time.perf_counter()
+            dense_settings = dense or DenseSettings()
+            probes = None
+            if len(passages) > dense_settings.approximate_above:
+                probes = encoder.encode_queries(probe_questions(passages))
+            dense_index = DenseIndex.build(vectors, dense_settings, probes)
+            seconds["dense"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        manifest = Manifest(
+            qa_version=__version__,
+            mode="hybrid" if dense_index is not None else "lexical",
+            articles=len(articles),
+            passages=len(passages),
+            lexical=settings.to_dict(),
+            chunking={"max_tokens": max_tokens, "token_counter": counter, "title_prefix": True, "split": split},
+            corpus=corpus or {"path": None, "files": {}},
+            model=_describe_model(encoder, trained),
+            semantic_off_reason=off_reason,
+            dense=dense_index.describe() if dense_index is not None else None,
+            fusion=(SELF_FUSION if trained is not None else RRF_FUSION) if dense_index is not None else None,
+            vectors=(
+                {"model_key": model_key(encoder.describe()), "embedded": len(passages) - reused, "reused": reused}
+                if encoder is not None
+                else None
+            ),
+            versions=library_versions(),
+        )
+        with staged_index(index_dir) as staging:
+            write_catalog(staging, articles, passages)
+            lexical_index.save(staging)
+            if dense_index is not None and keys is not None:
+                dense_index.save(staging)
+                save_keys(staging, keys)
+                if model_folder is not None:
+                    shutil.copytree(model_folder, staging / MODEL_DIR)
+            for path in sorted(p for p in staging.rglob("*") if p.is_file()):
+                manifest.files[path.relative_to(staging).as_posix()] = file_record(path)
+            manifest.write(staging)
+        seconds["write"] = time.perf_counter() - started
+        return BuildReport(index_dir, manifest, seconds, vectors_reused=reused)
+
+
+def _existing_parent(index_dir: Path) -> Path:
+    parent = index_dir.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    return parent
+
+
+def _train_corpus_model(
+    by_id: dict[str, Article],
+    passages: list[Passage],
+    folder: Path,
+    training: TrainSettings | None,
+    progress: bool,
+) -> tuple[Encoder, TrainReport]:
+    """Train a model on ``passages`` (each: its article's title, then its sentences) into ``folder`` and load it."""
+    texts = []
+    for passage in passages:
+        title = by_id[passage.article_id].title
+        sentences = split_sentences(passage.text) or [passage.text]
+        texts.append([title, *sentences] if title else sentences)
+    if sum(1 for sentences in texts if len(sentences) >= 2) < 2:
+        raise ModelUnavailableError(
+            "the corpus is too small to train a model on (it needs at least two passages of two sentences)"
+        )
+    report = train_static_model(texts, folder, training or TrainSettings(), progress=progress)
+    log.info(
+        "Trained a model on the corpus in %.0f s: %d steps over %d pairs, %d word pieces.",
+        report.seconds,
+        report.steps,
+        report.pairs,
+        report.vocab_size,
     )
-    with staged_index(index_dir) as staging:
-        write_catalog(staging, articles, passages)
-        lexical_index.save(staging)
-        if dense_index is not None and keys is not None:
-            dense_index.save(staging)
-            save_keys(staging, keys)
-        for path in sorted(p for p in staging.rglob("*") if p.is_file()):
-            manifest.files[path.relative_to(staging).as_posix()] = file_record(path)
-        manifest.write(staging)
-    seconds["write"] = time.perf_counter() - started
-    return BuildReport(index_dir, manifest, seconds, vectors_reused=reused)
+    encoder = load_encoder(folder)
+    encoder.name = MODEL_DIR  # saved inside the index; the retriever loads it from there
+    return encoder, report
+
+
+def _describe_model(encoder: Encoder | None, trained: TrainReport | None) -> dict[str, object] | None:
+    if encoder is None:
+        return None
+    description: dict[str, object] = encoder.describe()
+    if trained is not None:
+        description["self_trained"] = trained.to_dict()
+    return description
 
 
 def _embed(
@@ -243,6 +360,8 @@ __all__ = [
     "DENSE_FILE",
     "LEXICAL_DIR",
     "PASSAGES_FILE",
+    "SELF_MIN_WORDS",
+    "SELF_MODEL",
     "BuildReport",
     "DenseSettings",
     "build_index",

@@ -11,10 +11,13 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qa import __version__
 from qa.errors import QAError
+
+if TYPE_CHECKING:
+    from qa.selftrain import TrainSettings
 
 DEFAULT_CORPUS = os.environ.get("QA_CORPUS", "corpus")
 DEFAULT_INDEX = os.environ.get("QA_INDEX", "index")
@@ -38,6 +41,27 @@ def setup_logging() -> None:
     logger.propagate = False
 
 
+def _training_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--train-seconds",
+        type=float,
+        default=None,
+        metavar="S",
+        help="time budget for training a model on the corpus (--model self; default: 60)",
+    )
+    command.add_argument("--seed", type=int, default=0, help="seed for training a model on the corpus (default: 0)")
+
+
+def _training(args: argparse.Namespace) -> TrainSettings:
+    from qa.selftrain import TrainSettings
+
+    if args.train_seconds is not None and not 0 < args.train_seconds <= 86_400:
+        raise _Usage("--train-seconds must be more than 0 and at most 86400")
+    if args.train_seconds is None:
+        return TrainSettings(seed=args.seed)
+    return TrainSettings(seconds=args.train_seconds, seed=args.seed)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa", description="Cited answers from a folder of news articles.")
     parser.add_argument("--version", action="version", version=f"qa {__version__}")
@@ -52,8 +76,11 @@ def _parser() -> argparse.ArgumentParser:
         "--model",
         default=None,
         metavar="ID|PATH",
-        help="sentence-transformers model id or folder, or 'none' (default: BAAI/bge-small-en-v1.5)",
+        help="sentence-transformers model id or folder; 'self' trains one on the corpus; 'none' for keywords "
+        "only (default: BAAI/bge-small-en-v1.5, or a corpus-trained model when it cannot be loaded and the "
+        "corpus is large enough)",
     )
+    _training_options(build)
     build.add_argument("--require-dense", action="store_true", help="fail if the model cannot be loaded")
     build.add_argument("--strict", action="store_true", help="fail on any file that cannot be used")
     build.add_argument(
@@ -102,8 +129,10 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--model",
         metavar="ID|PATH",
-        help="sentence-transformers model for dense/hybrid (default: BAAI/bge-small-en-v1.5)",
+        help="sentence-transformers model for dense/hybrid, or 'self' to train one on the dataset "
+        "(default: BAAI/bge-small-en-v1.5)",
     )
+    _training_options(evaluate)
     evaluate.add_argument(
         "--reranker", metavar="ID|PATH", help="CrossEncoder for rerank (default: cross-encoder/ms-marco-MiniLM-L6-v2)"
     )
@@ -149,6 +178,7 @@ def _build(args: argparse.Namespace) -> None:
         progress=sys.stderr.isatty(),
         dense=dense,
         reuse_vectors=not args.full,
+        training=_training(args),
     )
     manifest = report.manifest
     skipped = f", skipped {len(report.skipped)} file(s)" if report.skipped else ""
@@ -159,6 +189,8 @@ def _build(args: argparse.Namespace) -> None:
         f"Indexed {manifest.articles} articles as {manifest.passages} passages into {args.index} "
         f"({manifest.mode} search{skipped}{reused}) in {sum(report.seconds.values()):.1f} s."
     )
+    if manifest.model is not None:
+        print(f"Semantic layer: {manifest.semantic_layer()}.")
 
 
 def _questions(args: argparse.Namespace) -> list[tuple[str | None, str | None]]:
@@ -260,6 +292,7 @@ def _eval(args: argparse.Namespace) -> None:
         reranker=args.reranker,
         rerank_depth=args.rerank_depth,
         lexical=settings,
+        training=_training(args),
     )
     data, text = report.to_dict(), format_report(report)
     if args.confidence:
@@ -312,4 +345,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> Any:
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # `qa ask … | head`: the reader left; not an error worth a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)

@@ -26,6 +26,7 @@ import numpy as np
 from qa.evaldata import EvalSet
 from qa.lexical import LexicalSettings
 from qa.metrics import METRICS, mean_metrics
+from qa.selftrain import TrainSettings
 
 EVAL_MODES = ("lexical", "dense", "hybrid", "rerank")
 RANK_DEPTH = 100
@@ -56,6 +57,7 @@ class EvalReport:
     subset: str | None = None
     build_seconds: float = 0.0
     first_stage: str | None = None  # what `rerank` rescored
+    semantic_layer: str | None = None  # Manifest.semantic_layer() of the evaluation index
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -71,6 +73,8 @@ class EvalReport:
             data["skipped"] = dict(self.skipped)
         if self.first_stage:
             data["rerank_first_stage"] = self.first_stage
+        if self.semantic_layer:
+            data["semantic_layer"] = self.semantic_layer
         return data
 
 
@@ -90,11 +94,13 @@ def evaluate(
     rerank_depth: int | None = None,
     lexical: LexicalSettings | None = None,
     work_dir: Path | None = None,
+    training: TrainSettings | None = None,
 ) -> EvalReport:
     """Index ``eval_set`` and score each of ``modes`` (``"all"`` = every mode that can run here).
 
     ``model`` is the embedding model (id, folder or Encoder; None for lexical only) and
-    ``reranker`` the cross-encoder (id, folder or Reranker; None for the default). A mode asked
+    ``reranker`` the cross-encoder (id, folder or Reranker; None for the default); ``model="self"``
+    trains one on the dataset's passages (``training`` sets its budget). A mode asked
     for by name that cannot run raises the reason; under ``"all"`` it is skipped and reported.
     """
     from qa.builder import index_articles
@@ -119,6 +125,7 @@ def evaluate(
             lexical=lexical,
             split=False,
             corpus={"path": eval_set.name, "files": {}},
+            training=training,
         )
         retriever = Retriever.load(
             index_dir, reranker=reranker or DEFAULT_RERANKER, rerank_depth=rerank_depth or RERANK_DEPTH
@@ -178,6 +185,7 @@ def evaluate(
         subset=eval_set.subset,
         build_seconds=build_seconds,
         first_stage=first_stage if "rerank" in results else None,
+        semantic_layer=report.manifest.semantic_layer() if report.manifest.model else None,
     )
 
 
@@ -187,6 +195,7 @@ def format_report(report: EvalReport) -> str:
     lines = [
         f"{report.dataset} ({report.split}{subset}): {report.queries:,} queries, {report.passages:,} passages, "
         f"indexed in {report.build_seconds:.1f} s",
+        *([f"semantic layer: {report.semantic_layer}"] if report.semantic_layer else []),
         "",
         f"{'mode':<9}{'nDCG@10':>9}{'R@1':>8}{'R@5':>8}{'R@10':>8}{'R@100':>8}{'MRR@10':>8}{'q/s':>9}",
     ]

@@ -30,6 +30,9 @@ class Manifest:
     semantic_off_reason: str | None = None
     dense: dict[str, Any] | None = None  # DenseIndex.describe(): exact or IVF-SQ8, nprobe, recall check
     vectors: dict[str, Any] | None = None  # {"model_key", "embedded", "reused"}: the passage-vector cache
+    # How hybrid mode fuses the two rankings: {"method": "rrf", "k": 60} or
+    # {"method": "interpolation", "lexical_weight": w}; None (older indexes) means RRF with k = 60.
+    fusion: dict[str, Any] | None = None
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # index file -> {"bytes", "sha256"}
     versions: dict[str, str] = field(default_factory=dict)
     created_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
@@ -38,6 +41,19 @@ class Manifest:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         return {"format_version": data.pop("format_version"), **data}
+
+    def semantic_layer(self) -> str:
+        """Which semantic layer the index has, in one sentence for people."""
+        model = self.model
+        if model is None:
+            return "none (keyword search only)"
+        trained = model.get("self_trained")
+        if trained:
+            return (
+                f"a model trained on this corpus ({trained['trained_at'].replace('T', ' ')}, "
+                f"{trained['seconds']:g} s, {trained['vocab_size']:,} word pieces, {model['dimension']} dimensions)"
+            )
+        return f"{model['name']} (pretrained, {model['dimension']} dimensions)"
 
     def write(self, index_dir: Path) -> None:
         data = self.to_dict()

@@ -52,13 +52,18 @@ def _describe_dense(dense: dict | None) -> str:
 
 def format_manifest(manifest: Manifest, index_dir: str) -> str:
     model = manifest.model
-    semantic = (
-        f"on — {model['name']} ({model['dimension']} dimensions"
-        + (f", revision {model['revision'][:12]}" if model.get("revision") else "")
-        + ")"
-        if model
-        else f"off — {manifest.semantic_off_reason}"
-    )
+    if model is None:
+        semantic = f"off — {manifest.semantic_off_reason}"
+    elif model.get("self_trained"):
+        trained = model["self_trained"]
+        semantic = (
+            f"on — {manifest.semantic_layer()}: {trained['steps']:,} steps over {trained['pairs']:,} pairs, "
+            f"seed {trained['seed']}"
+        )
+    else:
+        revision = f", revision {model['revision'][:12]}" if model.get("revision") else ""
+        semantic = f"on — {model['name']} (pretrained, {model['dimension']} dimensions{revision})"
+    fusion = manifest.fusion or {"method": "rrf", "k": 60}
     lexical = manifest.lexical
     rows = [
         ("index", index_dir),
@@ -66,6 +71,16 @@ def format_manifest(manifest: Manifest, index_dir: str) -> str:
         ("semantic search", semantic),
         ("query prompt", repr(model["query_prompt"]) if model else "—"),
         ("vector index", _describe_dense(manifest.dense) if model else "—"),
+        (
+            "hybrid fusion",
+            (
+                f"score interpolation, lexical weight {fusion['lexical_weight']}"
+                if fusion["method"] == "interpolation"
+                else f"reciprocal rank fusion, k = {fusion.get('k', 60)}"
+            )
+            if model
+            else "—",
+        ),
         (
             "lexical",
             f"BM25 {lexical['method']} k1={lexical['k1']} b={lexical['b']}, "

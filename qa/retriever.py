@@ -23,7 +23,7 @@ from qa.errors import (
     ModelUnavailableError,
     RerankerUnavailableError,
 )
-from qa.fusion import reciprocal_rank_fusion
+from qa.fusion import RRF_K, interpolate_scores, reciprocal_rank_fusion
 from qa.highlight import best_sentences
 from qa.lexical import LexicalIndex, LexicalSettings
 from qa.manifest import Manifest
@@ -307,7 +307,8 @@ class Retriever:
         dense = self._dense_rankings(vectors, len(texts), pool, mode, allowed)
         ranked = []  # (rows, ranking scores, lexical scores of those rows) per question
         for number, text in enumerate(texts):
-            rows, ranking, lexical_scores = self._rank(text, dense[number], pool, mode, allowed)
+            vector = vectors[number] if vectors is not None else None
+            rows, ranking, lexical_scores = self._rank(text, vector, dense[number], pool, mode, allowed)
             ranked.append((rows, ranking, lexical_scores[rows]))
         if reranker is not None:
             reordered = self._rerank_many(reranker, texts, [rows for rows, _, _ in ranked])
@@ -338,7 +339,8 @@ class Retriever:
         dense = self._dense_rankings(vectors, len(texts), pool, mode, None)
         ranked = []
         for number, text in enumerate(texts):
-            rows, ranking, _ = self._rank(text, dense[number], pool, mode, None)
+            vector = vectors[number] if vectors is not None else None
+            rows, ranking, _ = self._rank(text, vector, dense[number], pool, mode, None)
             ranked.append((rows, ranking))
         if reranker is not None:
             reordered = self._rerank_many(reranker, texts, [rows for rows, _ in ranked])
@@ -400,6 +402,7 @@ class Retriever:
     def _rank(
         self,
         question: str,
+        vector: np.ndarray | None,
         dense_ranking: tuple[np.ndarray, np.ndarray] | None,
         k: int,
         mode: str,
@@ -418,8 +421,20 @@ class Retriever:
         dense_rows, dense_scores = dense_ranking
         if mode == "dense":
             return dense_rows[:k], dense_scores[:k].astype(np.float64), lexical_scores
-        rows, fused = reciprocal_rank_fusion([lexical_rows, dense_rows])
+        rows, fused = self._fuse(lexical_rows, lexical_scores, dense_rows, vector)
         return rows[:k], fused[:k], lexical_scores
+
+    def _fuse(
+        self, lexical_rows: np.ndarray, lexical_scores: np.ndarray, dense_rows: np.ndarray, vector: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Hybrid ranking as the index says (manifest ``fusion``): rank fusion, or score interpolation
+        over the union of both candidate lists with every candidate's exact cosine."""
+        fusion = self.manifest.fusion or {"method": "rrf", "k": RRF_K}
+        if fusion["method"] == "interpolation" and vector is not None and self.dense is not None:
+            rows = np.concatenate([lexical_rows, dense_rows[~np.isin(dense_rows, lexical_rows)]])
+            cosines = self.dense.scores_for(vector, rows)
+            return interpolate_scores(rows, lexical_scores[rows], cosines, float(fusion["lexical_weight"]))
+        return reciprocal_rank_fusion([lexical_rows, dense_rows], k=int(fusion.get("k", RRF_K)))
 
     def _hits(
         self,

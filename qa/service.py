@@ -143,7 +143,8 @@ class Service:
         return False, f"unavailable: {status.detail}"
 
     def banner_html(self) -> str:
-        return web.render_banner(self.retriever.mode, self.retriever.semantic_off_reason)
+        retriever = self.retriever
+        return web.render_banner(retriever.mode, retriever.semantic_off_reason, retriever.manifest.semantic_layer())
 
     def about_html(self) -> str:
         retriever = self.retriever

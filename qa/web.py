@@ -102,9 +102,13 @@ def render_article(
     )
 
 
-def render_banner(mode: str, reason: str | None) -> str:
+def render_banner(mode: str, reason: str | None, layer: str | None = None) -> str:
+    """The keyword-only warning, or (when semantic search is on) one line naming its model."""
     if mode != "lexical":
-        return ""
+        if not layer:
+            return ""
+        return f'<div class="qa-layer" role="status">Semantic search: {_e(layer)}.</div>'
+
     how = (
         "To enable it, run <code>qa build</code> once on a machine that can reach the Hugging Face hub "
         "(the model is then cached), or build with <code>qa build --model PATH</code> pointing to a "
@@ -116,9 +120,7 @@ def render_banner(mode: str, reason: str | None) -> str:
 
 def render_about(manifest: Manifest, mode: str, reason: str | None) -> str:
     model = manifest.model
-    semantic = (
-        f"{model['name']} ({model['dimension']} dimensions)" if model and mode != "lexical" else f"off — {reason}"
-    )
+    semantic = manifest.semantic_layer() if model and mode != "lexical" else f"off — {reason}"
     rows = [
         ("Search mode", mode),
         ("Semantic model", semantic),
