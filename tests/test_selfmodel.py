@@ -150,3 +150,20 @@ def test_a_nonsense_training_budget_is_refused_in_words(tmp_path, seed_corpus, c
     )
     assert code != 0 and "--train-seconds must be" in capsys.readouterr().err
     assert not (tmp_path / "i").exists()
+
+
+def test_the_page_names_the_corpus_trained_model(self_index):
+    from qa.service import Service
+
+    service = Service(Retriever.load(self_index))
+    assert "Semantic search: a model trained on this corpus" in service.banner_html()
+    assert "trained on this corpus" in service.about_html()
+    assert "keyword matches only" not in service.banner_html()
+
+
+def test_qa_info_names_the_corpus_trained_model(self_index, capsys):
+    from qa.cli import main
+
+    assert main(["info", "--index", str(self_index)]) == 0
+    shown = capsys.readouterr().out
+    assert "a model trained on this corpus" in shown and "score interpolation, lexical weight 0.65" in shown

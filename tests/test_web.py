@@ -29,6 +29,7 @@ def _hit(text: str = f"Floods hit {EVIL} the city. Second sentence.", **article_
         web.render_articles([_hit().article], {"a": 1}),
         web.render_message(f"Bad {EVIL}"),
         web.render_banner("lexical", f"reason {EVIL}"),
+        web.render_banner("hybrid", None, f"model {EVIL}"),
     ],
 )
 def test_article_text_and_metadata_are_escaped(html_text):
