@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from qa.retriever import Retriever
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED_CORPUS = ROOT / "corpus"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download; the real hub path is tested explicitly
@@ -61,6 +63,18 @@ def hybrid_index(tmp_path_factory: pytest.TempPathFactory, static_model_dir: Pat
     index_dir = tmp_path_factory.mktemp("indexes") / "hybrid"
     build_index(SEED_CORPUS, index_dir, model=str(static_model_dir))
     return index_dir
+
+
+@pytest.fixture(scope="module")
+def lexical(lexical_index: Path) -> Retriever:
+    """A retriever on the keyword-only index of the seed corpus (one per test module)."""
+    return Retriever.load(lexical_index)
+
+
+@pytest.fixture(scope="module")
+def hybrid(hybrid_index: Path) -> Retriever:
+    """A retriever on the seed corpus indexed with the tiny static model (one per test module)."""
+    return Retriever.load(hybrid_index)
 
 
 @pytest.fixture()

@@ -24,16 +24,6 @@ def _count(kind: str) -> None:
     TRIED[kind] = TRIED.get(kind, 0) + 1
 
 
-@pytest.fixture(scope="module")
-def lexical(lexical_index) -> Retriever:
-    return Retriever.load(lexical_index)
-
-
-@pytest.fixture(scope="module")
-def hybrid(hybrid_index) -> Retriever:
-    return Retriever.load(hybrid_index)
-
-
 def _check_answer(retriever: Retriever, question: object, **kwargs) -> None:
     try:
         answer = retriever.ask(question, **kwargs)  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from qa.errors import EmptyQuestionError, InvalidRequestError
-from qa.retriever import MAX_QUESTION_CHARS, Retriever
+from qa.retriever import MAX_QUESTION_CHARS
 
 NR = "national-review-pakistan-backs-off-prosecuting-chinese-traffickers"
 FO = "2019-05-11-pakistan-china-working-closely-on-women-trafficking"
@@ -41,16 +41,6 @@ def test_question_two_paragraphs_answer_finds_both_at_the_top(lexical):
     """¶5 ("enhancing victim support systems") and ¶11 (what such a system includes) both qualify."""
     hits = lexical.search("What does a robust victim support system include?", k=2)
     assert {(h.passage.article_id, h.passage.paragraph) for h in hits} == {(CHAINS, 5), (CHAINS, 11)}
-
-
-@pytest.fixture(scope="module")
-def lexical(lexical_index) -> Retriever:
-    return Retriever.load(lexical_index)
-
-
-@pytest.fixture(scope="module")
-def hybrid(hybrid_index) -> Retriever:
-    return Retriever.load(hybrid_index)
 
 
 @pytest.mark.parametrize("question,article_id,paragraph", FACTUAL_QUESTIONS)
