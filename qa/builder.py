@@ -24,7 +24,7 @@ from qa.integrity import file_record
 from qa.lexical import LEXICAL_DIR, LexicalIndex, LexicalSettings
 from qa.manifest import Manifest, library_versions
 from qa.records import Article, Passage, Skip
-from qa.selftrain import TrainReport, TrainSettings, train_static_model
+from qa.selftrain import SELF_MIN_WORDS, TrainReport, TrainSettings, train_static_model
 from qa.sentences import split_sentences
 from qa.store import staged_index
 from qa.vectorcache import VectorCache, content_keys, model_key, save_keys
@@ -32,11 +32,6 @@ from qa.vectorcache import VectorCache, content_keys, model_key, save_keys
 NO_MODEL = ("none", "")
 SELF_MODEL = "self"  # `--model self`: train a model on the corpus being indexed
 MODEL_DIR = "model"  # where a corpus-trained model lives inside the index
-# Below this many words a model trained on the corpus does not reliably beat keywords: on SciFact
-# subsets of 50-250 abstracts (10k-50k words) hybrid gained 0.000-0.012 nDCG@10 and lost on one
-# sample in three at 150; from 500 abstracts (~100k words) it gained on every sample (+0.006 to
-# +0.018). docs/self-trained-model.md has the table.
-SELF_MIN_WORDS = 100_000
 # The corpus-trained model is fused by min-max normalised score interpolation (weight tuned on
 # SciFact train and SQuAD articles 1-24); rank fusion lost to BM25 alone with it.
 SELF_FUSION = {"method": "interpolation", "lexical_weight": 0.65}

@@ -33,8 +33,8 @@ KNOWN_PROMPTS: dict[str, tuple[str, str]] = {  # name prefix -> (query prompt, d
 }
 ENABLE_HINT = (
     "To turn semantic search on, download the model once on a machine with internet access "
-    "(it is then read from the Hugging Face cache), or pass --model PATH to a local "
-    "sentence-transformers folder."
+    "(it is then read from the Hugging Face cache), pass --model PATH to a local "
+    "sentence-transformers folder, or train one on the corpus with --model self."
 )
 log = logging.getLogger("qa")
 

@@ -26,6 +26,11 @@ log = logging.getLogger("qa")
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 SECONDS_PER_TOKEN = 0.45e-6  # measured: one training step over a batch's tokens, 2 cores, dimension 256
 HARD_STOP_FACTOR = 3.0
+# Below this many words a model trained on the corpus does not reliably beat keywords: on SciFact
+# subsets of 50-250 abstracts (10k-50k words) hybrid gained 0.000-0.012 nDCG@10 and lost on one
+# sample in three at 150; from 500 abstracts (~100k words) it gained on every sample (+0.006 to
+# +0.018). docs/self-trained-model.md has the table.
+SELF_MIN_WORDS = 100_000
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from importlib.resources import files
 
 from qa.manifest import Manifest
 from qa.records import Answer, Article, Hit
+from qa.selftrain import SELF_MIN_WORDS
 
 NOT_CONFIDENT = "The corpus does not seem to answer this question. These are the nearest passages."
 NO_HITS = "The corpus does not seem to answer this question: no passage shares its key words."
@@ -111,8 +112,9 @@ def render_banner(mode: str, reason: str | None, layer: str | None = None) -> st
 
     how = (
         "To enable it, run <code>qa build</code> once on a machine that can reach the Hugging Face hub "
-        "(the model is then cached), or build with <code>qa build --model PATH</code> pointing to a "
-        "downloaded sentence-transformers model."
+        "(the model is then cached), build with <code>qa build --model PATH</code> pointing to a "
+        "downloaded sentence-transformers model, or train one on this corpus with "
+        f"<code>qa build --model self</code> (it helps from about {SELF_MIN_WORDS:,} words of text)."
     )
     detail = f'<details class="qa-reason"><summary>Why is it off?</summary>{_e(reason)}</details>' if reason else ""
     return f'<div class="qa-banner" role="status"><strong>{_e(KEYWORD_ONLY)}</strong> {how}{detail}</div>'
