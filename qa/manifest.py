@@ -50,7 +50,7 @@ class Manifest:
         trained = model.get("self_trained")
         if trained:
             return (
-                f"a model trained on this corpus ({trained['trained_at'].replace('T', ' ')}, "
+                f"a model trained on this corpus ({_when(trained['trained_at'])}, "
                 f"{trained['seconds']:g} s, {trained['vocab_size']:,} word pieces, {model['dimension']} dimensions)"
             )
         return f"{model['name']} (pretrained, {model['dimension']} dimensions)"
@@ -91,6 +91,15 @@ class Manifest:
             return cls(**{key: value for key, value in data.items() if key in cls.__dataclass_fields__})
         except TypeError as error:
             raise IndexFormatError(f"{path} is incomplete ({error}). Rebuild the index with `qa build`.") from None
+
+
+def _when(timestamp: str) -> str:
+    """An ISO 8601 UTC timestamp as people read it: 2026-11-21 22:50 UTC."""
+    try:
+        moment = dt.datetime.fromisoformat(timestamp).astimezone(dt.UTC)
+    except (TypeError, ValueError):
+        return str(timestamp)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _checksum(data: dict[str, Any]) -> str:

@@ -59,6 +59,11 @@ def format_manifest(manifest: Manifest, index_dir: str) -> str:
         semantic = (
             f"on — {manifest.semantic_layer()}: {trained['steps']:,} steps over {trained['pairs']:,} pairs, "
             f"seed {trained['seed']}"
+            + (
+                " — stopped early: the machine was too busy to finish in time; rebuild to retrain"
+                if trained.get("stopped_early")
+                else ""
+            )
         )
     else:
         revision = f", revision {model['revision'][:12]}" if model.get("revision") else ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -73,3 +75,17 @@ def test_schedule_is_fixed_by_corpus_and_budget(seed_passages, seconds, expected
     usable = sum(1 for p in encoded if len(p) >= 2)
     assert batch == min(64, usable)
     assert steps == (1 if expected_cap == 1 else 20 * max(1, usable // batch))
+
+
+def test_a_machine_too_busy_for_the_schedule_stops_at_the_deadline_and_says_so(tmp_path, seed_passages, monkeypatch):
+    from qa import selftrain
+
+    # As if every token cost ten thousand times less than measured: the plan is far more steps
+    # than the budget allows, like a machine much slower than the one the cost was measured on.
+    monkeypatch.setattr(selftrain, "SECONDS_PER_TOKEN", selftrain.SECONDS_PER_TOKEN / 10_000)
+    monkeypatch.setattr(selftrain, "HARD_STOP_SLACK", 0.0)
+    budget = TrainSettings(**{**SETTINGS.__dict__, "seconds": 1.0, "max_epochs": 10**9})
+    started = time.perf_counter()
+    report = train_static_model(seed_passages, tmp_path / "model", budget)
+    assert report.stopped_early and time.perf_counter() - started < 1.5 * 1.0 + 2  # deadline + saving
+    assert report.steps > 0 and (tmp_path / "model" / "model.safetensors").is_file()
