@@ -89,3 +89,15 @@ def test_a_machine_too_busy_for_the_schedule_stops_at_the_deadline_and_says_so(t
     report = train_static_model(seed_passages, tmp_path / "model", budget)
     assert report.stopped_early and time.perf_counter() - started < 1.5 * 1.0 + 2  # deadline + saving
     assert report.steps > 0 and (tmp_path / "model" / "model.safetensors").is_file()
+
+
+def test_a_large_corpus_trains_on_a_seeded_sample_of_its_passages(seed_passages):
+    from qa.selftrain import training_sample
+
+    settings = TrainSettings(**{**SETTINGS.__dict__, "max_passages": 10})
+    sample = training_sample(seed_passages, settings)
+    assert len(sample) == 10 and all(len(sentences) >= 2 for sentences in sample)
+    assert sample == training_sample(seed_passages, settings)  # the same seed, the same sample
+    other = training_sample(seed_passages, TrainSettings(**{**settings.__dict__, "seed": 1}))
+    assert other != sample
+    assert training_sample(seed_passages, SETTINGS) == seed_passages  # small corpora: every passage
