@@ -80,9 +80,10 @@ def test_schedule_is_fixed_by_corpus_and_budget(seed_passages, seconds, expected
 def test_a_machine_too_busy_for_the_schedule_stops_at_the_deadline_and_says_so(tmp_path, seed_passages, monkeypatch):
     from qa import selftrain
 
-    # As if every token cost ten thousand times less than measured: the plan is far more steps
-    # than the budget allows, like a machine much slower than the one the cost was measured on.
+    # As if steps cost ten thousand times less than measured: the plan is far more steps than the
+    # budget allows, like a machine much slower than the one the cost was measured on.
     monkeypatch.setattr(selftrain, "SECONDS_PER_TOKEN", selftrain.SECONDS_PER_TOKEN / 10_000)
+    monkeypatch.setattr(selftrain, "SECONDS_PER_FULL_BATCH", selftrain.SECONDS_PER_FULL_BATCH / 10_000)
     monkeypatch.setattr(selftrain, "HARD_STOP_SLACK", 0.0)
     budget = TrainSettings(**{**SETTINGS.__dict__, "seconds": 1.0, "max_epochs": 10**9})
     started = time.perf_counter()
