@@ -11,7 +11,7 @@ import numpy as np
 
 from benchmarks.build import size_dir
 from benchmarks.data import OUTLETS, load_questions
-from benchmarks.measure import memory, percentiles, time_each
+from benchmarks.measure import mapped_rss, memory, percentiles, time_each
 
 MODES = ("lexical", "dense", "hybrid")
 
@@ -89,6 +89,7 @@ def latency(work: str, passages: int, questions: int = 200) -> dict[str, Any]:
     result["batched_hybrid_ms_per_question"] = round((time.perf_counter() - started) / len(asked) * 1e3, 3)
     # Memory now, before exact search below reads every vector into the page cache.
     result["memory"] = memory()
+    result["mapped_index_files_rss"] = mapped_rss(index_dir)
     result["rss_bytes_per_passage"] = round(result["memory"]["peak_rss"] / result["passages"], 1)
     result["anon_bytes_per_passage"] = round(result["memory"]["rss_anon"] / result["passages"], 1)
 

@@ -203,6 +203,9 @@ def memory_table(results: dict[str, Any]) -> str:
         query = entry["query"]
         memory = query["memory"]
         passages = query["passages"]
+        mapped = query.get("mapped_index_files_rss")
+        index_files = sum(mapped.values()) if mapped else None
+        biggest = ", ".join(f"{name} {value / passages:,.0f}" for name, value in list((mapped or {}).items())[:4])
         rows.append(
             [
                 _size(size),
@@ -211,11 +214,12 @@ def memory_table(results: dict[str, Any]) -> str:
                 f"{memory['peak_rss'] / passages:,.0f} B",
                 f"{memory['rss_anon'] / passages:,.0f} B",
                 f"{memory['rss_file'] / passages:,.0f} B",
+                f"{index_files / passages:,.0f} B ({biggest})" if mapped else "–",
                 f"{entry['build']['disk_bytes_per_passage']:,.0f} B",
             ]
         )
     header = ["passages", "open index", "peak RSS searching", "RSS / passage", "anonymous / passage"]
-    header += ["file-backed (mmap) / passage", "disk / passage"]
+    header += ["file-backed (mmap) / passage", "of which index files / passage (largest, B)", "disk / passage"]
     return table(header, rows)
 
 
