@@ -12,7 +12,7 @@ EVAL_DATA ?= ../shared/eval
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup setup-test browser run index test eval lint bench clean
+.PHONY: help setup setup-test browser run index test eval lint bench load clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ lint: setup-test ## ruff
 
 bench: $(VENV)/.bench ## benchmarks next to rank_bm25, bm25s and txtai (~30 min; BENCH_ARGS=--quick: ~3 min)
 	$(PY) -m benchmarks $(BENCH_ARGS) --out .bench/results.json
+
+load: $(VENV)/.bench ## the web app under 16 concurrent /ask callers for 60 s (LOAD_ARGS="--callers 4 --seconds 10")
+	$(PY) -m benchmarks.load $(LOAD_ARGS) --out .bench/load.json
 
 clean: ## remove the virtualenv and the built index
 	rm -rf $(VENV) $(INDEX) $(INDEX).building-*

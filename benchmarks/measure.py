@@ -67,6 +67,26 @@ def memory() -> dict[str, int]:
     return found
 
 
+def mapped_rss(folder: Path) -> dict[str, int]:
+    """Resident bytes of each file under ``folder`` that this process memory-maps (from /proc/self/smaps)."""
+    root = str(Path(folder).resolve()) + "/"
+    found: dict[str, int] = {}
+    current = None
+    try:
+        with open("/proc/self/smaps", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                first = line.split(None, 1)[0]
+                if not first.endswith(":"):  # a mapping's header line: address range, …, path
+                    parts = line.split(None, 5)
+                    path = parts[5].strip() if len(parts) == 6 else ""
+                    current = path[len(root) :] if path.startswith(root) else None
+                elif first == "Rss:" and current is not None:
+                    found[current] = found.get(current, 0) + int(line.split()[1]) * 1024
+    except OSError:
+        return {}
+    return dict(sorted(found.items(), key=lambda item: -item[1]))
+
+
 def disk_bytes(folder: Path) -> dict[str, int]:
     """Bytes on disk of an index folder, by top-level entry, plus the total."""
     sizes: dict[str, int] = {}

@@ -30,12 +30,26 @@ libraries = time.perf_counter()
 index_dir, model_dir, question = sys.argv[1], sys.argv[2], sys.argv[3]
 from pathlib import Path
 index_dir = Path(index_dir)
+from qa.integrity import check_files
+from qa.manifest import Manifest
 t = time.perf_counter()
 manifest = open_manifest(index_dir)
+opened = time.perf_counter()
 catalog = Catalog.load(index_dir, manifest.passages, manifest.articles)
 lexical = LexicalIndex.load(index_dir, LexicalSettings.from_dict(manifest.lexical))
 dense = DenseIndex.load(index_dir, manifest.dense)
 index_seconds = time.perf_counter() - t
+open_manifest_seconds = opened - t
+# The same checks again, split: reading the manifest (its own checksum) and the per-file checksums.
+t = time.perf_counter()
+Manifest.read(index_dir)
+manifest_read_seconds = time.perf_counter() - t
+t = time.perf_counter()
+hashed = check_files(index_dir, manifest.files)
+checksum_seconds = time.perf_counter() - t
+t = time.perf_counter()
+import sentence_transformers
+model_library_seconds = time.perf_counter() - t
 t = time.perf_counter()
 encoder = _load_index_encoder(manifest.model, index_dir)
 model_seconds = time.perf_counter() - t
@@ -51,10 +65,17 @@ print(json.dumps({
     "import_qa": imported - started,
     "import_libraries": libraries - imported,
     "open_index": index_seconds,
+    "open_manifest_with_checks": open_manifest_seconds,
+    "manifest_read": manifest_read_seconds,
+    "file_checksums": checksum_seconds,
+    "import_sentence_transformers": model_library_seconds,
     "load_stand_in_model": model_seconds,
     "load_bge_shaped_model": real_model_seconds,
     "first_answer": first_answer,
     "hits": len(answer.hits),
+    "files_hashed_in_full": hashed,
+    "files_checked": len(manifest.files),
+    "index_bytes": sum(record["bytes"] for record in manifest.files.values()),
 }))
 """
 
@@ -97,9 +118,15 @@ def first_answer(work: str, passages: int, runs: int = 3) -> dict[str, Any]:
     import json
 
     parts = {name: round(value, 3) for name, value in json.loads(breakdown.stdout.strip().splitlines()[-1]).items()}
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "qa", "info", "--index", str(index_dir), "--verify"], capture_output=True, check=True
+    )
+    verify_all = time.perf_counter() - started
     return {
         "passages": passages,
         "process_to_answer_seconds": [round(value, 3) for value in durations],
         "process_to_answer_median": round(statistics.median(durations), 3),
         "breakdown_seconds": parts,
+        "qa_info_verify_seconds": round(verify_all, 3),  # a new process hashing every file in full
     }

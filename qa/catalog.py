@@ -9,6 +9,7 @@ objects, and opening an index reads no JSON line at all.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import mmap
@@ -92,6 +93,9 @@ class JsonlRows(Sequence[T], Generic[T]):
         if self._map is None:
             with self.path.open("rb") as handle:
                 self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            if hasattr(mmap, "MADV_RANDOM"):  # rows are read one by one: no read-around (see qa.dense)
+                with contextlib.suppress(OSError):
+                    self._map.madvise(mmap.MADV_RANDOM)
         return self._map
 
     def __len__(self) -> int:

@@ -30,24 +30,48 @@ def best_sentences(
     terms: Callable[[str], list[str]],
     idf: Callable[[str], float],
     sentence_cosines: Callable[[list[str]], np.ndarray] | None = None,
+    lexical_first: bool = False,
 ) -> list[tuple[int, int]]:
     """For each passage, the (start, end) span of its best-matching sentence.
 
     Lexical evidence always counts; with an encoder (``sentence_cosines`` maps sentences to
     their cosine with the question) both are scaled to [0, 1] within the passage and added.
-    Ties go to the earlier sentence.
+    With ``lexical_first`` the cosine only breaks ties among the sentences with the best
+    lexical score (all of them when no sentence shares a word with the question), so only
+    those are encoded. Remaining ties go to the earlier sentence.
     """
     spans = [sentence_spans(text) or [(0, len(text))] for text in passages]
     sentences = [[text[a:b] for a, b in passage_spans] for text, passage_spans in zip(passages, spans)]
-    cosines = None
+    idf_of = {term: idf(term) for term in question_terms}
+    lexical = [
+        lexical_sentence_scores(group, question_terms, terms, idf_of.__getitem__) if len(group) > 1 else None
+        for group in sentences
+    ]
+    cosine_of: dict[str, float] = {}
     if sentence_cosines is not None:
-        flat = [sentence for group in sentences for sentence in group]
-        cosines = np.asarray(sentence_cosines(flat), dtype=np.float64) if flat else np.zeros(0)
-    chosen, offset = [], 0
-    for passage_spans, group in zip(spans, sentences):
-        score = _unit_range(lexical_sentence_scores(group, question_terms, terms, idf))
-        if cosines is not None:
-            score = score + _unit_range(cosines[offset : offset + len(group)])
-            offset += len(group)
+        # Only sentences whose cosine can change the choice are encoded, each distinct one once:
+        # encoding is most of a search's cost (and the same sentence often recurs among the hits).
+        candidates = (
+            [group[i] for i in np.flatnonzero(scores >= scores.max() - 1e-9).tolist()] if lexical_first else group
+            for group, scores in zip(sentences, lexical)
+            if scores is not None
+        )
+        wanted = list(dict.fromkeys(sentence for group in candidates if len(group) > 1 for sentence in group))
+        if wanted:
+            cosine_of = dict(zip(wanted, np.asarray(sentence_cosines(wanted), dtype=np.float64).tolist()))
+    chosen = []
+    for passage_spans, group, scores in zip(spans, sentences, lexical):
+        if scores is None:  # one sentence: nothing to choose
+            chosen.append(passage_spans[0])
+            continue
+        if lexical_first:
+            best = np.flatnonzero(scores >= scores.max() - 1e-9)
+            if len(best) > 1 and cosine_of:
+                best = best[[int(np.argmax([cosine_of[group[i]] for i in best.tolist()]))]]
+            chosen.append(passage_spans[int(best[0])])
+            continue
+        score = _unit_range(scores)
+        if cosine_of:
+            score = score + _unit_range(np.array([cosine_of[sentence] for sentence in group], dtype=np.float64))
         chosen.append(passage_spans[int(np.argmax(score))])
     return chosen

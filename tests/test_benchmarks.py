@@ -83,3 +83,16 @@ def test_harness_smoke_run_on_a_tiny_corpus(tmp_path):
     report = format_report(results)
     for heading in ("Build", "Search latency", "Peers", "Approximate dense index", "Memory", "Start-up", "rebuild"):
         assert heading in report
+
+
+@pytest.mark.slow
+def test_load_test_smoke_run_against_the_real_app(tmp_path):
+    from benchmarks.load import format_result, run
+
+    result = run(2, 3, 3, tmp_path / "work", ROOT / "corpus", model="none", log=lambda line: None)
+    json.dumps(result)
+    assert result["index"]["mode"] == "lexical" and result["index"]["passages"] > 0
+    assert result["requests"] >= 2 and result["errors"] == 0, result["error_examples"]
+    assert 0 < result["latency"]["p50_ms"] <= result["latency"]["max_ms"]
+    assert len(result["requests_per_caller"]) == 2 and min(result["requests_per_caller"]) >= 1
+    assert "errors 0" in format_result(result)

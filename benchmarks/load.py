@@ -1,0 +1,300 @@
+"""`python -m benchmarks.load [--callers 16] [--seconds 60]`: the real web app under concurrent API callers.
+
+Builds an index of the shipped corpus (``corpus/``; with the benchmark's stand-in encoder, so
+answers are hybrid, or ``--model none`` for lexical only), starts ``app.py`` on a free loopback
+port, and runs ``--callers`` threads, each with its own ``gradio_client.Client``, calling
+``predict(question, k, api_name="/ask")`` back to back for ``--seconds`` with a rotating set of
+questions. Every response must be the JSON answer with hits; anything else counts as an error.
+Prints the figures and writes them as JSON with ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from benchmarks.build import static_model_dir
+from benchmarks.encoders import build_static_encoder
+from benchmarks.measure import ROOT, percentiles
+
+# The app's own example questions, rephrasings, questions the corpus cannot answer, and odd input.
+QUESTIONS = [
+    "How many traffickers did the FIA arrest in Gujranwala?",
+    "Why did Pakistan decline to pursue the case against Chinese sex traffickers?",
+    "How many girls and women were brought to China to be sold as brides?",
+    "What are Uyghurs forbidden from doing in the re-education centers?",
+    "How do traffickers use online recruitment and fraudulent job listings?",
+    "What did the Chinese team that visited Pakistan offer?",
+    "Which agency investigates human trafficking in Pakistan?",
+    "What happened to the Pakistani wives in Xinjiang?",
+    "Who lobbied for the release of their wives?",
+    "How are Christian girls targeted by marriage brokers?",
+    "What did the report say about the failure of the state?",
+    "When were the Chinese nationals arrested?",
+    "brides China Pakistan 629",
+    "What is the capital of Australia?",
+    "Who won the football world cup in 1998?",
+    "trafficking",
+    "¿Qué pasó con las mujeres paquistaníes?",
+    "What did officials say?" + " really" * 40,
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _environment() -> dict[str, str]:
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return {
+        **os.environ,
+        "PYTHONPATH": path,
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+    }
+
+
+def build_index(corpus: Path, index: Path, model: str) -> dict[str, Any]:
+    """`qa build` of ``corpus`` into ``index`` with ``model`` ("none": lexical only); returns its manifest."""
+    command = [sys.executable, "-m", "qa", "build", "--corpus", str(corpus), "--index", str(index), "--model", model]
+    subprocess.run(command, check=True, capture_output=True, text=True, env=_environment(), cwd=ROOT)
+    return json.loads((index / "manifest.json").read_text(encoding="utf-8"))
+
+
+class App:
+    """``app.py`` serving ``index`` on a free loopback port until :meth:`stop`."""
+
+    def __init__(self, index: Path, corpus: Path, log: Path, timeout: float = 180) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log = log
+        command = [sys.executable, str(ROOT / "app.py"), "--index", str(index), "--corpus", str(corpus)]
+        command += ["--port", str(self.port)]
+        with log.open("w") as out:
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=_environment(), cwd=ROOT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"app.py exited:\n{log.read_text()}")
+            try:
+                urllib.request.urlopen(self.url, timeout=2).close()
+                return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"app.py did not start within {timeout:.0f} s:\n{log.read_text()}")
+
+    def memory(self) -> dict[str, int]:
+        """The server process's peak and current resident memory, in bytes."""
+        found = {}
+        fields = {"VmHWM": "peak_rss", "VmRSS": "rss"}
+        try:
+            with open(f"/proc/{self.process.pid}/status", encoding="ascii") as handle:
+                for line in handle:
+                    name, _, value = line.partition(":")
+                    if name in fields:
+                        found[fields[name]] = int(value.split()[0]) * 1024
+        except OSError:
+            pass
+        return found
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time the server process has used so far."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat", encoding="ascii") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=30)
+
+
+def _check(response: Any, k: int) -> str | None:
+    """What is wrong with an /ask response, or None when it is a JSON answer with at most k hits."""
+    try:
+        answer = json.loads(response)
+    except (TypeError, ValueError):
+        return f"not JSON: {str(response)[:120]!r}"
+    hits = answer.get("hits") if isinstance(answer, dict) else None
+    if not isinstance(hits, list) or len(hits) > k:
+        return f"no hit list of at most {k}: {str(response)[:120]!r}"
+    return None
+
+
+def hammer(url: str, callers: int, seconds: float, k: int, questions: list[str]) -> dict[str, Any]:
+    """``callers`` threads asking ``questions`` in turn for ``seconds``; latency of every request."""
+    from gradio_client import Client
+
+    clients = [Client(url, verbose=False) for _ in range(callers)]  # connecting is not part of the clock
+    latencies: list[list[float]] = [[] for _ in range(callers)]
+    errors: list[list[str]] = [[] for _ in range(callers)]
+    start = threading.Barrier(callers + 1)
+    deadline = [0.0]
+
+    def caller(number: int) -> None:
+        client, mine, wrong = clients[number], latencies[number], errors[number]
+        turn = number  # each caller starts at a different question
+        start.wait()
+        while time.perf_counter() < deadline[0]:
+            question = questions[turn % len(questions)]
+            turn += 1
+            began = time.perf_counter()
+            try:
+                problem = _check(client.predict(question, k, api_name="/ask"), k)
+            except Exception as error:  # any failure of the call is an error of the run
+                problem = f"{type(error).__name__}: {error}"
+            mine.append(time.perf_counter() - began)
+            if problem:
+                wrong.append(problem)
+
+    threads = [threading.Thread(target=caller, args=(number,), daemon=True) for number in range(callers)]
+    for thread in threads:
+        thread.start()
+    deadline[0] = time.perf_counter() + seconds
+    began = time.perf_counter()
+    start.wait()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - began
+    for client in clients:
+        with contextlib.suppress(Exception):  # older clients have no close; nothing to release then
+            client.close()
+    every = [value for mine in latencies for value in mine]
+    failures = [problem for wrong in errors for problem in wrong]
+    timing = percentiles(every)
+    return {
+        "callers": callers,
+        "seconds": round(wall, 2),
+        "requests": len(every),
+        "errors": len(failures),
+        "error_examples": sorted(set(failures))[:5],
+        "latency": {**timing, "p99_ms": _percentile(every, 99), "max_ms": round(max(every, default=0) * 1e3, 1)},
+        "requests_per_second": round(len(every) / wall, 2) if wall else 0.0,
+        "requests_per_caller": [len(mine) for mine in latencies],
+    }
+
+
+def _percentile(seconds: list[float], q: float) -> float:
+    if not seconds:
+        return float("nan")
+    ordered = sorted(seconds)
+    return round(ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] * 1e3, 1)
+
+
+def run(
+    callers: int,
+    seconds: float,
+    k: int,
+    work: Path,
+    corpus: Path,
+    model: str | None,
+    index: Path | None = None,
+    log: Any = print,
+) -> dict[str, Any]:
+    work.mkdir(parents=True, exist_ok=True)
+    result: dict[str, Any] = {"load_average_at_start": [round(x, 2) for x in os.getloadavg()], "k": k}
+    if index is None:
+        index = work / "load" / "index"
+        if model is None:
+            build_static_encoder(static_model_dir(work))  # kept when already there
+            model = str(static_model_dir(work))
+        log(f"… building an index of {corpus} ({'lexical only' if model == 'none' else model})")
+        manifest = build_index(corpus, index, model)
+    else:
+        manifest = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
+    result["index"] = {"path": str(index), "mode": manifest["mode"], "passages": manifest["passages"]}
+    log("… starting app.py")
+    started = time.perf_counter()
+    app = App(index, corpus, work / "load-app.log")
+    result["app_start_seconds"] = round(time.perf_counter() - started, 2)
+    try:
+        log(f"… {callers} callers for {seconds:.0f} s on {app.url}")
+        server_cpu, own_cpu = app.cpu_seconds(), time.process_time()
+        result.update(hammer(app.url, callers, seconds, k, QUESTIONS))
+        # Where the machine's two cores went: the server, and the callers (this process, same machine).
+        if server_cpu is not None and result["requests"]:
+            used = (app.cpu_seconds() or server_cpu) - server_cpu
+            result["server_cpu_ms_per_request"] = round(used / result["requests"] * 1e3, 1)
+        if result["requests"]:
+            result["callers_cpu_ms_per_request"] = round((time.process_time() - own_cpu) / result["requests"] * 1e3, 1)
+        result["server_memory"] = app.memory()
+    finally:
+        app.stop()
+    result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    return result
+
+
+def format_result(result: dict[str, Any]) -> str:
+    latency = result["latency"]
+    spread = result["requests_per_caller"]
+    memory = result.get("server_memory") or {}
+    return "\n".join(
+        [
+            f"load test: {result['callers']} callers × {result['seconds']:.0f} s on app.py "
+            f"({result['index']['mode']}, {result['index']['passages']:,} passages, k = {result['k']}); "
+            f"load average {result['load_average_at_start']} at start, {result['load_average_at_end']} at end",
+            f"requests {result['requests']:,}   errors {result['errors']}   "
+            f"throughput {result['requests_per_second']:.1f}/s",
+            f"latency p50 {latency['p50_ms']:.0f} ms   p95 {latency['p95_ms']:.0f} ms   "
+            f"p99 {latency['p99_ms']:.0f} ms   max {latency['max_ms']:.0f} ms",
+            f"requests per caller: min {min(spread, default=0)}, median {statistics.median(spread or [0]):.0f}, "
+            f"max {max(spread, default=0)}   server peak RSS {memory.get('peak_rss', 0) / 2**20:.0f} MiB",
+            f"CPU per request: server {result.get('server_cpu_ms_per_request', float('nan')):.0f} ms, "
+            f"callers {result.get('callers_cpu_ms_per_request', float('nan')):.0f} ms (same machine)",
+        ]
+        + [f"error: {example}" for example in result["error_examples"]]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__.splitlines()[0])
+    parser.add_argument("--callers", type=int, default=16, help="concurrent API callers (default: %(default)s)")
+    parser.add_argument("--seconds", type=float, default=60, help="how long they call (default: %(default)s)")
+    parser.add_argument("-k", type=int, default=5, help="passages per answer (default: %(default)s)")
+    parser.add_argument("--corpus", type=Path, default=ROOT / "corpus", help="articles to serve (default: corpus/)")
+    parser.add_argument("--index", type=Path, help="serve this built index instead of building one")
+    parser.add_argument("--model", help="model to build with (default: the benchmark's stand-in; none: lexical)")
+    parser.add_argument("--work", type=Path, default=Path(".bench"), help="scratch folder (default: %(default)s)")
+    parser.add_argument("--out", type=Path, help="write the figures here as JSON")
+    args = parser.parse_args(argv)
+    result = run(
+        args.callers,
+        args.seconds,
+        args.k,
+        args.work.resolve(),
+        args.corpus.resolve(),
+        args.model,
+        args.index.resolve() if args.index else None,
+        log=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    print(format_result(result))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        print(f"\nwrote {args.out}", file=sys.stderr)
+    return 0 if result["errors"] == 0 and result["requests"] > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
