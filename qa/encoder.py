@@ -7,12 +7,15 @@ minute of retries) that semantic search is off.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import math
 import os
+import threading
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +54,10 @@ class Encoder:
     document_prompt: str
     dimension: int
     max_tokens: int | None  # content tokens per passage; None when the model has no limit
+    # torch threads while encoding (None: torch's default). A StaticEmbedding is a table lookup
+    # and a mean: a second thread only waits (hybrid search at 10k: 10.9 -> 4.2 ms p50 on one);
+    # a transformer is faster on all cores.
+    threads: int | None = None
 
     def encode_passages(self, texts: list[str], progress: bool = False, batch_size: int = 32) -> np.ndarray:
         return self._encode(texts, self.document_prompt, progress, batch_size)
@@ -65,14 +72,15 @@ class Encoder:
     def _encode(self, texts: list[str], prompt: str, progress: bool, batch_size: int) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(
-            texts,
-            prompt=prompt or None,
-            batch_size=batch_size,
-            show_progress_bar=progress,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-        )
+        with _torch_threads(self.threads):
+            vectors = self.model.encode(
+                texts,
+                prompt=prompt or None,
+                batch_size=batch_size,
+                show_progress_bar=progress,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def count_tokens(self, text: str) -> int:
@@ -92,6 +100,35 @@ class Encoder:
             "document_prompt": self.document_prompt,
             "max_tokens": self.max_tokens,
         }
+
+
+_THREADS_LOCK = threading.Lock()
+_THREADS_USERS = 0
+_THREADS_BEFORE = 0
+
+
+@contextlib.contextmanager
+def _torch_threads(count: int | None) -> Iterator[None]:
+    """torch's thread count set to ``count`` while any caller is inside; the original restored
+    when the last one leaves (the setting is process-wide and the page answers two at a time)."""
+    global _THREADS_USERS, _THREADS_BEFORE
+    if count is None:
+        yield
+        return
+    import torch
+
+    with _THREADS_LOCK:
+        if _THREADS_USERS == 0:
+            _THREADS_BEFORE = torch.get_num_threads()
+            torch.set_num_threads(count)
+        _THREADS_USERS += 1
+    try:
+        yield
+    finally:
+        with _THREADS_LOCK:
+            _THREADS_USERS -= 1
+            if _THREADS_USERS == 0:
+                torch.set_num_threads(_THREADS_BEFORE)
 
 
 def _quiet_libraries() -> None:
@@ -197,4 +234,15 @@ def _wrap(model: Any, name: str, revision: str | None, fingerprint: str | None) 
     dimension = model.get_embedding_dimension()
     if dimension is None:
         dimension = int(model.encode(["probe"], convert_to_numpy=True).shape[1])
-    return Encoder(model, name, revision, fingerprint, query_prompt, document_prompt, int(dimension), max_tokens)
+    static = hasattr(model.tokenizer, "encode_batch")  # a bare `tokenizers.Tokenizer`: a StaticEmbedding
+    return Encoder(
+        model,
+        name,
+        revision,
+        fingerprint,
+        query_prompt,
+        document_prompt,
+        int(dimension),
+        max_tokens,
+        threads=1 if static else None,
+    )

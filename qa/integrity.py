@@ -14,7 +14,7 @@ from typing import Any
 
 from qa.errors import IndexFormatError, IndexMismatchError
 
-FULL_CHECK_BYTES = 256 << 20
+FULL_CHECK_BYTES = 64 << 20
 SAMPLE_BLOCK = 64 << 10
 SAMPLE_BLOCKS = 64
 

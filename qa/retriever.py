@@ -462,8 +462,16 @@ class Retriever:
                 return encoder.encode_sentences(sentences) @ query_vector
 
         analyzer = self.lexical.analyzer
+        # The model only breaks ties among the lexically best sentences: the answer sentence was
+        # found as often or more (SQuAD: 83.2 % vs 81.2 % for the sum of both scores) and a
+        # search encodes ~3 sentences instead of ~23 (docs/performance.md).
         spans = best_sentences(
-            [p.text for p in passages], set(analyzer.terms(question)), analyzer.terms, self.lexical.idf, cosine_of
+            [p.text for p in passages],
+            set(analyzer.terms(question)),
+            analyzer.terms,
+            self.lexical.idf,
+            cosine_of,
+            lexical_first=True,
         )
         return [
             Hit(rank, float(score), scores, passage, article, span)

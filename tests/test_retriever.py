@@ -178,3 +178,27 @@ def test_dense_filter_still_returns_k_hits(hybrid):
 def test_the_same_answer_twice(hybrid):
     first = [h.to_dict() for h in hybrid.search("Chinese sex traffickers", k=5)]
     assert first == [h.to_dict() for h in hybrid.search("Chinese sex traffickers", k=5)]
+
+
+def test_a_static_model_encodes_on_one_thread_and_restores_torch_threads(hybrid):
+    import threading
+
+    import torch
+
+    before = torch.get_num_threads()
+    assert hybrid.encoder.threads == 1  # a StaticEmbedding: a table lookup, faster on one thread
+    errors = []
+
+    def ask() -> None:
+        try:
+            for _ in range(5):
+                hybrid.search("FIA traffickers Gujranwala", k=3)
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    callers = [threading.Thread(target=ask) for _ in range(4)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    assert not errors and torch.get_num_threads() == before
