@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
+import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from qa.manifest import Manifest, library_versions
 from qa.records import Article, Passage, Skip
 from qa.selftrain import SELF_MIN_WORDS, TrainReport, TrainSettings, train_static_model
 from qa.sentences import split_sentences
-from qa.store import staged_index
+from qa.store import STAGING_MARK, staged_index, write_error
 from qa.vectorcache import VectorCache, content_keys, model_key, save_keys
 
 NO_MODEL = ("none", "")
@@ -190,16 +191,17 @@ def index_articles(
                     )
                 elif not _wants_self(model):
                     log.warning("Training a semantic model on this corpus instead (%s words).", f"{words:,}")
-                scratch = tempfile.TemporaryDirectory(prefix=".qa-model-", dir=_existing_parent(index_dir))
-                model_folder = Path(cleanup.enter_context(scratch))
+                model_folder = _model_scratch(index_dir)
+                cleanup.callback(shutil.rmtree, model_folder, ignore_errors=True)
                 try:
                     encoder, trained = _train_corpus_model(by_id, passages, model_folder, training, progress)
                     off_reason = None
-                except ModelUnavailableError as error:
-                    if require_dense:
-                        raise
-                    log.warning("semantic search is off: %s", error)
-                    off_reason, model_folder = str(error), None
+                except OSError as error:
+                    if error.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM):
+                        raise write_error(index_dir, error) from None
+                    off_reason, model_folder = _training_failed(error, require_dense), None
+                except (ModelUnavailableError, RuntimeError, ValueError, MemoryError) as error:
+                    off_reason, model_folder = _training_failed(error, require_dense), None
                 seconds["train"] = time.perf_counter() - started
             elif off_reason:
                 off_reason += (
@@ -273,10 +275,29 @@ def index_articles(
         return BuildReport(index_dir, manifest, seconds, vectors_reused=reused)
 
 
-def _existing_parent(index_dir: Path) -> Path:
-    parent = index_dir.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    return parent
+def _model_scratch(index_dir: Path) -> Path:
+    """A folder next to the index to train the model into, named like a staging folder so that
+    one left by a killed build is swept away by the next (``remove_stale_staging``)."""
+    folder = index_dir.resolve().parent / f"{index_dir.name}{STAGING_MARK}model-{os.getpid()}"
+    try:
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+    except OSError as error:
+        raise write_error(index_dir, error) from None
+    return folder
+
+
+def _training_failed(error: Exception, require_dense: bool) -> str:
+    """The reason semantic search is off after training failed (or the error, with --require-dense)."""
+    if isinstance(error, ModelUnavailableError):
+        reason = str(error)
+    else:
+        reason = f"training a model on the corpus failed ({type(error).__name__}: {error})"
+    if require_dense:
+        raise ModelUnavailableError(reason) from None
+    log.warning("semantic search is off: %s", reason)
+    return reason
 
 
 def _train_corpus_model(

@@ -136,6 +136,7 @@ def calibrate(
     lexical: Any = None,
     max_false_alarms: float = DEFAULT_MAX_FALSE_ALARMS,
     work_dir: Path | None = None,
+    training: Any = None,
 ) -> dict[str, Calibration]:
     """Evidence for every mode in ``modes`` (lexical, dense, hybrid, rerank) with and without the answers."""
     import tempfile
@@ -152,7 +153,15 @@ def calibrate(
         with tempfile.TemporaryDirectory(prefix="qa-calibrate-", dir=work_dir) as scratch:
             index_dir = Path(scratch) / "index"
             used = model if needs_model else None
-            index_articles(articles, index_dir, model=used, require_dense=needs_model, lexical=lexical, split=False)
+            index_articles(
+                articles,
+                index_dir,
+                model=used,
+                require_dense=needs_model,
+                lexical=lexical,
+                split=False,
+                training=training,  # how to train a model on each corpus with model="self"
+            )
             retriever = Retriever.load(index_dir, reranker=reranker or DEFAULT_RERANKER)
             first_stage = "hybrid" if retriever.mode == "hybrid" else "lexical"
             for mode in modes:

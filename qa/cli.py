@@ -57,6 +57,8 @@ def _training(args: argparse.Namespace) -> TrainSettings:
 
     if args.train_seconds is not None and not 0 < args.train_seconds <= 86_400:
         raise _Usage("--train-seconds must be more than 0 and at most 86400")
+    if not 0 <= args.seed < 2**32:
+        raise _Usage("--seed must be a whole number from 0 to 4294967295")
     if args.train_seconds is None:
         return TrainSettings(seed=args.seed)
     return TrainSettings(seconds=args.train_seconds, seed=args.seed)
@@ -179,6 +181,7 @@ def _build(args: argparse.Namespace) -> None:
         dense=dense,
         reuse_vectors=not args.full,
         training=_training(args),
+        auto_self=args.model is None,  # never in place of a model the user named
     )
     manifest = report.manifest
     skipped = f", skipped {len(report.skipped)} file(s)" if report.skipped else ""
@@ -299,7 +302,14 @@ def _eval(args: argparse.Namespace) -> None:
         from qa.calibration import calibrate, format_calibration
 
         model = (args.model or DEFAULT_MODEL) if needs_model else None
-        results = calibrate(eval_set, list(report.modes), model=model, reranker=args.reranker, lexical=settings)
+        results = calibrate(
+            eval_set,
+            list(report.modes),
+            model=model,
+            reranker=args.reranker,
+            lexical=settings,
+            training=_training(args),
+        )
         data["confidence"] = {mode: result.to_dict() for mode, result in results.items()}
         text += "\n" + format_calibration(results)
     print(json.dumps(data, ensure_ascii=False) if args.json else text)
@@ -347,6 +357,6 @@ def main(argv: list[str] | None = None) -> int:
 def run() -> Any:
     try:
         sys.exit(main())
-    except BrokenPipeError:  # `qa ask … | head`: the reader left; not an error worth a traceback
+    except BrokenPipeError:  # `qa ask … | head`: the reader left; no traceback, and the shell's code for it
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(0)
+        sys.exit(141)

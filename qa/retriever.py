@@ -358,7 +358,7 @@ class Retriever:
         The cross-encoder reads the passage as indexed (title + text); all pairs go in one batched call.
         """
         pairs = [
-            (question, passage_document(self.articles[self.passages[row].article_id], self.passages[row]))
+            (question, passage_document(self.catalog.article_of(row), self.catalog.passages[row]))
             for question, rows in zip(questions, pools)
             for row in rows.tolist()
         ]

@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from qa.errors import ModelUnavailableError
+
 log = logging.getLogger("qa")
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 # The cost of one step, on one core of the 2-core reference machine, dimension 256: a part set by
@@ -37,6 +39,7 @@ PREPARE_SECONDS_PER_PASSAGE = 0.33e-3
 # past 1.5 x the budget (at least budget + 10 s) it stops, says so, and records `stopped_early`.
 HARD_STOP_FACTOR = 1.5
 HARD_STOP_SLACK = 10.0
+MIN_STEPS = 10  # a model stopped before this many steps is closer to random than to trained: not used
 # Below this many words a model trained on the corpus does not reliably beat keywords: on SciFact
 # subsets of 50-250 abstracts (10k-50k words) hybrid gained 0.000-0.012 nDCG@10 and lost on one
 # sample in three at 150; from 500 abstracts (~100k words) it gained on every sample (+0.006 to
@@ -118,17 +121,17 @@ def _tokenizer(vocabulary: list[str]) -> Any:
 
 
 def training_sample(passages: Sequence[Sequence[str]], settings: TrainSettings) -> list[Sequence[str]]:
-    """The passages training uses: all of them up to ``settings.max_passages``, else a seeded sample.
+    """The passages training can use (two sentences or more): all of them up to
+    ``settings.max_passages``, else a seeded sample of that many.
 
     Preparing the vocabulary and the token ids costs time in proportion to the passages (about
     30 s for 100,000 on two busy cores), while a minute of steps sees about 500,000 pairs, so a
     larger corpus would spend its budget preparing pairs it has no time to train on.
     """
     usable = [number for number, sentences in enumerate(passages) if len(sentences) >= 2]
-    if len(usable) <= settings.max_passages:
-        return list(passages)
-    chosen = sorted(random.Random(settings.seed).sample(usable, settings.max_passages))
-    return [passages[number] for number in chosen]
+    if len(usable) > settings.max_passages:
+        usable = sorted(random.Random(settings.seed).sample(usable, settings.max_passages))
+    return [passages[number] for number in usable]
 
 
 def planned_steps(passages: Sequence[Sequence[Sequence[int]]], settings: TrainSettings) -> tuple[int, int]:
@@ -201,7 +204,7 @@ def _train(passages: Sequence[Sequence[str]], folder: Path, settings: TrainSetti
     model.train()
     with tqdm(total=steps, desc="Training the corpus model", unit="step", disable=not progress) as bar:
         for step in range(steps):
-            if time.perf_counter() > deadline:
+            if step > 0 and time.perf_counter() > deadline:
                 stopped_early = True
                 log.warning("Training stopped after %d of %d steps: it ran far over its time budget.", step, steps)
                 break
@@ -222,6 +225,11 @@ def _train(passages: Sequence[Sequence[str]], folder: Path, settings: TrainSetti
             optimizer.step()
             done = step + 1
             bar.update(1)
+    if stopped_early and done < MIN_STEPS:
+        raise ModelUnavailableError(
+            f"training a model on the corpus was cut short after {done} of {steps} steps by its time budget "
+            f"({settings.seconds:g} s) on this machine; give it more time with --train-seconds"
+        )
     model.eval()
     folder.mkdir(parents=True, exist_ok=True)
     model.save(str(folder))

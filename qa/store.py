@@ -88,7 +88,7 @@ def _disk_full(folder: Path) -> bool:
         return False
 
 
-def _write_error(index_dir: Path, error: OSError) -> IndexWriteError:
+def write_error(index_dir: Path, error: OSError) -> IndexWriteError:
     # Some writers (numpy) report a short write without an errno; free space tells why.
     if error.errno == errno.ENOSPC or (error.errno is None and _disk_full(index_dir.parent)):
         why = "the disk is full"
@@ -114,19 +114,19 @@ def staged_index(index_dir: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
     except OSError as error:
-        raise _write_error(index_dir, error) from None
+        raise write_error(index_dir, error) from None
     try:
         yield staging
         _sync_tree(staging)
         _swap_in(staging, index_dir)
     except OSError as error:
-        raise _write_error(index_dir, error) from None
+        raise write_error(index_dir, error) from None
     except RuntimeError as error:  # FAISS reports failed writes as RuntimeError("... write error ... (reason)")
         if "write error" not in str(error):
             raise
         reason = str(error).rsplit("(", 1)[-1].rstrip(")") if "(" in str(error) else str(error)
         code = errno.ENOSPC if "No space" in reason else errno.EIO
-        raise _write_error(index_dir, OSError(code, reason)) from None
+        raise write_error(index_dir, OSError(code, reason)) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 
 from qa.dense import VECTORS_FILE
+from qa.errors import QAError
+from qa.integrity import check_files
 
 KEYS_FILE = "vector_keys.npy"
 KEY_BYTES = 16
@@ -73,6 +75,14 @@ class VectorCache:
         except Exception:  # no index there yet, or an unreadable one: nothing to reuse
             return None
         if (manifest.vectors or {}).get("model_key") != model:
+            return None
+        # Reused vectors are copied into the new index under fresh checksums: check them in full
+        # first (opening an index only samples large files), so damage is never carried forward.
+        records = {name: manifest.files[name] for name in (VECTORS_FILE, KEYS_FILE) if name in manifest.files}
+        try:
+            check_files(index_dir, records, full=True)
+        except QAError as error:
+            log.warning("not reusing passage vectors from %s: %s", index_dir, error)
             return None
         try:
             keys = np.load(index_dir / KEYS_FILE, mmap_mode="r", allow_pickle=False)

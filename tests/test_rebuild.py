@@ -140,3 +140,15 @@ def test_cli_build_reports_reused_vectors(built, static_model_dir, capsys):
     assert "reused" in out and "embedded 2" in out
     manifest = json.loads((index / "manifest.json").read_text())
     assert manifest["vectors"]["embedded"] == 2
+
+
+def test_damaged_vectors_of_the_old_index_are_never_carried_forward(built, static_model_dir):
+    corpus, index = built
+    vectors = index / "vectors.npy"
+    data = bytearray(vectors.read_bytes())
+    data[-5] ^= 0xFF  # one byte of the last vector
+    vectors.write_bytes(bytes(data))
+    encoder = _counting(static_model_dir)
+    report = build_index(corpus, index, model=encoder)
+    assert report.vectors_reused == 0 and len(encoder.embedded) == report.manifest.passages
+    assert Retriever.load(index).search("FIA traffickers Gujranwala", k=1)  # the new index is whole

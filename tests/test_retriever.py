@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pytest
 
 from qa.errors import EmptyQuestionError, InvalidRequestError
@@ -180,25 +181,21 @@ def test_the_same_answer_twice(hybrid):
     assert first == [h.to_dict() for h in hybrid.search("Chinese sex traffickers", k=5)]
 
 
-def test_a_static_model_encodes_on_one_thread_and_restores_torch_threads(hybrid):
-    import threading
-
-    import torch
-
-    before = torch.get_num_threads()
-    assert hybrid.encoder.threads == 1  # a StaticEmbedding: a table lookup, faster on one thread
-    errors = []
-
-    def ask() -> None:
-        try:
-            for _ in range(5):
-                hybrid.search("FIA traffickers Gujranwala", k=3)
-        except Exception as error:  # pragma: no cover - reported below
-            errors.append(error)
-
-    callers = [threading.Thread(target=ask) for _ in range(4)]
-    for caller in callers:
-        caller.start()
-    for caller in callers:
-        caller.join()
-    assert not errors and torch.get_num_threads() == before
+def test_a_static_model_is_encoded_in_numpy_exactly_as_sentence_transformers_does(hybrid):
+    """StaticTable reproduces StaticEmbedding + normalisation (no torch threads involved)."""
+    encoder = hybrid.encoder
+    assert encoder.static is not None
+    texts = [
+        "How many traffickers did the FIA arrest in Gujranwala?",
+        "",
+        "   ",
+        "émigrés 🚢 ‏مرحبا‎ Zürich",
+        "trafficking " * 300,
+        "x",
+    ]
+    expected = encoder.model.encode(texts, convert_to_numpy=True, normalize_embeddings=True)
+    got = encoder.encode_passages(texts)
+    assert got.dtype == np.float32 and got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, atol=2e-6)
+    chunked = type(encoder.static)(encoder.static.tokenizer, encoder.static.weights, chunk=2).encode(texts)
+    np.testing.assert_allclose(chunked, got, atol=1e-7)

@@ -167,3 +167,43 @@ def test_qa_info_names_the_corpus_trained_model(self_index, capsys):
     assert main(["info", "--index", str(self_index)]) == 0
     shown = capsys.readouterr().out
     assert "a model trained on this corpus" in shown and "score interpolation, lexical weight 0.65" in shown
+
+
+def test_training_cut_short_by_a_busy_machine_falls_back_to_keywords(tmp_path, seed_corpus, monkeypatch):
+    from qa import selftrain
+
+    monkeypatch.setattr(selftrain, "MIN_STEPS", 10**6)  # as if the deadline came after very few steps
+    monkeypatch.setattr(selftrain, "HARD_STOP_SLACK", 0.0)
+    monkeypatch.setattr(selftrain, "SECONDS_PER_FULL_BATCH", 1e-9)
+    monkeypatch.setattr(selftrain, "SECONDS_PER_TOKEN", 1e-12)
+    budget = TrainSettings(seconds=0.5, seed=7, max_epochs=10**9)
+    report = build_index(seed_corpus, tmp_path / "index", model="self", training=budget)
+    assert report.manifest.mode == "lexical" and "cut short after" in report.manifest.semantic_off_reason
+    assert not list(tmp_path.glob("index.building-*")), "the training folder is cleaned up"
+
+
+def test_a_named_model_that_cannot_load_is_never_replaced_by_a_trained_one(tmp_path, seed_corpus, monkeypatch, capsys):
+    from qa.cli import main
+
+    monkeypatch.setattr(builder, "SELF_MIN_WORDS", 1_000)
+    index = tmp_path / "index"
+    assert main(["build", "--corpus", str(seed_corpus), "--index", str(index), "--model", "no-such/model"]) == 0
+    manifest = Retriever.load(index).manifest
+    assert manifest.mode == "lexical" and "no-such/model" in manifest.semantic_off_reason
+
+
+def test_a_training_folder_left_by_a_killed_build_is_swept_away(tmp_path, seed_corpus):
+    stale = tmp_path / "index.building-model-999999999"  # no such process
+    stale.mkdir()
+    (stale / "model.safetensors").write_bytes(b"half-written")
+    build_index(seed_corpus, tmp_path / "index", model="self", training=QUICK)
+    assert not stale.exists() and not list(tmp_path.glob("index.building-*"))
+
+
+@pytest.mark.parametrize("seed", ["-1", "4294967296"])
+def test_a_bad_seed_is_refused_in_words(tmp_path, seed_corpus, capsys, seed):
+    from qa.cli import main
+
+    index = str(tmp_path / "i")
+    code = main(["build", "--corpus", str(seed_corpus), "--index", index, "--model", "self", "--seed", seed])
+    assert code != 0 and "seed" in capsys.readouterr().err and not (tmp_path / "i").exists()
