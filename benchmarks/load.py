@@ -27,15 +27,11 @@ from typing import Any
 from benchmarks.build import static_model_dir
 from benchmarks.encoders import build_static_encoder
 from benchmarks.measure import ROOT, percentiles
+from qa.service import SEED_EXAMPLES
 
 # The app's own example questions, rephrasings, questions the corpus cannot answer, and odd input.
 QUESTIONS = [
-    "How many traffickers did the FIA arrest in Gujranwala?",
-    "Why did Pakistan decline to pursue the case against Chinese sex traffickers?",
-    "How many girls and women were brought to China to be sold as brides?",
-    "What are Uyghurs forbidden from doing in the re-education centers?",
-    "How do traffickers use online recruitment and fraudulent job listings?",
-    "What did the Chinese team that visited Pakistan offer?",
+    *SEED_EXAMPLES,
     "Which agency investigates human trafficking in Pakistan?",
     "What happened to the Pakistani wives in Xinjiang?",
     "Who lobbied for the release of their wives?",
@@ -78,12 +74,13 @@ def build_index(corpus: Path, index: Path, model: str) -> dict[str, Any]:
 class App:
     """``app.py`` serving ``index`` on a free loopback port until :meth:`stop`."""
 
-    def __init__(self, index: Path, corpus: Path, log: Path, timeout: float = 180) -> None:
+    def __init__(self, index: Path, corpus: Path, log: Path, *extra: str, timeout: float = 180) -> None:
         self.port = _free_port()
+        self.index = index
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = log
         command = [sys.executable, str(ROOT / "app.py"), "--index", str(index), "--corpus", str(corpus)]
-        command += ["--port", str(self.port)]
+        command += ["--port", str(self.port), *extra]
         with log.open("w") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=_environment(), cwd=ROOT)
         deadline = time.monotonic() + timeout
