@@ -118,6 +118,12 @@ class App:
             return None
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def __enter__(self) -> App:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -223,9 +229,8 @@ def run(
     result["index"] = {"path": str(index), "mode": manifest["mode"], "passages": manifest["passages"]}
     log("… starting app.py")
     started = time.perf_counter()
-    app = App(index, corpus, work / "load-app.log")
-    result["app_start_seconds"] = round(time.perf_counter() - started, 2)
-    try:
+    with App(index, corpus, work / "load-app.log") as app:
+        result["app_start_seconds"] = round(time.perf_counter() - started, 2)
         log(f"… {callers} callers for {seconds:.0f} s on {app.url}")
         server_cpu, own_cpu = app.cpu_seconds(), time.process_time()
         result.update(hammer(app.url, callers, seconds, k, QUESTIONS))
@@ -236,8 +241,6 @@ def run(
         if result["requests"]:
             result["callers_cpu_ms_per_request"] = round((time.process_time() - own_cpu) / result["requests"] * 1e3, 1)
         result["server_memory"] = app.memory()
-    finally:
-        app.stop()
     result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     return result
 

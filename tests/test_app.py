@@ -10,9 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from servers import ROOT, Server
-
-from qa.builder import build_index
+from servers import ROOT, Server, lexical_app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -55,19 +53,15 @@ def app_corpus(tmp_path_factory, seed_corpus) -> Path:
 
 @pytest.fixture(scope="module")
 def lexical_server(app_corpus, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("lexical-app")
-    build_index(app_corpus, folder / "index", model="none")
-    server = Server(folder / "index", app_corpus, folder / "app.log")
-    yield server
-    server.stop()
+    with lexical_app(app_corpus, tmp_path_factory.mktemp("lexical-app")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def hybrid_server(hybrid_index, seed_corpus, tmp_path_factory, cross_encoder_dir):
     log = tmp_path_factory.mktemp("hybrid-app") / "app.log"
-    server = Server(hybrid_index, seed_corpus, log, "--reranker", str(cross_encoder_dir))
-    yield server
-    server.stop()
+    with Server(hybrid_index, seed_corpus, log, "--reranker", str(cross_encoder_dir)) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

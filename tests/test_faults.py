@@ -11,12 +11,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from servers import Server
+from servers import lexical_app
 
 from qa.builder import build_index
 from qa.cli import main
@@ -166,9 +165,7 @@ def test_app_keeps_answering_during_a_rebuild_then_serves_the_new_index(tmp_path
     from gradio_client import Client
 
     index = tmp_path / "index"
-    build_index(corpus_copy, index, model="none")
-    server = Server(index, corpus_copy, tmp_path / "app.log")
-    try:
+    with lexical_app(corpus_copy, tmp_path) as server:
         client = Client(server.url, verbose=False)
         new_fact = "The new floodgate on the Ravi river was opened by engineers in Lahore on Tuesday."
         shutil.copytree(big_corpus, corpus_copy / "big")
@@ -186,47 +183,23 @@ def test_app_keeps_answering_during_a_rebuild_then_serves_the_new_index(tmp_path
         data = json.loads(client.predict("When was the floodgate on the Ravi river opened?", 1, api_name="/ask"))
         assert data["hits"][0]["text"] == new_fact
         FAULTS.append(f"rebuild under a live app ({answered} answers during it, 0 errors)")
-    finally:
-        server.stop()
 
 
 @pytest.mark.slow
 def test_sixteen_concurrent_callers_get_answers_without_errors(tmp_path, seed_corpus):
-    from gradio_client import Client
+    """The load benchmark (`make load`: 16 callers x 60 s), shortened to 12 s."""
+    from benchmarks.load import hammer
 
-    build_index(seed_corpus, tmp_path / "index", model="none")
-    server = Server(tmp_path / "index", seed_corpus, tmp_path / "app.log")
     seconds, callers = 12.0, 16
-    latencies: list[float] = []
-    errors: list[str] = []
-
-    def caller() -> None:
-        client = Client(server.url, verbose=False)
-        stop = time.monotonic() + seconds
-        while time.monotonic() < stop:
-            started = time.monotonic()
-            try:
-                json.loads(client.predict(QUESTION, 5, api_name="/ask"))
-                latencies.append(time.monotonic() - started)
-            except Exception as error:
-                errors.append(repr(error))
-
-    try:
-        threads = [threading.Thread(target=caller) for _ in range(callers)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        server.stop()
-    latencies.sort()
-    p50, p95 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.95)]
+    with lexical_app(seed_corpus, tmp_path) as server:
+        result = hammer(server.url, callers, seconds, 5, [QUESTION])
+    latency = result["latency"]
     print(
-        f"\nload: {callers} callers × {seconds:.0f} s: {len(latencies)} answers, {len(errors)} errors, "
-        f"p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms"
+        f"\nload: {callers} callers × {seconds:.0f} s: {result['requests']} answers, {result['errors']} errors, "
+        f"p50 {latency['p50_ms']:.0f} ms, p95 {latency['p95_ms']:.0f} ms"
     )
-    assert errors == []
-    assert len(latencies) > callers
+    assert result["errors"] == 0, result["error_examples"]
+    assert result["requests"] > callers
 
 
 def test_zz_fault_summary():

@@ -10,9 +10,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-from servers import ROOT, Server
-
-from qa.builder import build_index
+from servers import ROOT, lexical_app
 
 TRAVERSALS = [
     "gradio_api/file=/etc/passwd",
@@ -36,11 +34,8 @@ TRAVERSALS = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, seed_corpus):
-    folder = tmp_path_factory.mktemp("security")
-    build_index(seed_corpus, folder / "index", model="none")
-    running = Server(folder / "index", seed_corpus, folder / "app.log")
-    yield running
-    running.stop()
+    with lexical_app(seed_corpus, tmp_path_factory.mktemp("security")) as running:
+        yield running
 
 
 def _get(url: str) -> tuple[int, bytes, str | None]:
