@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from benchmarks.data import load_abstracts
+from qa.selftrain import SPECIAL_TOKENS
 
-SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 BGE_QUERY_PROMPT = "Represent this sentence for searching relevant passages: "
 
 
@@ -111,23 +112,16 @@ def build_static_encoder(folder: Path, dimension: int = 384, vocab_size: int = 2
     return folder
 
 
-def build_bge_shaped_model(folder: Path, shape: BertShape = BGE_SMALL, seed: int = 0) -> Path:
-    """A random-weight sentence-transformers model with ``shape`` (bge-small's by default; kept if already there)."""
-    if (folder / "modules.json").is_file():
-        return folder
-    import torch
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+def save_random_bert(raw: Path, tokenizer: Any, shape: BertShape, model_max_length: int | None = None) -> None:
+    """A randomly initialised ``BertModel`` of ``shape`` with ``tokenizer`` (given BERT's [CLS] … [SEP]
+    framing), saved in ``raw`` as a transformers folder for sentence-transformers' ``Transformer``."""
     from tokenizers import processors
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
-    torch.manual_seed(seed)
-    tokenizer = train_wordpiece(scifact_texts(), shape.vocab_size)
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     tokenizer.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
     )
-    raw = folder.parent / f"{folder.name}-raw"
     config = BertConfig(
         vocab_size=shape.vocab_size,
         hidden_size=shape.hidden,
@@ -137,6 +131,7 @@ def build_bge_shaped_model(folder: Path, shape: BertShape = BGE_SMALL, seed: int
         max_position_embeddings=shape.max_positions,
     )
     BertModel(config).save_pretrained(raw)
+    limit = {"model_max_length": model_max_length} if model_max_length is not None else {}
     PreTrainedTokenizerFast(
         tokenizer_object=tokenizer,
         unk_token="[UNK]",
@@ -144,8 +139,22 @@ def build_bge_shaped_model(folder: Path, shape: BertShape = BGE_SMALL, seed: int
         cls_token="[CLS]",
         sep_token="[SEP]",
         mask_token="[MASK]",
-        model_max_length=shape.max_positions,
+        **limit,
     ).save_pretrained(raw)
+
+
+def build_bge_shaped_model(folder: Path, shape: BertShape = BGE_SMALL, seed: int = 0) -> Path:
+    """A random-weight sentence-transformers model with ``shape`` (bge-small's by default; kept if already there)."""
+    if (folder / "modules.json").is_file():
+        return folder
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+
+    torch.manual_seed(seed)
+    tokenizer = train_wordpiece(scifact_texts(), shape.vocab_size)
+    raw = folder.parent / f"{folder.name}-raw"
+    save_random_bert(raw, tokenizer, shape, model_max_length=shape.max_positions)
     transformer = Transformer(str(raw), max_seq_length=shape.max_positions)
     pooling = Pooling(transformer.get_word_embedding_dimension(), "cls")
     SentenceTransformer(

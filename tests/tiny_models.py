@@ -6,9 +6,14 @@ the same call a user's model folder goes through.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from qa.selftrain import SPECIAL_TOKENS  # noqa: E402
 
 
 def _texts(corpus_dir: Path) -> list[str]:
@@ -55,33 +60,16 @@ def build_bert_model(folder: Path, corpus_dir: Path, max_seq_length: int = 64, s
     import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
-    from tokenizers import processors
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    from benchmarks.encoders import BertShape, save_random_bert
 
     torch.manual_seed(seed)
     tokenizer = train_wordpiece(_texts(corpus_dir))
-    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
-    tokenizer.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
-    )
     raw = folder.parent / f"{folder.name}-raw"
-    config = BertConfig(
-        vocab_size=tokenizer.get_vocab_size(),
-        hidden_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=max_seq_length,
+    shape = BertShape(
+        tokenizer.get_vocab_size(), hidden=32, layers=1, heads=2, intermediate=64, max_positions=max_seq_length
     )
-    BertModel(config).save_pretrained(raw)
-    PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer,
-        unk_token="[UNK]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-    ).save_pretrained(raw)
+    save_random_bert(raw, tokenizer, shape)
     transformer = Transformer(str(raw), max_seq_length=max_seq_length)
     pooling = Pooling(transformer.get_word_embedding_dimension(), "mean")
     SentenceTransformer(modules=[transformer, pooling], prompts={"query": "query: ", "document": ""}).save(str(folder))
