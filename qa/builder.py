@@ -27,7 +27,7 @@ from qa.manifest import Manifest, library_versions
 from qa.records import Article, Passage, Skip
 from qa.selftrain import SELF_MIN_WORDS, TrainReport, TrainSettings, train_static_model
 from qa.sentences import split_sentences
-from qa.store import STAGING_MARK, staged_index, write_error
+from qa.store import STAGING_MARK, check_replaceable, staged_index, write_error
 from qa.vectorcache import VectorCache, content_keys, model_key, save_keys
 
 NO_MODEL = ("none", "")
@@ -112,6 +112,7 @@ def build_index(
     enough for it to help (:data:`SELF_MIN_WORDS`).
     """
     corpus_dir = Path(corpus_dir)
+    check_replaceable(Path(index_dir))  # before any work: a folder that is not a qa index is never touched
     started = time.perf_counter()
     load = load_corpus(corpus_dir, strict=strict)
     loaded = time.perf_counter() - started

@@ -15,6 +15,7 @@ from qa.errors import IndexFormatError, IndexMismatchError, IndexNotFoundError
 
 FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
+FORMAT_MARKER = "news-qa index"  # written into every manifest, so a qa index is recognisable as one
 
 
 @dataclass
@@ -37,10 +38,11 @@ class Manifest:
     versions: dict[str, str] = field(default_factory=dict)
     created_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     format_version: int = FORMAT_VERSION
+    format: str = FORMAT_MARKER
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        return {"format_version": data.pop("format_version"), **data}
+        return {"format": data.pop("format"), "format_version": data.pop("format_version"), **data}
 
     def semantic_layer(self) -> str:
         """Which semantic layer the index has, in one sentence for people."""
@@ -91,6 +93,24 @@ class Manifest:
             return cls(**{key: value for key, value in data.items() if key in cls.__dataclass_fields__})
         except TypeError as error:
             raise IndexFormatError(f"{path} is incomplete ({error}). Rebuild the index with `qa build`.") from None
+
+
+def is_qa_index(folder: Path) -> bool:
+    """Whether ``folder`` holds a qa index: a manifest that parses, with the format marker or, for
+    indexes written before the marker, a self-checksum that verifies. Only such a folder may be replaced."""
+    path = Path(folder) / MANIFEST_FILE
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > 1 << 24:
+            return False
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    if not isinstance(data, dict) or not isinstance(data.get("format_version"), int):
+        return False
+    if data.get("format") == FORMAT_MARKER:
+        return True
+    recorded = data.pop("checksum", None)
+    return "qa_version" in data and recorded == _checksum(data)
 
 
 def _when(timestamp: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 from qa.errors import IndexNotFoundError, IndexWriteError
 from qa.integrity import check_files
-from qa.manifest import MANIFEST_FILE, Manifest
+from qa.manifest import MANIFEST_FILE, Manifest, is_qa_index
 
 STAGING_MARK = ".building-"
 RETIRED_MARK = ".retired-"
@@ -77,7 +77,7 @@ def recover_interrupted_swap(index_dir: Path) -> None:
     if index_dir.exists():
         return
     retired = sorted(index_dir.parent.glob(f"{index_dir.name}{RETIRED_MARK}*"))
-    if retired and (retired[-1] / MANIFEST_FILE).is_file():
+    if retired and is_qa_index(retired[-1]):
         os.rename(retired[-1], index_dir)
 
 
@@ -107,6 +107,7 @@ def staged_index(index_dir: Path) -> Iterator[Path]:
     """Yield an empty staging folder; on normal exit it replaces ``index_dir`` atomically."""
     index_dir = Path(index_dir)
     staging = index_dir.parent / f"{index_dir.name}{STAGING_MARK}{os.getpid()}"
+    check_replaceable(index_dir)
     try:
         index_dir.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_staging(index_dir)
@@ -138,11 +139,21 @@ def _sync_tree(folder: Path) -> None:
                 os.fsync(handle.fileno())
 
 
-def _swap_in(staging: Path, index_dir: Path) -> None:
-    if index_dir.exists() and not (index_dir / MANIFEST_FILE).is_file() and any(index_dir.iterdir()):
+def check_replaceable(index_dir: Path) -> None:
+    """Refuse a folder that exists, is not empty and is not a qa index: a build never replaces it."""
+    index_dir = Path(index_dir)
+    try:
+        occupied = index_dir.exists() and (not index_dir.is_dir() or any(index_dir.iterdir()))
+    except OSError as error:
+        raise write_error(index_dir, error) from None
+    if occupied and not is_qa_index(index_dir):
         raise IndexWriteError(
             f"{index_dir} exists and is not a qa index; refusing to replace it. Choose another folder with --index."
         )
+
+
+def _swap_in(staging: Path, index_dir: Path) -> None:
+    check_replaceable(index_dir)
     if not index_dir.exists():
         os.rename(staging, index_dir)
     elif _exchange(staging, index_dir):

@@ -246,3 +246,42 @@ def test_build_killed_midway_leaves_the_previous_index_loadable(tmp_path, seed_c
     assert _answers(after) == before
     build_index(seed_corpus, index, model="none")  # the next build cleans the dead build's staging folder
     assert not staging.exists()
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        '{"name": "PWA", "start_url": "/"}',  # a web app's manifest
+        '{"format_version": 1, "qa_version": "0.1.0"}',  # looks like ours, but no marker and no valid checksum
+        "not json at all",
+    ],
+)
+def test_refuses_a_folder_whose_manifest_is_not_a_qa_manifest(tmp_path, seed_corpus, manifest):
+    site = tmp_path / "site"
+    (site / "img").mkdir(parents=True)
+    (site / "manifest.json").write_text(manifest)
+    (site / "index.html").write_text("<h1>my site</h1>")
+    (site / "img" / "logo.png").write_bytes(b"\x89PNG")
+    before = sorted((p.relative_to(site).as_posix(), p.read_bytes() if p.is_file() else b"") for p in site.rglob("*"))
+    with pytest.raises(IndexWriteError, match="is not a qa index; refusing to replace it"):
+        build_index(seed_corpus, site, model="none")
+    after = sorted((p.relative_to(site).as_posix(), p.read_bytes() if p.is_file() else b"") for p in site.rglob("*"))
+    assert after == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_refuses_to_build_into_the_corpus_folder_that_has_a_manifest(tmp_path, corpus_copy):
+    (corpus_copy / "manifest.json").write_text("{}")
+    files = sorted(p.name for p in corpus_copy.iterdir())
+    with pytest.raises(IndexWriteError, match="is not a qa index"):
+        build_index(corpus_copy, corpus_copy, model="none")
+    assert sorted(p.name for p in corpus_copy.iterdir()) == files
+
+
+def test_a_built_index_is_recognised_and_replaced(tmp_path, seed_corpus):
+    from qa.manifest import is_qa_index
+
+    build_index(seed_corpus, tmp_path / "index", model="none")
+    assert is_qa_index(tmp_path / "index")
+    build_index(seed_corpus, tmp_path / "index", model="none")
+    assert is_qa_index(tmp_path / "index")
