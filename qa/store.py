@@ -20,7 +20,7 @@ from typing import Any
 
 from qa.errors import IndexNotFoundError, IndexWriteError
 from qa.integrity import check_files
-from qa.manifest import MANIFEST_FILE, Manifest, is_qa_index
+from qa.manifest import Manifest, is_qa_index
 
 STAGING_MARK = ".building-"
 RETIRED_MARK = ".retired-"
