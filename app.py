@@ -1,4 +1,4 @@
-"""The web page: layout and wiring only. Every decision lives in qa/ (qa.service, qa.web).
+"""The web page: layout and wiring only. Every decision lives in qa/ (qa.serve.service, qa.serve.web).
 
     python app.py [--index DIR] [--corpus DIR] [--host H] [--port P]
 
@@ -15,9 +15,9 @@ from typing import Any
 
 import gradio as gr
 
-from qa.reranker import DEFAULT_RERANKER
-from qa.service import Service
-from qa.web import stylesheet
+from qa.models.reranker import DEFAULT_RERANKER
+from qa.serve.service import Service
+from qa.serve.web import stylesheet
 
 REVEAL_JS = """
 element.addEventListener('click', (event) => {
@@ -169,8 +169,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from qa.cli import setup_logging
     from qa.errors import QAError
+    from qa.serve.cli import setup_logging
 
     args = _parse(argv)
     setup_logging()
@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.queue(default_concurrency_limit=2, max_size=64)
     from starlette.middleware import Middleware
 
-    from qa.webguard import RefuseUploads
+    from qa.serve.webguard import RefuseUploads
 
     demo.launch(
         server_name=args.host,

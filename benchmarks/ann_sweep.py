@@ -23,7 +23,7 @@ from benchmarks.measure import percentiles, time_each
 
 
 def _rerank(vectors: np.ndarray, queries: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
-    """Exact cosines of each query's candidates, best k first (what qa.dense does after the IVF)."""
+    """Exact cosines of each query's candidates, best k first (what qa.index.dense does after the IVF)."""
     found = np.full((len(queries), k), -np.inf, dtype=np.float32)
     for number, (query, rows) in enumerate(zip(queries, candidates)):
         rows = np.sort(rows[rows >= 0])
@@ -36,7 +36,7 @@ def _rerank(vectors: np.ndarray, queries: np.ndarray, candidates: np.ndarray, k:
 def sweep(vectors: np.ndarray, queries: np.ndarray, hnsw_rows: int) -> list[dict[str, Any]]:
     import faiss
 
-    from qa.dense import cells_for, exact_top_k, recall_at
+    from qa.index.dense import cells_for, exact_top_k, recall_at
 
     rows, dimension = vectors.shape
     truth, _ = exact_top_k(vectors, queries, 10)
@@ -109,8 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import faiss
 
-    from qa.encoder import load_encoder
-    from qa.manifest import Manifest
+    from qa.index.manifest import Manifest
+    from qa.models.encoder import load_encoder
 
     faiss.omp_set_num_threads(2)
     index_dir = size_dir(args.work, args.passages) / "index"

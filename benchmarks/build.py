@@ -53,9 +53,9 @@ def build(work: str, passages: int, from_files: bool = True) -> dict[str, Any]:
 
     ``from_files`` writes the articles as a corpus folder first, so the load-and-clean stage
     (reading, boilerplate rules, metadata) is measured too; otherwise articles go straight to
-    :func:`qa.builder.index_articles` and that stage is not part of the figures.
+    :func:`qa.index.build.index_articles` and that stage is not part of the figures.
     """
-    from qa.builder import build_index, index_articles
+    from qa.index.build import build_index, index_articles
 
     root = size_dir(Path(work), passages)
     index_dir = root / "index"
@@ -93,8 +93,8 @@ def rebuild(work: str, passages: int) -> dict[str, Any]:
     Runs on a copy of the index built by :func:`build` (from files), so the index the query
     benchmarks use is left as it was.
     """
-    from qa.builder import build_index
-    from qa.encoder import load_encoder
+    from qa.index.build import build_index
+    from qa.models.encoder import load_encoder
 
     root = size_dir(Path(work), passages)
     corpus_dir, index_dir = root / "corpus", root / "rebuild-index"

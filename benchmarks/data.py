@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.ingest.sentences import split_sentences
 from qa.records import Article
-from qa.sentences import split_sentences
 
 SCIFACT_DIR = Path("/work/shared/eval/beir-scifact")
 OUTLETS = [

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.data import load_abstracts
-from qa.selftrain import SPECIAL_TOKENS
+from qa.models.selftrain import SPECIAL_TOKENS
 
 BGE_QUERY_PROMPT = "Represent this sentence for searching relevant passages: "
 

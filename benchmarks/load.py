@@ -27,7 +27,7 @@ from typing import Any
 from benchmarks.build import static_model_dir
 from benchmarks.encoders import build_static_encoder
 from benchmarks.measure import ROOT, percentiles
-from qa.service import SEED_EXAMPLES
+from qa.serve.service import SEED_EXAMPLES
 
 # The app's own example questions, rephrasings, questions the corpus cannot answer, and odd input.
 QUESTIONS = [

@@ -47,7 +47,7 @@ def model_cost(work: str, passages: int = 256) -> dict[str, Any]:
     """
     import torch
 
-    from qa.encoder import load_encoder
+    from qa.models.encoder import load_encoder
 
     root = Path(work)
     started = time.perf_counter()

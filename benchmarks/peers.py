@@ -26,9 +26,9 @@ from benchmarks.measure import memory, percentiles, time_each
 
 def _documents(index_dir: Path) -> list[str]:
     """What our passage field indexed, row by row: the article title, a newline, the passage text."""
-    from qa.builder import passage_document
-    from qa.catalog import Catalog
-    from qa.store import open_manifest
+    from qa.index.build import passage_document
+    from qa.index.catalog import Catalog
+    from qa.index.store import open_manifest
 
     manifest = open_manifest(index_dir)
     catalog = Catalog.load(index_dir, manifest.passages, manifest.articles)
@@ -43,7 +43,7 @@ def _documents(index_dir: Path) -> list[str]:
 
 
 def _terms() -> Any:
-    from qa.lexical import LexicalSettings
+    from qa.index.lexical import LexicalSettings
 
     return LexicalSettings().analyzer().terms
 
@@ -79,7 +79,7 @@ def plain_bm25s(work: str, passages: int, questions: int = 200) -> dict[str, Any
     """bm25s alone: one field, same BM25 variant and parameters, top 10 per question."""
     import bm25s
 
-    from qa.lexical import LexicalSettings
+    from qa.index.lexical import LexicalSettings
 
     settings = LexicalSettings()
     terms = _terms()
@@ -135,7 +135,7 @@ def txtai(work: str, passages: int, questions: int = 100) -> dict[str, Any]:
     """
     from txtai import Embeddings
 
-    from qa.dense import exact_top_k, recall_at
+    from qa.index.dense import exact_top_k, recall_at
 
     root = Path(work)
     documents = _documents(size_dir(root, passages) / "index")

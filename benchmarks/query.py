@@ -44,8 +44,8 @@ def _precomputed(encoder: Any, questions: list[str], vectors: np.ndarray) -> Any
 
 def latency(work: str, passages: int, questions: int = 200) -> dict[str, Any]:
     """Open the index of ``passages`` passages and time searching it, one question at a time."""
-    from qa.dense import exact_top_k, recall_at
-    from qa.retriever import Retriever, clean_question
+    from qa.index.dense import exact_top_k, recall_at
+    from qa.search.retriever import Retriever, clean_question
 
     index_dir = size_dir(Path(work), passages) / "index"
     asked = [clean_question(q)[0] for q in load_questions(limit=questions)]

@@ -21,17 +21,17 @@ import json, sys, time
 started = time.perf_counter()
 import qa
 imported = time.perf_counter()
-from qa.retriever import Retriever, _load_index_encoder
-from qa.catalog import Catalog
-from qa.dense import DenseIndex
-from qa.lexical import LexicalIndex, LexicalSettings
-from qa.store import open_manifest
+from qa.search.retriever import Retriever, _load_index_encoder
+from qa.index.catalog import Catalog
+from qa.index.dense import DenseIndex
+from qa.index.lexical import LexicalIndex, LexicalSettings
+from qa.index.store import open_manifest
 libraries = time.perf_counter()
 index_dir, model_dir, question = sys.argv[1], sys.argv[2], sys.argv[3]
 from pathlib import Path
 index_dir = Path(index_dir)
-from qa.integrity import check_files
-from qa.manifest import Manifest
+from qa.index.integrity import check_files
+from qa.index.manifest import Manifest
 t = time.perf_counter()
 manifest = open_manifest(index_dir)
 opened = time.perf_counter()
@@ -54,7 +54,7 @@ t = time.perf_counter()
 encoder = _load_index_encoder(manifest.model, index_dir)
 model_seconds = time.perf_counter() - t
 t = time.perf_counter()
-from qa.encoder import load_encoder
+from qa.models.encoder import load_encoder
 real_shape = load_encoder(model_dir)
 real_model_seconds = time.perf_counter() - t
 retriever = Retriever(index_dir, manifest, catalog, lexical, dense, encoder)

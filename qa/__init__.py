@@ -25,7 +25,7 @@ from qa.records import Answer, Article, Hit, Passage
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from qa.retriever import Retriever
+    from qa.search.retriever import Retriever
 
 __all__ = [
     "Answer",
@@ -50,7 +50,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "Retriever":
-        from qa.retriever import Retriever
+        from qa.search.retriever import Retriever
 
         return Retriever
     raise AttributeError(f"module 'qa' has no attribute {name!r}")

@@ -1,3 +1,3 @@
-from qa.cli import run
+from qa.serve.cli import run
 
 run()

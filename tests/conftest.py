@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.retriever import Retriever
+from qa.search.retriever import Retriever
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_CORPUS = ROOT / "corpus"
@@ -49,7 +49,7 @@ def cross_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def lexical_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from qa.builder import build_index
+    from qa.index.build import build_index
 
     index_dir = tmp_path_factory.mktemp("indexes") / "lexical"
     build_index(SEED_CORPUS, index_dir, model="none")
@@ -58,7 +58,7 @@ def lexical_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def hybrid_index(tmp_path_factory: pytest.TempPathFactory, static_model_dir: Path) -> Path:
-    from qa.builder import build_index
+    from qa.index.build import build_index
 
     index_dir = tmp_path_factory.mktemp("indexes") / "hybrid"
     build_index(SEED_CORPUS, index_dir, model=str(static_model_dir))

@@ -15,7 +15,7 @@ from benchmarks.load import App as Server  # noqa: E402
 def lexical_app(corpus: Path, folder: Path, *extra: str) -> Server:
     """A keyword-only index of ``corpus`` built in ``folder``/index, served by app.py (logging to
     ``folder``/app.log); use it as a context manager, which stops the server."""
-    from qa.builder import build_index
+    from qa.index.build import build_index
 
     build_index(corpus, folder / "index", model="none")
     return Server(folder / "index", corpus, folder / "app.log", *extra)

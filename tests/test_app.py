@@ -233,7 +233,7 @@ def test_gradio_client_gets_the_cli_json(lexical_server):
 def test_api_answer_is_exactly_the_cli_json(lexical_server, capsys):
     from gradio_client import Client
 
-    from qa.cli import main
+    from qa.serve.cli import main
 
     api = Client(lexical_server.url, verbose=False).predict(GUJRANWALA, 4, api_name="/ask")
     assert main(["ask", GUJRANWALA, "-k", "4", "--json", "--index", str(lexical_server.index)]) == 0

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from qa.boilerplate import boilerplate_reason, is_end_marker, repeated_lines
-from qa.cleaning import clean_lines, merge_fragments, split_lines
-from qa.corpus import load_corpus
+from qa.ingest.boilerplate import boilerplate_reason, is_end_marker, repeated_lines
+from qa.ingest.cleaning import clean_lines, merge_fragments, split_lines
+from qa.ingest.corpus import load_corpus
 
 
 @pytest.mark.parametrize(

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from eval_fixtures import write_beir, write_squad
 
-from qa import confidence
-from qa.calibration import Evidence, fit_rule, leave_out_units
-from qa.cli import main
-from qa.confidence import DEFAULT_MIN_COVERAGE, ConfidenceRule, rule_for
-from qa.evaldata import load_eval_set
-from qa.retriever import Retriever
+from qa.evaluate.calibration import Evidence, fit_rule, leave_out_units
+from qa.evaluate.evaldata import load_eval_set
+from qa.search import confidence
+from qa.search.confidence import DEFAULT_MIN_COVERAGE, ConfidenceRule, rule_for
+from qa.search.retriever import Retriever
+from qa.serve.cli import main
 
 
 def _evidence(coverage, cosine=None):

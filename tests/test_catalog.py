@@ -10,12 +10,12 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from qa.builder import index_articles
-from qa.catalog import CATALOG_DIR, NO_DAY, day_number
-from qa.integrity import file_record
-from qa.manifest import Manifest
+from qa.index.build import index_articles
+from qa.index.catalog import CATALOG_DIR, NO_DAY, day_number
+from qa.index.integrity import file_record
+from qa.index.manifest import Manifest
 from qa.records import Article, Passage
-from qa.retriever import Retriever
+from qa.search.retriever import Retriever
 
 OUTLETS = ["Alpha Daily", "Beta Post", "Gamma Times", None]
 WORDS = "river flood court police school market border trade hospital election harbour rail".split()

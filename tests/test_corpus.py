@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from qa.corpus import load_corpus
 from qa.errors import CorpusError
+from qa.ingest.corpus import load_corpus
 
 GOOD = "Floods hit Lahore\n\nHeavy rain flooded large parts of Lahore on Saturday, officials said.\n"
 

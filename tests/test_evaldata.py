@@ -9,7 +9,7 @@ import pytest
 from eval_fixtures import write_beir, write_squad
 
 from qa.errors import DatasetError
-from qa.evaldata import load_eval_set, parse_article_numbers
+from qa.evaluate.evaldata import load_eval_set, parse_article_numbers
 
 
 @pytest.mark.parametrize("gzipped", [True, False])

@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 from servers import lexical_app
 
-from qa.builder import build_index
-from qa.cli import main
 from qa.errors import IndexFormatError, IndexMismatchError, IndexWriteError
-from qa.retriever import Retriever
+from qa.index.build import build_index
+from qa.search.retriever import Retriever
+from qa.serve.cli import main
 
 QUESTION = "How many traffickers did the FIA arrest in Gujranwala?"
-BUILD = "import sys\nfrom qa.builder import build_index\nbuild_index(sys.argv[1], sys.argv[2], model=sys.argv[3])\n"
+BUILD = "import sys\nfrom qa.index.build import build_index\nbuild_index(sys.argv[1], sys.argv[2], model=sys.argv[3])\n"
 FAULTS: list[str] = []  # what was injected, for the summary printed at the end
 
 

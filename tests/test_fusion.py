@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.fusion import reciprocal_rank_fusion
+from qa.search.fusion import reciprocal_rank_fusion
 
 
 def test_rrf_scores_by_hand():
@@ -30,7 +30,7 @@ def test_rrf_ties_keep_first_seen_order():
 
 
 def test_interpolation_by_hand():
-    from qa.fusion import interpolate_scores
+    from qa.search.fusion import interpolate_scores
 
     rows, scores = interpolate_scores(np.array([4, 7, 9]), np.array([10.0, 5.0, 0.0]), np.array([0.2, 0.6, 0.4]), 0.7)
     # lexical → 1, 0.5, 0; dense → 0, 1, 0.5
@@ -39,7 +39,7 @@ def test_interpolation_by_hand():
 
 
 def test_interpolation_with_a_constant_method_ranks_by_the_other():
-    from qa.fusion import interpolate_scores
+    from qa.search.fusion import interpolate_scores
 
     rows, _ = interpolate_scores(np.array([1, 2, 3]), np.array([3.0, 3.0, 3.0]), np.array([0.1, 0.9, 0.5]), 0.7)
     assert rows.tolist() == [2, 3, 1]

@@ -10,12 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.builder import build_index
-from qa.chunking import split_passages
-from qa.corpus import load_corpus
 from qa.errors import CorpusError, EmptyQuestionError, InvalidRequestError, QAError
-from qa.retriever import MAX_QUESTION_CHARS, Retriever
-from qa.service import Service
+from qa.index.build import build_index
+from qa.ingest.chunking import split_passages
+from qa.ingest.corpus import load_corpus
+from qa.search.retriever import MAX_QUESTION_CHARS, Retriever
+from qa.serve.service import Service
 
 TRIED: dict[str, int] = {}
 

@@ -15,6 +15,6 @@ def test_import_qa_loads_no_heavy_library():
 
 
 def test_cli_help_loads_no_heavy_library():
-    code = f"import sys\nfrom qa.cli import _parser\n_parser().format_help()\nprint(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    code = f"import sys\nfrom qa.serve.cli import _parser\n_parser().format_help()\nprint(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""

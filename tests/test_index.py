@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.builder import build_index
 from qa.errors import (
     IndexFormatError,
     IndexMismatchError,
@@ -22,7 +21,8 @@ from qa.errors import (
     IndexWriteError,
     ModelUnavailableError,
 )
-from qa.retriever import Retriever
+from qa.index.build import build_index
+from qa.search.retriever import Retriever
 
 QUESTION = "How many traffickers did the FIA arrest in Gujranwala?"
 
@@ -157,7 +157,7 @@ def test_newer_format_version_asks_to_upgrade(tmp_path, lexical_index):
 
 
 def test_count_mismatch_is_detected(tmp_path, lexical_index):
-    from qa.manifest import Manifest
+    from qa.index.manifest import Manifest
 
     index = _copy(lexical_index, tmp_path)
     manifest = Manifest.read(index)
@@ -208,7 +208,7 @@ def test_rebuild_replaces_the_index_and_leaves_no_staging_folder(tmp_path, corpu
 
 BUILD_SCRIPT = """
 import sys
-from qa.builder import build_index
+from qa.index.build import build_index
 build_index(sys.argv[1], sys.argv[2], model=sys.argv[3])
 """
 
@@ -279,7 +279,7 @@ def test_refuses_to_build_into_the_corpus_folder_that_has_a_manifest(tmp_path, c
 
 
 def test_a_built_index_is_recognised_and_replaced(tmp_path, seed_corpus):
-    from qa.manifest import is_qa_index
+    from qa.index.manifest import is_qa_index
 
     build_index(seed_corpus, tmp_path / "index", model="none")
     assert is_qa_index(tmp_path / "index")

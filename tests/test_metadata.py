@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from qa.cleaning import clean_lines, split_lines
-from qa.dates import find_date, normalize_date
-from qa.metadata import extract_metadata, is_dateline, is_title_like
+from qa.ingest.cleaning import clean_lines, split_lines
+from qa.ingest.dates import find_date, normalize_date
+from qa.ingest.metadata import extract_metadata, is_dateline, is_title_like
 
 SEEDS = {
     # file in corpus/: (title, date, author, outlet)

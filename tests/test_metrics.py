@@ -8,7 +8,16 @@ import warnings
 import numpy as np
 import pytest
 
-from qa.metrics import METRICS, ideal_gains, judge, mean_metrics, ndcg_at, per_query, recall_at, reciprocal_rank_at
+from qa.evaluate.metrics import (
+    METRICS,
+    ideal_gains,
+    judge,
+    mean_metrics,
+    ndcg_at,
+    per_query,
+    recall_at,
+    reciprocal_rank_at,
+)
 
 LOG3 = math.log2(3)
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.chunking import estimate_tokens, split_passages
-from qa.corpus import load_corpus
+from qa.ingest.chunking import estimate_tokens, split_passages
+from qa.ingest.corpus import load_corpus
+from qa.ingest.sentences import sentence_spans, split_sentences
 from qa.records import Article
-from qa.sentences import sentence_spans, split_sentences
 
 
 @pytest.mark.parametrize(
@@ -67,7 +67,7 @@ def test_long_paragraph_is_split_at_sentences_and_keeps_its_number():
 
 
 def test_split_uses_the_model_tokenizer(bert_model_dir, seed_corpus):
-    from qa.encoder import load_encoder
+    from qa.models.encoder import load_encoder
 
     encoder = load_encoder(bert_model_dir)
     assert encoder.max_tokens == 62  # 64-token window minus [CLS] and [SEP]

@@ -8,10 +8,10 @@ import json
 import numpy as np
 import pytest
 
-from qa.builder import build_index
-from qa.encoder import Encoder, load_encoder
-from qa.retriever import Retriever
-from qa.vectorcache import KEYS_FILE, content_keys, model_key
+from qa.index.build import build_index
+from qa.index.vectorcache import KEYS_FILE, content_keys, model_key
+from qa.models.encoder import Encoder, load_encoder
+from qa.search.retriever import Retriever
 
 NEW_ARTICLE = (
     "Flood update\n\nHeavy rain flooded large parts of Lahore on Saturday, officials said.\n\n"
@@ -131,7 +131,7 @@ def test_content_keys_depend_on_model_and_exact_text():
 
 
 def test_cli_build_reports_reused_vectors(built, static_model_dir, capsys):
-    from qa.cli import main
+    from qa.serve.cli import main
 
     corpus, index = built
     (corpus / "flood.txt").write_text(NEW_ARTICLE, encoding="utf-8")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.builder import passage_document
-from qa.cli import main
 from qa.errors import RerankerUnavailableError
-from qa.reranker import DEFAULT_RERANKER, locate_reranker, rerank_order
-from qa.retriever import Retriever
+from qa.index.build import passage_document
+from qa.models.reranker import DEFAULT_RERANKER, locate_reranker, rerank_order
+from qa.search.retriever import Retriever
+from qa.serve.cli import main
 
 QUESTION = "How many traffickers did the FIA arrest in Gujranwala?"
 

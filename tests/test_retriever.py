@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from qa.errors import EmptyQuestionError, InvalidRequestError
-from qa.retriever import MAX_QUESTION_CHARS
+from qa.search.retriever import MAX_QUESTION_CHARS
 
 NR = "national-review-pakistan-backs-off-prosecuting-chinese-traffickers"
 FO = "2019-05-11-pakistan-china-working-closely-on-women-trafficking"

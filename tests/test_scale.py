@@ -8,12 +8,12 @@ import shutil
 import numpy as np
 import pytest
 
-from qa.builder import index_articles
-from qa.dense import VECTORS_FILE, DenseIndex, DenseSettings, cells_for, exact_top_k, recall_at
-from qa.lexical import best_per_group
-from qa.manifest import Manifest
+from qa.index.build import index_articles
+from qa.index.dense import VECTORS_FILE, DenseIndex, DenseSettings, cells_for, exact_top_k, recall_at
+from qa.index.lexical import best_per_group
+from qa.index.manifest import Manifest
 from qa.records import Article
-from qa.retriever import Retriever
+from qa.search.retriever import Retriever
 
 
 def _clustered(rows: int, dimension: int = 48, clusters: int = 60, seed: int = 0) -> np.ndarray:

@@ -7,12 +7,12 @@ import shutil
 import numpy as np
 import pytest
 
-from qa import builder
-from qa.builder import build_index
 from qa.errors import IndexMismatchError
-from qa.fusion import interpolate_scores
-from qa.retriever import Retriever
-from qa.selftrain import TrainSettings
+from qa.index import build
+from qa.index.build import build_index
+from qa.models.selftrain import TrainSettings
+from qa.search.fusion import interpolate_scores
+from qa.search.retriever import Retriever
 
 QUESTIONS = [
     "How many traffickers did the FIA arrest in Gujranwala?",
@@ -105,7 +105,7 @@ def test_no_model_and_a_small_corpus_stays_lexical_and_says_why(tmp_path, seed_c
 
 
 def test_no_model_and_a_large_enough_corpus_trains_one(tmp_path, seed_corpus, monkeypatch):
-    monkeypatch.setattr(builder, "SELF_MIN_WORDS", 1_000)  # the shipped corpus has ~2,900 words
+    monkeypatch.setattr(build, "SELF_MIN_WORDS", 1_000)  # the shipped corpus has ~2,900 words
     report = build_index(seed_corpus, tmp_path / "index", model="no-such-org/no-such-model", training=QUICK)
     assert report.manifest.mode == "hybrid" and report.manifest.model["self_trained"]["seed"] == 7
     assert report.manifest.semantic_off_reason is None and "train" in report.seconds
@@ -113,7 +113,7 @@ def test_no_model_and_a_large_enough_corpus_trains_one(tmp_path, seed_corpus, mo
 
 
 def test_model_none_never_trains(tmp_path, seed_corpus, monkeypatch):
-    monkeypatch.setattr(builder, "SELF_MIN_WORDS", 1)
+    monkeypatch.setattr(build, "SELF_MIN_WORDS", 1)
     report = build_index(seed_corpus, tmp_path / "index", model="none")
     assert report.manifest.mode == "lexical" and "train" not in report.seconds
 
@@ -131,7 +131,7 @@ def test_qa_eval_with_a_corpus_trained_model(tmp_path, capsys):
 
     from eval_fixtures import write_beir
 
-    from qa.cli import main
+    from qa.serve.cli import main
 
     dataset = write_beir(tmp_path / "beir")
     assert main(["eval", str(dataset), "--mode", "hybrid", "--model", "self", "--train-seconds", "2", "--json"]) == 0
@@ -142,7 +142,7 @@ def test_qa_eval_with_a_corpus_trained_model(tmp_path, capsys):
 
 @pytest.mark.parametrize("seconds", ["0", "-5", "1e9"])
 def test_a_nonsense_training_budget_is_refused_in_words(tmp_path, seed_corpus, capsys, seconds):
-    from qa.cli import main
+    from qa.serve.cli import main
 
     index = str(tmp_path / "i")
     code = main(
@@ -153,7 +153,7 @@ def test_a_nonsense_training_budget_is_refused_in_words(tmp_path, seed_corpus, c
 
 
 def test_the_page_names_the_corpus_trained_model(self_index):
-    from qa.service import Service
+    from qa.serve.service import Service
 
     service = Service(Retriever.load(self_index))
     assert "Semantic search: a model trained on this corpus" in service.banner_html()
@@ -162,7 +162,7 @@ def test_the_page_names_the_corpus_trained_model(self_index):
 
 
 def test_qa_info_names_the_corpus_trained_model(self_index, capsys):
-    from qa.cli import main
+    from qa.serve.cli import main
 
     assert main(["info", "--index", str(self_index)]) == 0
     shown = capsys.readouterr().out
@@ -170,7 +170,7 @@ def test_qa_info_names_the_corpus_trained_model(self_index, capsys):
 
 
 def test_training_cut_short_by_a_busy_machine_falls_back_to_keywords(tmp_path, seed_corpus, monkeypatch):
-    from qa import selftrain
+    from qa.models import selftrain
 
     monkeypatch.setattr(selftrain, "MIN_STEPS", 10**6)  # as if the deadline came after very few steps
     monkeypatch.setattr(selftrain, "HARD_STOP_SLACK", 0.0)
@@ -183,9 +183,9 @@ def test_training_cut_short_by_a_busy_machine_falls_back_to_keywords(tmp_path, s
 
 
 def test_a_named_model_that_cannot_load_is_never_replaced_by_a_trained_one(tmp_path, seed_corpus, monkeypatch, capsys):
-    from qa.cli import main
+    from qa.serve.cli import main
 
-    monkeypatch.setattr(builder, "SELF_MIN_WORDS", 1_000)
+    monkeypatch.setattr(build, "SELF_MIN_WORDS", 1_000)
     index = tmp_path / "index"
     assert main(["build", "--corpus", str(seed_corpus), "--index", str(index), "--model", "no-such/model"]) == 0
     manifest = Retriever.load(index).manifest
@@ -202,7 +202,7 @@ def test_a_training_folder_left_by_a_killed_build_is_swept_away(tmp_path, seed_c
 
 @pytest.mark.parametrize("seed", ["-1", "4294967296"])
 def test_a_bad_seed_is_refused_in_words(tmp_path, seed_corpus, capsys, seed):
-    from qa.cli import main
+    from qa.serve.cli import main
 
     index = str(tmp_path / "i")
     code = main(["build", "--corpus", str(seed_corpus), "--index", index, "--model", "self", "--seed", seed])

@@ -7,9 +7,9 @@ import time
 import numpy as np
 import pytest
 
-from qa.corpus import load_corpus
-from qa.selftrain import TrainSettings, planned_steps, train_static_model
-from qa.sentences import split_sentences
+from qa.ingest.corpus import load_corpus
+from qa.ingest.sentences import split_sentences
+from qa.models.selftrain import TrainSettings, planned_steps, train_static_model
 
 SETTINGS = TrainSettings(seconds=5, vocab_size=2000, dimension=32, batch_size=64, max_epochs=20)
 
@@ -33,7 +33,7 @@ def test_trains_a_loadable_sentence_transformers_model(tmp_path, seed_passages):
     report = train_static_model(seed_passages, tmp_path / "model", SETTINGS)
     assert report.steps > 0 and report.pairs == report.steps * min(64, len(seed_passages))
     assert report.vocab_size <= 2000 and report.dimension == 32 and not report.stopped_early
-    from qa.encoder import load_encoder
+    from qa.models.encoder import load_encoder
 
     encoder = load_encoder(tmp_path / "model")
     assert encoder.dimension == 32 and encoder.max_tokens is None
@@ -78,7 +78,7 @@ def test_schedule_is_fixed_by_corpus_and_budget(seed_passages, seconds, expected
 
 
 def test_a_machine_too_busy_for_the_schedule_stops_at_the_deadline_and_says_so(tmp_path, seed_passages, monkeypatch):
-    from qa import selftrain
+    from qa.models import selftrain
 
     # As if steps cost ten thousand times less than measured: the plan is far more steps than the
     # budget allows, like a machine much slower than the one the cost was measured on.
@@ -93,7 +93,7 @@ def test_a_machine_too_busy_for_the_schedule_stops_at_the_deadline_and_says_so(t
 
 
 def test_a_large_corpus_trains_on_a_seeded_sample_of_its_passages(seed_passages):
-    from qa.selftrain import training_sample
+    from qa.models.selftrain import training_sample
 
     settings = TrainSettings(**{**SETTINGS.__dict__, "max_passages": 10})
     sample = training_sample(seed_passages, settings)

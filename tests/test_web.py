@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from qa import web
 from qa.records import Answer, Article, Hit, Passage
-from qa.retriever import Retriever
-from qa.service import Service
+from qa.search.retriever import Retriever
+from qa.serve import web
+from qa.serve.service import Service
 
 EVIL = "<script>alert(1)</script><img src=x onerror=alert(1)>"
 

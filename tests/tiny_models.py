@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from qa.selftrain import SPECIAL_TOKENS  # noqa: E402
+from qa.models.selftrain import SPECIAL_TOKENS  # noqa: E402
 
 
 def _texts(corpus_dir: Path) -> list[str]:

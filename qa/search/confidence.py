@@ -1,6 +1,6 @@
 """Whether the corpus plausibly answers a question at all: the rule behind ``Answer.confident``.
 
-The rule is evidence-based, stated in one place, and calibrated (qa/calibration.py, figures in
+The rule is evidence-based, stated in one place, and calibrated (qa/evaluate/calibration.py, figures in
 docs/retrieval-quality.md):
 
 * lexical evidence — *coverage*: the share of the question's IDF weight (its informative

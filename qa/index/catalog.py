@@ -93,7 +93,7 @@ class JsonlRows(Sequence[T], Generic[T]):
         if self._map is None:
             with self.path.open("rb") as handle:
                 self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-            if hasattr(mmap, "MADV_RANDOM"):  # rows are read one by one: no read-around (see qa.dense)
+            if hasattr(mmap, "MADV_RANDOM"):  # rows are read one by one: no read-around (see qa.index.dense)
                 with contextlib.suppress(OSError):
                     self._map.madvise(mmap.MADV_RANDOM)
         return self._map

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import textwrap
 
-from qa.manifest import Manifest
+from qa.index.manifest import Manifest
 from qa.records import Answer, Hit
 
 NOT_CONFIDENT = "The corpus does not seem to answer this question. These are the nearest passages:"

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from qa.confidence import ConfidenceRule
-from qa.evaldata import EvalSet
+from qa.evaluate.evaldata import EvalSet
+from qa.search.confidence import ConfidenceRule
 
 CALIBRATION_K = 5  # hits per question, as `qa ask` and `Retriever.ask` return by default
 MAX_REBUILDS = 64
@@ -141,9 +141,9 @@ def calibrate(
     """Evidence for every mode in ``modes`` (lexical, dense, hybrid, rerank) with and without the answers."""
     import tempfile
 
-    from qa.builder import index_articles
-    from qa.reranker import DEFAULT_RERANKER
-    from qa.retriever import Retriever
+    from qa.index.build import index_articles
+    from qa.models.reranker import DEFAULT_RERANKER
+    from qa.search.retriever import Retriever
 
     questions = [query.text for query in eval_set.queries]
     needs_model = any(mode in ("dense", "hybrid") for mode in modes)

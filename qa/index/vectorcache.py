@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from qa.dense import VECTORS_FILE
 from qa.errors import QAError
-from qa.integrity import check_files
+from qa.index.dense import VECTORS_FILE
+from qa.index.integrity import check_files
 
 KEYS_FILE = "vector_keys.npy"
 KEY_BYTES = 16
@@ -68,7 +68,7 @@ class VectorCache:
     @classmethod
     def open(cls, index_dir: Path, model: str, dimension: int) -> VectorCache | None:
         """The cache kept in the index at ``index_dir``, or None when it has none for this model."""
-        from qa.manifest import Manifest
+        from qa.index.manifest import Manifest
 
         try:
             manifest = Manifest.read(index_dir)

@@ -1,6 +1,6 @@
 """`qa eval`: index an evaluation dataset with the product's own code, ask all its queries, score the rankings.
 
-The dataset is indexed by :func:`qa.builder.index_articles` (one passage per document, as
+The dataset is indexed by :func:`qa.index.build.index_articles` (one passage per document, as
 given) into a temporary folder and opened with :meth:`Retriever.load`, so the figures are those
 of the code users run. Queries are asked in one batch per mode (:meth:`Retriever.rank_many`),
 and queries per second cover everything after the index is loaded: query encoding, every
@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from qa.evaldata import EvalSet
-from qa.lexical import LexicalSettings
-from qa.metrics import METRICS, mean_metrics
-from qa.selftrain import TrainSettings
+from qa.evaluate.evaldata import EvalSet
+from qa.evaluate.metrics import METRICS, mean_metrics
+from qa.index.lexical import LexicalSettings
+from qa.models.selftrain import TrainSettings
 
 EVAL_MODES = ("lexical", "dense", "hybrid", "rerank")
 RANK_DEPTH = 100
@@ -103,10 +103,10 @@ def evaluate(
     trains one on the dataset's passages (``training`` sets its budget). A mode asked
     for by name that cannot run raises the reason; under ``"all"`` it is skipped and reported.
     """
-    from qa.builder import index_articles
     from qa.errors import InvalidRequestError, ModelUnavailableError
-    from qa.reranker import DEFAULT_RERANKER, RERANK_DEPTH
-    from qa.retriever import Retriever
+    from qa.index.build import index_articles
+    from qa.models.reranker import DEFAULT_RERANKER, RERANK_DEPTH
+    from qa.search.retriever import Retriever
 
     wanted = list(EVAL_MODES) if "all" in modes else list(dict.fromkeys(modes))
     for mode in wanted:

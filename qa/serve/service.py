@@ -14,13 +14,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from qa import web
-from qa.builder import build_index
-from qa.encoder import DEFAULT_MODEL
 from qa.errors import IndexNotFoundError, InvalidRequestError, QAError
-from qa.manifest import MANIFEST_FILE
-from qa.reranker import DEFAULT_RERANKER
-from qa.retriever import Retriever
+from qa.index.build import build_index
+from qa.index.manifest import MANIFEST_FILE
+from qa.models.encoder import DEFAULT_MODEL
+from qa.models.reranker import DEFAULT_RERANKER
+from qa.search.retriever import Retriever
+from qa.serve import web
 
 # Questions the shipped corpus answers; the page offers those the open index answers confidently.
 SEED_EXAMPLES = [

@@ -17,7 +17,7 @@ from qa import __version__
 from qa.errors import QAError
 
 if TYPE_CHECKING:
-    from qa.selftrain import TrainSettings
+    from qa.models.selftrain import TrainSettings
 
 DEFAULT_CORPUS = os.environ.get("QA_CORPUS", "corpus")
 DEFAULT_INDEX = os.environ.get("QA_INDEX", "index")
@@ -53,7 +53,7 @@ def _training_options(command: argparse.ArgumentParser) -> None:
 
 
 def _training(args: argparse.Namespace) -> TrainSettings:
-    from qa.selftrain import TrainSettings
+    from qa.models.selftrain import TrainSettings
 
     if args.train_seconds is not None and not 0 < args.train_seconds <= 86_400:
         raise _Usage("--train-seconds must be more than 0 and at most 86400")
@@ -146,7 +146,7 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a BM25 setting for this run, e.g. k1=1.2 (repeatable; see qa/lexical.py)",
+        help="override a BM25 setting for this run, e.g. k1=1.2 (repeatable; see qa/index/lexical.py)",
     )
     evaluate.add_argument(
         "--confidence",
@@ -163,8 +163,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _build(args: argparse.Namespace) -> None:
-    from qa.builder import DenseSettings, build_index
-    from qa.encoder import DEFAULT_MODEL
+    from qa.index.build import DenseSettings, build_index
+    from qa.models.encoder import DEFAULT_MODEL
 
     if args.approximate_above is not None and args.approximate_above < 0:
         raise _Usage("--approximate-above must be 0 or more")
@@ -231,8 +231,8 @@ class _Usage(Exception):
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from qa.render import format_answer
-    from qa.retriever import Retriever, clean_question
+    from qa.search.retriever import Retriever, clean_question
+    from qa.serve.render import format_answer
 
     questions = _questions(args)
     retriever = Retriever.load(args.index, **({"reranker": args.reranker} if args.reranker else {}))
@@ -279,10 +279,10 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> None:
-    from qa.encoder import DEFAULT_MODEL
-    from qa.evaldata import load_eval_set
-    from qa.evaluation import evaluate, format_report
-    from qa.lexical import LexicalSettings
+    from qa.evaluate.evaldata import load_eval_set
+    from qa.evaluate.evaluation import evaluate, format_report
+    from qa.index.lexical import LexicalSettings
+    from qa.models.encoder import DEFAULT_MODEL
 
     modes = args.mode or ["lexical"]
     settings = LexicalSettings().with_overrides(args.lexical)
@@ -299,7 +299,7 @@ def _eval(args: argparse.Namespace) -> None:
     )
     data, text = report.to_dict(), format_report(report)
     if args.confidence:
-        from qa.calibration import calibrate, format_calibration
+        from qa.evaluate.calibration import calibrate, format_calibration
 
         model = (args.model or DEFAULT_MODEL) if needs_model else None
         results = calibrate(
@@ -316,8 +316,8 @@ def _eval(args: argparse.Namespace) -> None:
 
 
 def _info(args: argparse.Namespace) -> None:
-    from qa.render import format_manifest
-    from qa.store import open_manifest
+    from qa.index.store import open_manifest
+    from qa.serve.render import format_manifest
 
     manifest = open_manifest(args.index, full_check=args.verify)
     print(

@@ -11,9 +11,9 @@ import json
 from collections.abc import Iterable
 from importlib.resources import files
 
-from qa.manifest import Manifest
+from qa.index.manifest import Manifest
+from qa.models.selftrain import SELF_MIN_WORDS
 from qa.records import Answer, Article, Hit
-from qa.selftrain import SELF_MIN_WORDS
 
 NOT_CONFIDENT = "The corpus does not seem to answer this question. These are the nearest passages."
 NO_HITS = "The corpus does not seem to answer this question: no passage shares its key words."
@@ -21,7 +21,7 @@ KEYWORD_ONLY = "Semantic search is off: results are keyword matches only."
 
 
 def stylesheet() -> str:
-    return files("qa").joinpath("web.css").read_text(encoding="utf-8")
+    return files("qa.serve").joinpath("web.css").read_text(encoding="utf-8")
 
 
 def _e(text: object) -> str:

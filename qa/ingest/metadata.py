@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from qa.dates import DATE_PATTERN, find_date
+from qa.ingest.dates import DATE_PATTERN, find_date
 
 _NAME_WORD = r"[A-Z][\w’'.-]*"
 _NAME = rf"{_NAME_WORD}(?:\s+(?:{_NAME_WORD}|de|van|von|bin|al|el|da|di|ul|la))*"

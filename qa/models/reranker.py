@@ -2,7 +2,7 @@
 
 A cross-encoder reads the question and the passage together, so it judges relevance far
 better than either first-stage ranker, but it costs one model call per pair — hence it only
-rescores the top candidates. The model is found like the embedding model (qa/encoder.py):
+rescores the top candidates. The model is found like the embedding model (qa/models/encoder.py):
 a local folder, then the Hugging Face cache, then — after a quick check that the hub answers —
 a download; ``HF_HUB_OFFLINE=1`` is honoured.
 
@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from qa.encoder import _fingerprint, _hub_answers, _offline, _quiet_libraries
 from qa.errors import RerankerUnavailableError
+from qa.models.encoder import _fingerprint, _hub_answers, _offline, _quiet_libraries
 
 DEFAULT_RERANKER = "cross-encoder/ms-marco-MiniLM-L6-v2"
 RERANK_DEPTH = 20

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import IndexNotFoundError, IndexWriteError
-from qa.integrity import check_files
-from qa.manifest import Manifest, is_qa_index
+from qa.index.integrity import check_files
+from qa.index.manifest import Manifest, is_qa_index
 
 STAGING_MARK = ".building-"
 RETIRED_MARK = ".retired-"

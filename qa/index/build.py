@@ -14,21 +14,21 @@ from pathlib import Path
 import numpy as np
 
 from qa import __version__
-from qa.catalog import ARTICLES_FILE, PASSAGES_FILE, write_catalog
-from qa.chunking import DEFAULT_MAX_TOKENS, estimate_tokens, split_passages
-from qa.corpus import load_corpus
-from qa.dense import DENSE_FILE, DenseIndex, DenseSettings
-from qa.encoder import DEFAULT_MODEL, ENABLE_HINT, Encoder, load_encoder
 from qa.errors import ModelUnavailableError
-from qa.fusion import RRF_K
-from qa.integrity import file_record
-from qa.lexical import LEXICAL_DIR, LexicalIndex, LexicalSettings
-from qa.manifest import Manifest, library_versions
+from qa.index.catalog import ARTICLES_FILE, PASSAGES_FILE, write_catalog
+from qa.index.dense import DENSE_FILE, DenseIndex, DenseSettings
+from qa.index.integrity import file_record
+from qa.index.lexical import LEXICAL_DIR, LexicalIndex, LexicalSettings
+from qa.index.manifest import Manifest, library_versions
+from qa.index.store import STAGING_MARK, check_replaceable, staged_index, write_error
+from qa.index.vectorcache import VectorCache, content_keys, model_key, save_keys
+from qa.ingest.chunking import DEFAULT_MAX_TOKENS, estimate_tokens, split_passages
+from qa.ingest.corpus import load_corpus
+from qa.ingest.sentences import split_sentences
+from qa.models.encoder import DEFAULT_MODEL, ENABLE_HINT, Encoder, load_encoder
+from qa.models.selftrain import SELF_MIN_WORDS, TrainReport, TrainSettings, train_static_model
 from qa.records import Article, Passage, Skip
-from qa.selftrain import SELF_MIN_WORDS, TrainReport, TrainSettings, train_static_model
-from qa.sentences import split_sentences
-from qa.store import STAGING_MARK, check_replaceable, staged_index, write_error
-from qa.vectorcache import VectorCache, content_keys, model_key, save_keys
+from qa.search.fusion import RRF_K
 
 NO_MODEL = ("none", "")
 SELF_MODEL = "self"  # `--model self`: train a model on the corpus being indexed

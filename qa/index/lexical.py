@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import IndexFormatError, InvalidRequestError
-from qa.sentences import sentence_spans
-from qa.terms import Analyzer
+from qa.index.terms import Analyzer
+from qa.ingest.sentences import sentence_spans
 
 LEXICAL_DIR = "lexical"
 SENTENCE_OFFSETS_FILE = "sentence_offsets.npy"

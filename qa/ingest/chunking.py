@@ -6,8 +6,8 @@ import math
 import re
 from collections.abc import Callable, Iterator
 
+from qa.ingest.sentences import sentence_spans
 from qa.records import Article, Passage
-from qa.sentences import sentence_spans
 
 TokenCounter = Callable[[str], int]
 DEFAULT_MAX_TOKENS = 510  # a 512-token encoder window minus its two special tokens

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.boilerplate import boilerplate_reason, is_end_marker
-from qa.metadata import Metadata, extract_metadata
+from qa.ingest.boilerplate import boilerplate_reason, is_end_marker
+from qa.ingest.metadata import Metadata, extract_metadata
 
 FRAGMENT_MAX_WORDS = 4
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from qa.sentences import sentence_spans
+from qa.ingest.sentences import sentence_spans
 
 
 def lexical_sentence_scores(

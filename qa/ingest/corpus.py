@@ -8,11 +8,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.boilerplate import repeated_lines
-from qa.cleaning import clean_lines, split_lines
 from qa.errors import CorpusError
+from qa.ingest.boilerplate import repeated_lines
+from qa.ingest.cleaning import clean_lines, split_lines
+from qa.ingest.sources import SUPPORTED_SUFFIXES, RawDocument, UnreadableFile, read_file, slugify
 from qa.records import Article, Skip
-from qa.sources import SUPPORTED_SUFFIXES, RawDocument, UnreadableFile, read_file, slugify
 
 log = logging.getLogger("qa")
 

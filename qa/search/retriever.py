@@ -11,11 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from qa.builder import BuildReport, build_index, passage_document
-from qa.catalog import Catalog, day_number
-from qa.confidence import ConfidenceRule, rule_for, term_coverage
-from qa.dense import DenseIndex
-from qa.encoder import DEFAULT_MODEL, Encoder, load_encoder
 from qa.errors import (
     EmptyQuestionError,
     IndexMismatchError,
@@ -23,12 +18,14 @@ from qa.errors import (
     ModelUnavailableError,
     RerankerUnavailableError,
 )
-from qa.fusion import RRF_K, interpolate_scores, reciprocal_rank_fusion
-from qa.highlight import best_sentences
-from qa.lexical import LexicalIndex, LexicalSettings
-from qa.manifest import Manifest
-from qa.records import Answer, Article, Hit, Passage
-from qa.reranker import (
+from qa.index.build import BuildReport, build_index, passage_document
+from qa.index.catalog import Catalog, day_number
+from qa.index.dense import DenseIndex
+from qa.index.lexical import LexicalIndex, LexicalSettings
+from qa.index.manifest import Manifest
+from qa.index.store import open_manifest
+from qa.models.encoder import DEFAULT_MODEL, Encoder, load_encoder
+from qa.models.reranker import (
     DEFAULT_RERANKER,
     RERANK_DEPTH,
     Reranker,
@@ -37,7 +34,10 @@ from qa.reranker import (
     locate_reranker,
     rerank_order,
 )
-from qa.store import open_manifest
+from qa.records import Answer, Article, Hit, Passage
+from qa.search.confidence import ConfidenceRule, rule_for, term_coverage
+from qa.search.fusion import RRF_K, interpolate_scores, reciprocal_rank_fusion
+from qa.search.highlight import best_sentences
 
 MAX_QUESTION_CHARS = 2000
 MODES = ("lexical", "dense", "hybrid")
@@ -101,7 +101,7 @@ class Retriever:
         self.dense = dense
         self.encoder = encoder
         self.semantic_off_reason = semantic_off_reason
-        self.confidence = confidence  # None: the calibrated rules (qa/confidence.py)
+        self.confidence = confidence  # None: the calibrated rules (qa/search/confidence.py)
         self.rerank_depth = _check_k(rerank_depth)
         # The cross-encoder loads on first use; until then it is only located.
         self._reranker: Reranker | None = reranker if isinstance(reranker, Reranker) else None
@@ -128,7 +128,7 @@ class Retriever:
         model: str | None = DEFAULT_MODEL,
         **options: Any,
     ) -> Retriever:
-        """Build an index of ``corpus_dir`` (see :func:`qa.builder.build_index`) and open it."""
+        """Build an index of ``corpus_dir`` (see :func:`qa.index.build.build_index`) and open it."""
         report: BuildReport = build_index(corpus_dir, index_dir, model=model, **options)
         return cls.load(report.index_dir)
 
