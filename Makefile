@@ -58,8 +58,9 @@ eval: setup ## retrieval quality (lexical) on SciFact test and SQuAD dev; EVAL_D
 	@echo
 	$(VENV)/bin/qa eval $(EVAL_DATA)/squad-v1.1/dev-v1.1.json --mode lexical
 
-lint: setup-test ## ruff
+lint: setup-test ## ruff, and the import contracts (stages depend one way)
 	$(VENV)/bin/ruff check qa tests benchmarks app.py && $(VENV)/bin/ruff format --check qa tests benchmarks app.py
+	$(VENV)/bin/lint-imports
 
 bench: $(VENV)/.bench ## benchmarks next to rank_bm25, bm25s and txtai (~30 min; BENCH_ARGS=--quick: ~3 min)
 	$(PY) -m benchmarks $(BENCH_ARGS) --out .bench/results.json

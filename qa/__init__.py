@@ -21,8 +21,7 @@ from qa.errors import (
     RerankerUnavailableError,
 )
 from qa.records import Answer, Article, Hit, Passage
-
-__version__ = "0.1.0"
+from qa.settings import __version__
 
 if TYPE_CHECKING:
     from qa.search.retriever import Retriever

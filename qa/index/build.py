@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import __version__
 from qa.errors import ModelUnavailableError
 from qa.index.catalog import ARTICLES_FILE, PASSAGES_FILE, write_catalog
 from qa.index.dense import DENSE_FILE, DenseIndex, DenseSettings
@@ -28,7 +27,7 @@ from qa.ingest.sentences import split_sentences
 from qa.models.encoder import DEFAULT_MODEL, ENABLE_HINT, Encoder, load_encoder
 from qa.models.selftrain import SELF_MIN_WORDS, TrainReport, TrainSettings, train_static_model
 from qa.records import Article, Passage, Skip
-from qa.search.fusion import RRF_K
+from qa.settings import RRF_K, __version__
 
 NO_MODEL = ("none", "")
 SELF_MODEL = "self"  # `--model self`: train a model on the corpus being indexed

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-RRF_K = 60
+from qa.settings import RRF_K
 
 
 def reciprocal_rank_fusion(

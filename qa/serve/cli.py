@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qa import __version__
 from qa.errors import QAError
+from qa.settings import __version__
 
 if TYPE_CHECKING:
     from qa.models.selftrain import TrainSettings
