@@ -95,6 +95,27 @@ def test_lines_repeated_across_articles_are_boilerplate():
     assert clean_lines(["Headline", *articles[0]], repeated).paragraphs == [articles[0][0]]
 
 
+def test_a_wire_story_run_by_three_outlets_is_kept_but_its_promo_line_is_not():
+    story = [
+        "The flood barriers along the embankment failed on Tuesday night after three days of rain.",
+        "City engineer Marta Osei said the barriers had been rated for a lower river level than this.",
+        "Emergency shelters opened in three schools and the municipal sports hall on Wednesday morning.",
+    ]
+    promo = "Get the best of our journalism in your inbox every morning."
+    articles = [[f"Dateline {n}: a first line unique to outlet number {n}.", *story, promo] for n in range(3)]
+    assert repeated_lines(articles) == {promo.lower()}
+    assert clean_lines(["Headline", *articles[0]], repeated_lines(articles)).paragraphs == articles[0][:-1]
+
+
+def test_two_repeated_sentences_in_a_row_are_still_furniture():
+    footer = [
+        "The views expressed in this column are the author's own and not those of the paper.",
+        "Letters to the editor are welcome and may be edited for length and for clarity.",
+    ]
+    articles = [[f"Story {n} text that is unique to article number {n}.", *footer] for n in range(3)]
+    assert repeated_lines(articles) == {line.lower() for line in footer}
+
+
 def test_a_line_shared_by_two_articles_is_kept():
     shared = "The court acquitted all 31 defendants in October after witnesses withdrew."
     assert repeated_lines([[shared], [shared], ["Other text entirely, long enough."]]) == set()

@@ -70,6 +70,7 @@ _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$|[\"”’]$")
 SHORT_LINE_WORDS = 12
 REPEATED_LINE_MIN_ARTICLES = 3
 REPEATED_LINE_MAX_WORDS = 30
+WIRE_RUN_LINES = 3
 
 
 def normalize_line(line: str) -> str:
@@ -95,11 +96,32 @@ def is_short_non_sentence(line: str) -> bool:
 
 
 def repeated_lines(articles_lines: Iterable[Iterable[str]]) -> set[str]:
-    """Normalised short lines that occur in at least REPEATED_LINE_MIN_ARTICLES articles."""
+    """Normalised short lines that occur in at least REPEATED_LINE_MIN_ARTICLES articles.
+
+    A run of WIRE_RUN_LINES or more consecutive repeated lines that are all full sentences is a
+    republished story (a wire copy that several outlets ran), not page furniture, and is kept:
+    grouping such copies is the index's job (``qa.index.duplicates``).
+    """
+    articles = [[normalize_line(line) for line in lines] for lines in articles_lines]
     counts: Counter[str] = Counter()
-    for lines in articles_lines:
-        counts.update({normalize_line(line) for line in lines if len(line.split()) <= REPEATED_LINE_MAX_WORDS})
-    return {line for line, count in counts.items() if count >= REPEATED_LINE_MIN_ARTICLES}
+    for lines in articles:
+        counts.update({line for line in lines if len(line.split()) <= REPEATED_LINE_MAX_WORDS})
+    repeated = {line for line, count in counts.items() if count >= REPEATED_LINE_MIN_ARTICLES}
+    republished: set[str] = set()
+    for lines in articles:
+        run: list[str] = []
+        for line in [*lines, None]:
+            if line is not None and line in repeated and _is_full_sentence(line):
+                run.append(line)
+                continue
+            if len(run) >= WIRE_RUN_LINES:
+                republished.update(run)
+            run = []
+    return repeated - republished
+
+
+def _is_full_sentence(line: str) -> bool:
+    return len(line.split()) > SHORT_LINE_WORDS and bool(_SENTENCE_END.search(line))
 
 
 def boilerplate_reason(line: str, repeated: set[str] = frozenset()) -> str | None:  # type: ignore[assignment]
