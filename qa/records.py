@@ -2,10 +2,43 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-CITATION_TITLE_CHARS = 70
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_DAY = re.compile(r"(?:19|20)\d{6}")  # 20190511
+
+
+def readable_name(article_id: str, outlet: str | None = None) -> str:
+    """A name for an untitled article, made from its id (which comes from its file name).
+
+    ``shafaqna-2024-01-01-human-trafficking-glaring-failure-of-the-state`` from Shafaqna Pakistan
+    reads "Human trafficking glaring failure of the state": folders, a leading date and leading
+    words of the outlet's name are dropped, hyphens become spaces. A line of a JSON-lines file
+    (``wires/feed/3``) reads "Feed, item 3".
+    """
+    parts = [part for part in article_id.split("/") if part]
+    if not parts:
+        return "Untitled article"
+    last = parts[-1]
+    if last.isdigit():
+        return f"{readable_name('/'.join(parts[:-1]), outlet)}, item {last}" if len(parts) > 1 else f"Item {last}"
+    words = [word for word in re.split(r"[-_.\s]+", last) if word]
+    outlet_words = {word.lower() for word in re.findall(r"\w+", outlet or "")}
+    while len(words) > 1:
+        if words[0].lower() in outlet_words or _DAY.fullmatch(words[0]):
+            words.pop(0)
+        elif _YEAR.fullmatch(words[0]):
+            words.pop(0)
+            while len(words) > 1 and len(words[0]) <= 2 and words[0].isdigit():  # month, day
+                words.pop(0)
+        else:
+            break
+    if not words:
+        return "Untitled article"
+    text = " ".join(words)
+    return text[0].upper() + text[1:]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,16 +74,20 @@ class Article:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def cite(self, paragraph: int) -> str:
-        """A human-readable pointer: ``Outlet — "Title", Author, 2019-05-11, ¶4``.
+    @property
+    def name(self) -> str:
+        """The title, or for an untitled article a readable name made from its id (see :func:`readable_name`)."""
+        return self.title or readable_name(self.id, self.outlet)
 
-        Unknown fields are left out rather than guessed; an untitled article is named by its id.
+    def cite(self, paragraph: int, page: int | None = None) -> str:
+        """A human-readable pointer: ``Outlet — "Full Title", Author, 2019-05-11, p. 12, ¶4``.
+
+        Unknown fields are left out rather than guessed; the title is never shortened; an
+        untitled article is named by :attr:`name` and marked ``(untitled)``.
         """
-        title = self.title or ""
-        if len(title) > CITATION_TITLE_CHARS:
-            title = title[: CITATION_TITLE_CHARS - 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
-        named = f'"{title}"' if title else f"[{self.id}]"
-        parts = [named, *(value for value in (self.author, self.date) if value), f"¶{paragraph}"]
+        named = f'"{self.title}"' if self.title else f"{self.name} (untitled)"
+        where = [f"p. {page}"] if page is not None else []
+        parts = [named, *(value for value in (self.author, self.date) if value), *where, f"¶{paragraph}"]
         lead = f"{self.outlet} — " if self.outlet else ""
         return lead + ", ".join(parts)
 
@@ -94,12 +131,22 @@ class Hit:
 
     @property
     def citation(self) -> str:
+        """Where the passage is: ``Outlet — "Full Title", Author, Date, p. 12, ¶4``."""
         return self.article.cite(self.passage.paragraph)
 
     @property
     def highlighted_text(self) -> str:
         start, end = self.highlight
         return self.passage.text[start:end]
+
+    @property
+    def full_citation(self) -> str:
+        """The reference to paste: the citation, the URL when known, and the quoted sentence.
+
+        ``Outlet — "Full Title", Author, 2019-05-11, ¶4, https://…: “The answering sentence.”``
+        """
+        url = f", {self.article.url}" if self.article.url else ""
+        return f"{self.citation}{url}: “{' '.join(self.highlighted_text.split())}”"
 
     def to_dict(self) -> dict[str, Any]:
         start, end = self.highlight
@@ -114,6 +161,7 @@ class Hit:
             "text": self.passage.text,
             "highlight": {"char_start": start, "char_end": end},
             "citation": self.citation,
+            "full_citation": self.full_citation,
         }
 
 

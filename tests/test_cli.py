@@ -23,6 +23,7 @@ HIT_KEYS = {
     "text",
     "highlight",
     "citation",
+    "full_citation",
 }
 ARTICLE_KEYS = {"id", "title", "outlet", "author", "date", "url", "path"}
 
@@ -39,7 +40,7 @@ def test_build_ask_info(tmp_path, seed_corpus, capsys):
     out = capsys.readouterr().out
     assert out.startswith("Q: How many traffickers did the FIA arrest in Gujranwala?")
     assert (
-        "1. Shafaqna Pakistan — [shafaqna-2024-01-01-human-trafficking-glaring-failure-of-the-state], Arsal Mir, 2024-01-01, ¶2"
+        "1. Shafaqna Pakistan — Human trafficking glaring failure of the state (untitled), Arsal Mir, 2024-01-01, ¶2"
         in out
     )
     assert "**The Federal Investigation Agency’s (FIA) arrest of 109 traffickers" in out
@@ -88,7 +89,7 @@ def test_batch_answers_in_input_order(lexical_index, tmp_path, capsys):
 def test_batch_jsonl_reports_bad_lines_in_place(lexical_index, tmp_path, capsys):
     batch = tmp_path / "questions.jsonl"
     batch.write_text('{"question": "Who is Mirza Imran Baig?"}\n{"q": "wrong field"}\n{"question": "   "}\n')
-    assert main(["ask", "--batch", str(batch), "--index", str(lexical_index), "--json"]) == 0
+    assert main(["ask", "--batch", str(batch), "--index", str(lexical_index), "--json"]) == 1
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert rows[0]["hits"][0]["article"]["id"].startswith("2018-09-25")
     assert rows[1] == {"question": None, "error": f"{batch}:2 has no 'question' field"}

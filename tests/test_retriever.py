@@ -58,7 +58,7 @@ def test_hit_carries_an_exact_citation_and_highlight(lexical):
     assert article.text[hit.passage.char_start : hit.passage.char_end] == hit.passage.text
     assert (
         hit.citation
-        == "Shafaqna Pakistan — [shafaqna-2024-01-01-human-trafficking-glaring-failure-of-the-state], Arsal Mir, 2024-01-01, ¶2"
+        == "Shafaqna Pakistan — Human trafficking glaring failure of the state (untitled), Arsal Mir, 2024-01-01, ¶2"
     )
     assert hit.highlighted_text == (
         "The Federal Investigation Agency’s (FIA) arrest of 109 traffickers in Gujranwala in a single month "
@@ -67,12 +67,13 @@ def test_hit_carries_an_exact_citation_and_highlight(lexical):
     assert hit.scores.keys() == {"lexical"} and hit.score == hit.scores["lexical"] > 0
 
 
-def test_citation_shortens_long_titles(lexical):
+def test_citation_gives_the_full_title_and_the_full_citation_adds_the_quote(lexical):
     hit = lexical.search("Why did Pakistan decline to pursue the case against Chinese sex traffickers?", k=1)[0]
-    assert (
-        hit.citation
-        == 'National Review — "Pakistan Backs Off Prosecuting Chinese Sex Traffickers to Preserve…", Zachary Evans, ¶1'
+    assert hit.citation == (
+        'National Review — "Pakistan Backs Off Prosecuting Chinese Sex Traffickers to Preserve Economic Ties to '
+        'Beijing: Report", Zachary Evans, ¶1'
     )
+    assert hit.full_citation == f"{hit.citation}: “{hit.highlighted_text}”"  # the shipped articles have no URL
 
 
 def test_highlight_picks_the_answering_sentence_inside_a_long_passage(lexical):

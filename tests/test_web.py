@@ -45,7 +45,7 @@ def test_card_shows_citation_parts_and_marks_the_highlight():
     assert '<span class="qa-title">Floods</span>' in card
     assert "Jane Roe · 2020-01-02 · ¶1" in card
     assert '<mark class="qa-highlight">Floods hit the city.</mark> Second sentence.' in card
-    assert 'data-citation="Dawn — &quot;Floods&quot;, Jane Roe, 2020-01-02, ¶1"' in card
+    assert 'data-citation="Dawn — &quot;Floods&quot;, Jane Roe, 2020-01-02, ¶1: “Floods hit the city.”"' in card
 
 
 def test_article_reader_marks_the_cited_paragraph():

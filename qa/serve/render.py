@@ -7,6 +7,7 @@ import textwrap
 
 from qa.index.manifest import Manifest
 from qa.records import Answer, Hit
+from qa.serve.export import Asked
 
 NOT_CONFIDENT = "The corpus does not seem to answer this question. These are the nearest passages:"
 NO_HITS = "The corpus does not seem to answer this question: no passage shares its key words."
@@ -23,7 +24,7 @@ def _marked(hit: Hit, color: bool) -> str:
 def format_hit(hit: Hit, color: bool = False, width: int | None = None) -> str:
     width = width or min(100, shutil.get_terminal_size((100, 20)).columns)
     scores = ", ".join(f"{name} {value:.3f}" for name, value in hit.scores.items())
-    head = f"{hit.rank}. {hit.citation}"
+    head = f"{hit.rank}. {hit.citation}" + (f"\n   {hit.article.url}" if hit.article.url else "")
     body = "\n".join(
         textwrap.fill(line, width, initial_indent="   ", subsequent_indent="   ")
         for line in _marked(hit, color).split("\n")
@@ -39,6 +40,15 @@ def format_answer(answer: Answer, color: bool = False) -> str:
         lines.append(NOT_CONFIDENT)
     lines.extend(format_hit(hit, color) for hit in answer.hits)
     return "\n\n".join(lines)
+
+
+def format_asked(asked: Asked, color: bool = False) -> str:
+    """A question of a batch (with its id) and its answer, or the error it got."""
+    if asked.answer is None:
+        label = f" [{asked.id}]" if asked.id else ""
+        return f"Q{label}: {asked.question}\nerror: {asked.error}"
+    text = format_answer(asked.answer, color)
+    return text.replace("Q: ", f"Q [{asked.id}]: ", 1) if asked.id else text
 
 
 def _describe_dense(dense: dict | None) -> str:

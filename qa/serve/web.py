@@ -40,7 +40,7 @@ def _byline(article: Article, paragraph: int | None = None) -> str:
 def render_hit(hit: Hit) -> str:
     article, passage = hit.article, hit.passage
     start, end = hit.highlight
-    title = _e(article.title) if article.title else f'<span class="qa-untitled">Untitled ({_e(article.id)})</span>'
+    title = _e(article.title) if article.title else f'<span class="qa-untitled">{_e(article.name)} (untitled)</span>'
     outlet = f'<span class="qa-outlet">{_e(article.outlet)}</span>' if article.outlet else ""
     scores = " · ".join(f"{_e(name)} {value:.3f}" for name, value in hit.scores.items())
     show = {
@@ -57,7 +57,8 @@ def render_hit(hit: Hit) -> str:
 <span class="qa-score" title="ranking score">{hit.score:.3f}</span></header>
 <p class="qa-text">{_marked(passage.text, start, end)}</p>
 <footer class="qa-card-foot"><details class="qa-scores"><summary>Scores</summary>{scores}</details>
-<span class="qa-actions"><button type="button" class="qa-copy" data-citation="{_e(hit.citation)}">Copy citation</button>
+<span class="qa-actions">
+<button type="button" class="qa-copy" data-citation="{_e(hit.full_citation)}">Copy citation</button>
 <button type="button" class="qa-show" data-show="{_e(json.dumps(show))}">Show in article</button></span>
 </footer></article>"""
 
