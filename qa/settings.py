@@ -5,6 +5,19 @@ Every stage may import this module; it imports nothing from qa.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 __version__ = "0.1.0"
 
 RRF_K = 60  # reciprocal rank fusion's k (Cormack et al. 2009), used when a manifest names no other
+
+DATA_ENV = "XDG_DATA_HOME"
+
+
+def user_data_dir() -> Path:
+    """Where news-qa keeps what a user makes while searching (audit log, relevance marks):
+    ``$XDG_DATA_HOME/news-qa``, by default ``~/.local/share/news-qa``. Never inside an index,
+    which a rebuild replaces."""
+    base = os.environ.get(DATA_ENV, "").strip()
+    return (Path(base) if base else Path.home() / ".local" / "share") / "news-qa"

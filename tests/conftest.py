@@ -18,6 +18,35 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).parent))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def user_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The audit log and relevance marks of every test (and every server a test starts) go here,
+    never into the real home folder."""
+    folder = tmp_path_factory.mktemp("user-data")
+    os.environ["XDG_DATA_HOME"] = str(folder)
+    for name in ("QA_AUDIT_LOG", "QA_MARKS"):
+        os.environ.pop(name, None)
+    return folder / "news-qa"
+
+
+@pytest.fixture(scope="session")
+def newsroom_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wire story four outlets ran on different days (one copy undated), and stories for phrase,
+    exclusion and undated-article tests (tests/newsroom.py)."""
+    from newsroom import write_newsroom_corpus
+
+    return write_newsroom_corpus(tmp_path_factory.mktemp("newsroom") / "corpus")
+
+
+@pytest.fixture(scope="session")
+def newsroom_index(tmp_path_factory: pytest.TempPathFactory, newsroom_corpus: Path) -> Path:
+    from qa.index.build import build_index
+
+    index_dir = tmp_path_factory.mktemp("indexes") / "newsroom"
+    build_index(newsroom_corpus, index_dir, model="none")
+    return index_dir
+
+
 @pytest.fixture(scope="session")
 def seed_corpus() -> Path:
     return SEED_CORPUS

@@ -1,0 +1,134 @@
+"""The audit log: one JSON line per question asked, so a journalist can show how a quote was found.
+
+Each line records when the question was asked and through what (``cli``, ``page``, ``api`` —
+the page's `/ask` endpoint — or ``python``), the question, its filters and mode, the index
+folder and its manifest checksum (which pins the exact index), and the citations returned with
+the sha256 of each quoted passage. It is on by default and stays on this machine:
+
+* location: ``$QA_AUDIT_LOG`` when set, else ``$XDG_DATA_HOME/news-qa/audit.jsonl``
+  (``~/.local/share/news-qa/audit.jsonl``);
+* off: ``QA_AUDIT_LOG=off``, ``qa ask --no-audit``, the page's "Keep an audit log" setting, or
+  ``Retriever.load(..., audit=False)``.
+
+Lines are appended under an exclusive file lock, so the CLI and a running page can share one
+log. When the log cannot be written the question is still answered and a warning says why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from qa.records import Answer
+from qa.settings import user_data_dir
+
+AUDIT_ENV = "QA_AUDIT_LOG"
+AUDIT_FILE = "audit.jsonl"
+OFF = ("off", "0", "no", "false", "none")
+SOURCES = ("cli", "page", "api", "python")
+log = logging.getLogger("qa")
+
+
+def passage_sha256(text: str) -> str:
+    """sha256 of a passage's text as UTF-8: what audit lines and relevance marks pin a quote with."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class AuditLog:
+    """Appends question records to one JSON-lines file."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path).expanduser()
+        self._lock = threading.Lock()
+        self._warned = False
+
+    @classmethod
+    def default(cls) -> AuditLog | None:
+        """The log at ``$QA_AUDIT_LOG`` or in the user data folder; None when ``QA_AUDIT_LOG=off``."""
+        configured = os.environ.get(AUDIT_ENV, "").strip()
+        if configured.lower() in OFF:
+            return None
+        return cls(configured or user_data_dir() / AUDIT_FILE)
+
+    def record(
+        self,
+        answer: Answer,
+        *,
+        source: str,
+        filters: Mapping[str, Any],
+        manifest_checksum: str | None,
+        index_dir: Path | str,
+        k: int,
+    ) -> None:
+        """Append one line for ``answer``; a write failure is a warning, never the caller's error."""
+        line = {
+            "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            "source": source,
+            "question": answer.question,
+            "filters": {name: value for name, value in filters.items() if value not in (None, [], ())},
+            "k": k,
+            "mode": answer.mode,
+            "index": str(Path(index_dir).resolve()),
+            "manifest_checksum": manifest_checksum,
+            "confident": answer.confident,
+            "citations": [
+                {
+                    "rank": hit.rank,
+                    "citation": hit.full_citation,
+                    "article_id": hit.article.id,
+                    "paragraph": hit.passage.paragraph,
+                    "char_start": hit.passage.char_start,
+                    "char_end": hit.passage.char_end,
+                    "passage_sha256": passage_sha256(hit.passage.text),
+                }
+                for hit in answer.hits
+            ],
+        }
+        self._append(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+
+    def _append(self, text: str) -> None:
+        try:
+            with self._lock:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with self.path.open("a", encoding="utf-8") as handle:
+                    _lock_file(handle)
+                    handle.write(text)
+        except OSError as error:
+            if not self._warned:
+                self._warned = True
+                log.warning(
+                    "The audit log %s cannot be written (%s); questions are answered but not logged. "
+                    "Set %s to another file, or to off.",
+                    self.path,
+                    error.strerror or error,
+                    AUDIT_ENV,
+                )
+
+    def __repr__(self) -> str:
+        return f"AuditLog({self.path})"
+
+
+def _lock_file(handle: Any) -> None:
+    """An exclusive lock until the file is closed (POSIX); elsewhere appends go unlocked."""
+    with contextlib.suppress(ImportError, OSError):
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+
+
+def read_audit(path: Path | str) -> list[dict[str, Any]]:
+    """Every record in an audit log, oldest first (lines that are not JSON are left out)."""
+    records = []
+    with Path(path).open(encoding="utf-8") as handle:
+        for line in handle:
+            with contextlib.suppress(json.JSONDecodeError):
+                records.append(json.loads(line))
+    return records
