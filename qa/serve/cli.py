@@ -14,10 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.errors import QAError
+from qa.search.syntax import SYNTAX_HELP
+from qa.serve.export import FORMATS
 from qa.settings import __version__
 
 if TYPE_CHECKING:
     from qa.models.selftrain import TrainSettings
+    from qa.serve.batch import BatchItem
 
 DEFAULT_CORPUS = os.environ.get("QA_CORPUS", "corpus")
 DEFAULT_INDEX = os.environ.get("QA_INDEX", "index")
@@ -96,14 +99,29 @@ def _parser() -> argparse.ArgumentParser:
         "--full", action="store_true", help="embed every passage again instead of reusing the previous index's vectors"
     )
 
-    ask = commands.add_parser("ask", help="ask a question", description="Ask a question of an index.")
+    ask = commands.add_parser(
+        "ask",
+        help="ask a question",
+        description="Ask a question of an index.",
+        epilog=SYNTAX_HELP + " Example: qa ask '\"Federal Investigation Agency\" arrests -Beijing'",
+    )
     ask.add_argument("question", nargs="?", help="the question (or use --batch FILE)")
     ask.add_argument(
-        "--batch", type=Path, metavar="FILE", help="questions, one per line (or .jsonl with a 'question' field)"
+        "--batch",
+        type=Path,
+        metavar="FILE",
+        help="questions from a file: .csv with id,question columns, .jsonl with 'question' (and 'id'), "
+        "or one per line ('#' lines are comments); exits 1 if any question failed",
     )
     ask.add_argument("-k", type=int, default=5, help="how many passages (default: %(default)s)")
     ask.add_argument("--index", type=Path, default=Path(DEFAULT_INDEX), help="index folder (default: %(default)s)")
-    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="text (default), json (one object per question), csv (one row per hit), markdown (a report)",
+    )
+    ask.add_argument("--json", action="store_true", help="same as --format json")
     ask.add_argument("--outlet", action="append", default=None, metavar="NAME", help="only this outlet (repeatable)")
     ask.add_argument("--date-from", metavar="YYYY-MM-DD", help="only articles published on or after this day")
     ask.add_argument("--date-to", metavar="YYYY-MM-DD", help="only articles published on or before this day")
@@ -119,14 +137,28 @@ def _parser() -> argparse.ArgumentParser:
         "eval",
         help="measure retrieval quality on a BEIR folder or a SQuAD v1.1 file",
         description="Index an evaluation dataset with the product's code and report nDCG@10, Recall@1/5/10/100, "
-        "MRR@10 and queries per second per search mode.",
+        "MRR@10 and queries per second per search mode. With --marks, score a built index on your own "
+        "relevance marks instead.",
     )
-    evaluate.add_argument("dataset", type=Path, help="a BEIR folder or a SQuAD v1.1 JSON file")
+    evaluate.add_argument("dataset", type=Path, nargs="?", help="a BEIR folder or a SQuAD v1.1 JSON file")
+    evaluate.add_argument(
+        "--marks",
+        type=Path,
+        nargs="?",
+        const=Path(""),
+        metavar="FILE",
+        help="evaluate the index (--index) on the questions of a relevance-marks file "
+        "(default file: $QA_MARKS, else ~/.local/share/news-qa/marks.jsonl)",
+    )
+    evaluate.add_argument(
+        "--index", type=Path, default=Path(DEFAULT_INDEX), help="index folder for --marks (default: %(default)s)"
+    )
     evaluate.add_argument(
         "--mode",
         choices=("lexical", "dense", "hybrid", "rerank", "all"),
         action="append",
-        help="search mode to evaluate, repeatable; all = every mode that can run (default: lexical)",
+        help="search mode to evaluate, repeatable; all = every mode that can run "
+        "(default: lexical; with --marks, the index's mode)",
     )
     evaluate.add_argument(
         "--model",
@@ -196,34 +228,16 @@ def _build(args: argparse.Namespace) -> None:
         print(f"Semantic layer: {manifest.semantic_layer()}.")
 
 
-def _questions(args: argparse.Namespace) -> list[tuple[str | None, str | None]]:
-    """(question, error) pairs in input order."""
+def _batch_items(args: argparse.Namespace) -> list[BatchItem]:
+    from qa.serve.batch import BatchItem, read_batch
+
     if args.batch is None:
         if args.question is None:
             raise _Usage("give a question, or --batch FILE")
-        return [(args.question, None)]
+        return [BatchItem("question", args.question)]
     if args.question is not None:
         raise _Usage("give either a question or --batch FILE, not both")
-    try:
-        lines = args.batch.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise QAError(f"Cannot read {args.batch}: {getattr(error, 'strerror', None) or error}.") from None
-    if args.batch.suffix.lower() != ".jsonl":
-        return [(line, None) for line in lines if line.strip()]
-    found: list[tuple[str | None, str | None]] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            question = record["question"] if isinstance(record, dict) else None
-        except (json.JSONDecodeError, KeyError):
-            question = None
-        if isinstance(question, str):
-            found.append((question, None))
-        else:
-            found.append((None, f"{args.batch}:{number} has no 'question' field"))
-    return found
+    return read_batch(args.batch)
 
 
 class _Usage(Exception):
@@ -231,51 +245,42 @@ class _Usage(Exception):
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from qa.search.retriever import Retriever, clean_question
-    from qa.serve.render import format_answer
+    from qa.search.retriever import Retriever
+    from qa.serve.batch import ask_batch, failure_summary
+    from qa.serve.export import Asked, to_csv, to_json_lines, to_markdown
+    from qa.serve.render import format_asked
 
-    questions = _questions(args)
+    output = args.format or ("json" if args.json else "text")
+    if args.json and args.format not in (None, "json"):
+        raise _Usage(f"--json and --format {args.format} disagree; give one of them")
+    items = _batch_items(args)
     retriever = Retriever.load(args.index, **({"reranker": args.reranker} if args.reranker else {}))
-    outcomes: list[Any] = []  # an Answer, or the QAError that question got
-    asked: list[str] = []
-    for question, problem in questions:
-        try:
-            if problem:
-                raise QAError(problem)
-            clean_question(question)
-            asked.append(question or "")
-            outcomes.append(None)
-        except QAError as error:
-            if args.batch is None:
-                raise
-            outcomes.append(error)
-    answers = iter(
-        retriever.ask_many(
-            asked,
-            args.k,
-            outlets=args.outlet,
-            date_from=args.date_from,
-            date_to=args.date_to,
-            mode=args.mode,
-            rerank=args.rerank,
-        )
-    )
-    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    for number, ((question, _), outcome) in enumerate(zip(questions, outcomes)):
-        if isinstance(outcome, QAError):
-            print(
-                json.dumps({"question": question, "error": str(outcome)}, ensure_ascii=False)
-                if args.json
-                else f"{chr(10) if number else ''}Q: {question}\nerror: {outcome}"
-            )
-            continue
-        answer = next(answers)
-        if args.json:
-            print(json.dumps(answer.to_dict(), ensure_ascii=False))
-        else:
-            print(("\n" if number else "") + format_answer(answer, color))
-    failed = sum(isinstance(outcome, QAError) for outcome in outcomes)
-    return 1 if failed and failed == len(outcomes) else 0
+    options = {
+        "outlets": args.outlet,
+        "date_from": args.date_from,
+        "date_to": args.date_to,
+        "mode": args.mode,
+        "rerank": args.rerank,
+    }
+    if args.batch is None:  # a single question's error is the command's error
+        question = items[0].question or ""
+        results = [Asked(question, retriever.ask_many([question], args.k, **options)[0])]
+    else:
+        results = ask_batch(retriever, items, args.k, **options)
+    if output == "json":
+        sys.stdout.write(to_json_lines(results))
+    elif output == "csv":
+        sys.stdout.write(to_csv(results))
+    elif output == "markdown":
+        sys.stdout.write(to_markdown(results))
+    else:
+        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        print("\n\n".join(format_asked(result, color) for result in results))
+    summary = failure_summary(items, results)
+    if summary:
+        print(f"error: {summary}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _eval(args: argparse.Namespace) -> None:
@@ -284,6 +289,10 @@ def _eval(args: argparse.Namespace) -> None:
     from qa.index.lexical import LexicalSettings
     from qa.models.encoder import DEFAULT_MODEL
 
+    if args.marks is not None:
+        return _eval_marks(args)
+    if args.dataset is None:
+        raise _Usage("give a DATASET, or --marks [FILE] to evaluate an index on your relevance marks")
     modes = args.mode or ["lexical"]
     settings = LexicalSettings().with_overrides(args.lexical)
     eval_set = load_eval_set(args.dataset, split=args.split, articles=args.articles)
@@ -313,6 +322,27 @@ def _eval(args: argparse.Namespace) -> None:
         data["confidence"] = {mode: result.to_dict() for mode, result in results.items()}
         text += "\n" + format_calibration(results)
     print(json.dumps(data, ensure_ascii=False) if args.json else text)
+
+
+def _eval_marks(args: argparse.Namespace) -> None:
+    from qa.evaluate.evaluation import format_report
+    from qa.evaluate.marks import default_marks_path, evaluate_marks
+
+    if args.dataset is not None:
+        raise _Usage("give a DATASET or --marks, not both")
+    dataset_only = {"--model": args.model, "--split": args.split, "--articles": args.articles}
+    dataset_only.update({"--lexical": args.lexical, "--confidence": args.confidence})
+    given = [flag for flag, value in dataset_only.items() if value]
+    if given:
+        raise _Usage(f"{given[0]} applies to a dataset; --marks evaluates the index as it was built")
+    report = evaluate_marks(
+        args.marks if str(args.marks) else default_marks_path(),
+        args.index,
+        args.mode,
+        reranker=args.reranker,
+        rerank_depth=args.rerank_depth,
+    )
+    print(json.dumps(report.to_dict(), ensure_ascii=False) if args.json else format_report(report))
 
 
 def _info(args: argparse.Namespace) -> None:
