@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,10 @@ class EvalReport:
     build_seconds: float = 0.0
     first_stage: str | None = None  # what `rerank` rescored
     semantic_layer: str | None = None  # Manifest.semantic_layer() of the evaluation index
+    stale: list[dict[str, Any]] = field(default_factory=list)  # relevance marks whose passage changed or went
+    unjudged: list[str] = field(default_factory=list)  # marked questions without a usable relevant mark
+    problems: list[str] = field(default_factory=list)  # lines of a marks file that could not be read
+    index: str | None = None  # the built index evaluated (relevance marks), rather than one built for the run
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -75,6 +79,14 @@ class EvalReport:
             data["rerank_first_stage"] = self.first_stage
         if self.semantic_layer:
             data["semantic_layer"] = self.semantic_layer
+        if self.index:
+            data["index"] = self.index
+        if self.stale:
+            data["stale_marks"] = list(self.stale)
+        if self.unjudged:
+            data["questions_without_relevant_marks"] = list(self.unjudged)
+        if self.problems:
+            data["unreadable_lines"] = list(self.problems)
         return data
 
 
@@ -103,16 +115,11 @@ def evaluate(
     trains one on the dataset's passages (``training`` sets its budget). A mode asked
     for by name that cannot run raises the reason; under ``"all"`` it is skipped and reported.
     """
-    from qa.errors import InvalidRequestError, ModelUnavailableError
     from qa.index.build import index_articles
     from qa.models.reranker import DEFAULT_RERANKER, RERANK_DEPTH
     from qa.search.retriever import Retriever
 
-    wanted = list(EVAL_MODES) if "all" in modes else list(dict.fromkeys(modes))
-    for mode in wanted:
-        if mode not in EVAL_MODES:
-            raise InvalidRequestError(f"Unknown mode {mode!r}; use one of {', '.join(EVAL_MODES)} or all.")
-    explicit = "all" not in modes
+    wanted, explicit = wanted_modes(modes)
     needs_model = any(mode in ("dense", "hybrid") for mode in wanted) or (model is not None and "rerank" in wanted)
     with tempfile.TemporaryDirectory(prefix="qa-eval-", dir=work_dir) as scratch:
         started = time.perf_counter()
@@ -136,45 +143,10 @@ def evaluate(
             for mode in ("dense", "hybrid"):
                 if mode in wanted:
                     skipped[mode] = report.manifest.semantic_off_reason or "no embedding model"
-        if "rerank" in wanted:
-            status = retriever.reranker_status()
-            if not status.available:
-                if explicit:
-                    from qa.errors import RerankerUnavailableError
-
-                    raise RerankerUnavailableError(f"Reranking is off: {status.detail}.")
-                skipped["rerank"] = status.detail
         questions = [query.text for query in eval_set.queries]
         qrels = [eval_set.qrels[query.id] for query in eval_set.queries]
         ids = [passage.article_id for passage in retriever.passages]
-        results: dict[str, ModeResult] = {}
-        first_stage = retriever.mode
-        base_rows: list[np.ndarray] | None = None
-        for mode in wanted:
-            if mode in skipped:
-                continue
-            started = time.perf_counter()
-            try:
-                if mode == "rerank":
-                    ranked = retriever.rank_many(questions, retriever.rerank_depth, mode=first_stage, rerank=True)
-                else:
-                    ranked = retriever.rank_many(questions, RANK_DEPTH, mode=mode)
-            except ModelUnavailableError as error:
-                if explicit:
-                    raise
-                skipped[mode] = str(error)
-                continue
-            seconds = time.perf_counter() - started
-            rows = [found for found, _ in ranked]
-            if mode == first_stage:
-                base_rows = rows
-            if mode == "rerank":
-                if base_rows is None:
-                    base_rows = [found for found, _ in retriever.rank_many(questions, RANK_DEPTH, mode=first_stage)]
-                rows = [splice_reranked(top, base, RANK_DEPTH) for top, base in zip(rows, base_rows)]
-            metrics = mean_metrics([[ids[row] for row in found.tolist()] for found in rows], qrels)
-            results[mode] = ModeResult(mode, metrics, len(questions) / seconds if seconds > 0 else 0.0, seconds)
-            log.debug("%s: %s", mode, metrics)
+        results, first_stage = score_modes(retriever, questions, qrels, ids.__getitem__, wanted, explicit, skipped)
     return EvalReport(
         dataset=eval_set.name,
         split=eval_set.split,
@@ -184,9 +156,73 @@ def evaluate(
         skipped=skipped,
         subset=eval_set.subset,
         build_seconds=build_seconds,
-        first_stage=first_stage if "rerank" in results else None,
+        first_stage=first_stage,
         semantic_layer=report.manifest.semantic_layer() if report.manifest.model else None,
     )
+
+
+def wanted_modes(modes: Sequence[str]) -> tuple[list[str], bool]:
+    """The modes to score (``"all"`` = every mode) and whether they were named (so one that cannot run is an error)."""
+    from qa.errors import InvalidRequestError
+
+    wanted = list(EVAL_MODES) if "all" in modes else list(dict.fromkeys(modes))
+    for mode in wanted:
+        if mode not in EVAL_MODES:
+            raise InvalidRequestError(f"Unknown mode {mode!r}; use one of {', '.join(EVAL_MODES)} or all.")
+    return wanted, "all" not in modes
+
+
+def score_modes(
+    retriever: Any,
+    questions: Sequence[str],
+    qrels: Sequence[dict[str, int]],
+    id_of: Callable[[int], str],
+    wanted: Sequence[str],
+    explicit: bool,
+    skipped: dict[str, str],
+) -> tuple[dict[str, ModeResult], str | None]:
+    """Rank ``questions`` in each mode of ``wanted`` with ``retriever`` and score the rankings against ``qrels``
+    (judgements keyed by ``id_of(row)``); modes that cannot run are added to ``skipped`` (or raise, if ``explicit``).
+
+    Returns the results per mode and the first stage ``rerank`` rescored (None without rerank).
+    """
+    from qa.errors import ModelUnavailableError, RerankerUnavailableError
+
+    if "rerank" in wanted and "rerank" not in skipped:
+        status = retriever.reranker_status()
+        if not status.available:
+            if explicit:
+                raise RerankerUnavailableError(f"Reranking is off: {status.detail}.")
+            skipped["rerank"] = status.detail
+    results: dict[str, ModeResult] = {}
+    first_stage = retriever.mode
+    base_rows: list[np.ndarray] | None = None
+    for mode in wanted:
+        if mode in skipped:
+            continue
+        started = time.perf_counter()
+        try:
+            if mode == "rerank":
+                ranked = retriever.rank_many(questions, retriever.rerank_depth, mode=first_stage, rerank=True)
+            else:
+                ranked = retriever.rank_many(questions, RANK_DEPTH, mode=mode)
+        except ModelUnavailableError as error:
+            if explicit:
+                raise
+            skipped[mode] = str(error)
+            continue
+        seconds = time.perf_counter() - started
+        rows = [found for found, _ in ranked]
+        if mode == first_stage:
+            base_rows = rows
+        if mode == "rerank":
+            if base_rows is None:
+                base_rows = [found for found, _ in retriever.rank_many(questions, RANK_DEPTH, mode=first_stage)]
+            rows = [splice_reranked(top, base, RANK_DEPTH) for top, base in zip(rows, base_rows)]
+        metrics = mean_metrics([[id_of(row) for row in found.tolist()] for found in rows], qrels)
+        results[mode] = ModeResult(mode, metrics, len(questions) / seconds if seconds > 0 else 0.0, seconds)
+        log.debug("%s: %s", mode, metrics)
+    return results, first_stage if "rerank" in results else None
 
 
 def format_report(report: EvalReport) -> str:
@@ -194,7 +230,11 @@ def format_report(report: EvalReport) -> str:
     subset = f", articles {report.subset}" if report.subset else ""
     lines = [
         f"{report.dataset} ({report.split}{subset}): {report.queries:,} queries, {report.passages:,} passages, "
-        f"indexed in {report.build_seconds:.1f} s",
+        + (
+            f"index {report.index} (opened in {report.build_seconds:.1f} s)"
+            if report.index
+            else f"indexed in {report.build_seconds:.1f} s"
+        ),
         *([f"semantic layer: {report.semantic_layer}"] if report.semantic_layer else []),
         "",
         f"{'mode':<9}{'nDCG@10':>9}{'R@1':>8}{'R@5':>8}{'R@10':>8}{'R@100':>8}{'MRR@10':>8}{'q/s':>9}",
@@ -206,4 +246,12 @@ def format_report(report: EvalReport) -> str:
         lines.append(f"\nrerank rescored the top candidates of {report.first_stage} search.")
     for name, reason in report.skipped.items():
         lines.append(f"{name}: skipped — {reason}")
+    if report.stale:
+        lines.append(f"\n{len(report.stale)} stale mark(s), not used:")
+        lines += [f"  {m['article_id']} ¶{m['paragraph']} for {m['question']!r}: {m['reason']}" for m in report.stale]
+    if report.unjudged:
+        lines.append(f"\n{len(report.unjudged)} marked question(s) have no usable relevant passage, not evaluated:")
+        lines += [f"  {question!r}" for question in report.unjudged]
+    for problem in report.problems:
+        lines.append(f"skipped {problem}")
     return "\n".join(lines)
