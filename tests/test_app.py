@@ -131,8 +131,9 @@ def test_copy_citation_puts_the_citation_on_the_clipboard(browser, lexical_serve
     page.wait_for_function("() => document.querySelector('.qa-card .qa-copy').textContent.includes('Copied')")
     clipboard = page.evaluate("navigator.clipboard.readText()")
     assert clipboard == (
-        "Shafaqna Pakistan — [shafaqna-2024-01-01-human-trafficking-glaring-failure-of-the-state], "
-        "Arsal Mir, 2024-01-01, ¶2"
+        "Shafaqna Pakistan — Human trafficking glaring failure of the state (untitled), Arsal Mir, 2024-01-01, ¶2: "
+        "“The Federal Investigation Agency’s (FIA) arrest of 109 traffickers in Gujranwala in a single month "
+        "underscores the vast scale of this crisis.”"
     )
     context.close()
 
