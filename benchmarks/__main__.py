@@ -38,6 +38,7 @@ FULL = Plan((10_000, 100_000, 1_000_000), (10_000, 100_000), 200, (10_000, 100_0
 # rank_bm25 scores every passage in Python for every question term: ~1 s per question and several GB at 1M,
 # so it runs up to 100k passages (its cost per question grows linearly with the corpus).
 RANK_BM25_QUESTIONS = {10_000: 100, 100_000: 30}
+DUPLICATES_UP_TO = 100_000  # the wire-copy stage on its own, with planted copies (benchmarks/duplicates.py)
 
 
 def _version(package: str) -> str | None:
@@ -87,6 +88,8 @@ def run(plan: Plan, work: Path, log: Any) -> dict[str, Any]:
             entry["rank_bm25"] = step(f"{size:,} passages: rank_bm25", "rank_bm25", passages=size, questions=questions)
         if size in plan.txtai_sizes:
             entry["txtai"] = step(f"{size:,} passages: txtai", "txtai", passages=size)
+        if size <= DUPLICATES_UP_TO:
+            entry["duplicates"] = step(f"{size:,} passages: grouping wire copies", "duplicates", passages=size)
         if size == plan.rebuild_size:
             entry["rebuild"] = step(f"{size:,} passages: incremental rebuild", "rebuild", passages=size)
         if size in plan.startup_sizes:

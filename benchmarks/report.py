@@ -455,4 +455,26 @@ def format_report(results: dict[str, Any]) -> str:
     ]
     if any(entry.get("rebuild") for entry in results["sizes"].values()):
         lines += ["", "Incremental rebuild", rebuild_table(results)]
+    if any(entry.get("duplicates") for entry in results["sizes"].values()):
+        lines += ["", "Wire copies (grouping stage alone, with planted copies)", duplicates_table(results)]
     return "\n".join(lines)
+
+
+def duplicates_table(results: dict[str, Any]) -> str:
+    rows = []
+    for size, entry in results["sizes"].items():
+        found = entry.get("duplicates")
+        if not found:
+            continue
+        rows.append(
+            [
+                _size(size),
+                f"{found['seconds']:.1f} s",
+                f"{found['cpu_seconds']:.1f} s",
+                f"{(found['peak_rss_bytes_after'] - found['peak_rss_bytes_before']) / 2**20:,.0f} MiB",
+                f"{found['planted_articles_grouped']:,} / {found['planted_copies']:,}",
+                f"{found['grouped_passages']:,} in {found['groups']:,} groups",
+            ]
+        )
+    header = ["passages", "wall", "CPU", "extra peak RSS", "planted copies found", "grouped"]
+    return table(header, rows)

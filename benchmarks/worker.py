@@ -19,6 +19,7 @@ TASKS = {
     "plain_bm25s": ("benchmarks.peers", "plain_bm25s"),
     "txtai": ("benchmarks.peers", "txtai"),
     "model_cost": ("benchmarks.model_cost", "model_cost"),
+    "duplicates": ("benchmarks.duplicates", "run"),
 }
 
 

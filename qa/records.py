@@ -6,6 +6,16 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+
+def page_label(page: int | None, page_end: int | None = None) -> str | None:
+    """``p. 12``, or ``pp. 12–13`` for a passage that runs onto later pages; None without pages."""
+    if page is None:
+        return None
+    if page_end is not None and page_end != page:
+        return f"pp. {page}–{page_end}"
+    return f"p. {page}"
+
+
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _DAY = re.compile(r"(?:19|20)\d{6}")  # 20190511
 
@@ -79,15 +89,15 @@ class Article:
         """The title, or for an untitled article a readable name made from its id (see :func:`readable_name`)."""
         return self.title or readable_name(self.id, self.outlet)
 
-    def cite(self, paragraph: int, page: int | None = None) -> str:
+    def cite(self, paragraph: int, page: int | None = None, page_end: int | None = None) -> str:
         """A human-readable pointer: ``Outlet — "Full Title", Author, 2019-05-11, p. 12, ¶4``.
 
         Unknown fields are left out rather than guessed; the title is never shortened; an
         untitled article is named by :attr:`name` and marked ``(untitled)``.
         """
         named = f'"{self.title}"' if self.title else f"{self.name} (untitled)"
-        where = [f"p. {page}"] if page is not None else []
-        parts = [named, *(value for value in (self.author, self.date) if value), *where, f"¶{paragraph}"]
+        located = (self.author, self.date, page_label(page, page_end))
+        parts = [named, *(value for value in located if value), f"¶{paragraph}"]
         lead = f"{self.outlet} — " if self.outlet else ""
         return lead + ", ".join(parts)
 
@@ -115,11 +125,26 @@ class Passage:
 
 
 @dataclass(frozen=True, slots=True)
+class Copy:
+    """Where else a hit's passage ran: a near-identical passage of another article (a wire copy)."""
+
+    article_id: str
+    outlet: str | None
+    title: str | None
+    date: str | None
+    paragraph: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
 class Hit:
     """A passage returned for a question, with its rank, scores and highlighted sentence.
 
     ``score`` is the score that ranked it (fused in hybrid mode); ``scores`` holds each
     method's own score. ``highlight`` is a (start, end) span relative to ``passage.text``.
+    ``also_in`` lists the other articles that ran this passage (wire copies), earliest first.
     """
 
     rank: int
@@ -128,6 +153,14 @@ class Hit:
     passage: Passage
     article: Article
     highlight: tuple[int, int]
+    also_in: tuple[Copy, ...] = ()
+
+    @property
+    def earliest(self) -> Copy | None:
+        """The earliest-dated of this passage and its copies (None when none of them is dated)."""
+        own = Copy(self.article.id, self.article.outlet, self.article.title, self.article.date, self.passage.paragraph)
+        dated = [copy for copy in (own, *self.also_in) if copy.date]
+        return min(dated, key=lambda copy: (copy.date or "", copy.article_id)) if dated else None
 
     @property
     def citation(self) -> str:
@@ -162,6 +195,7 @@ class Hit:
             "highlight": {"char_start": start, "char_end": end},
             "citation": self.citation,
             "full_citation": self.full_citation,
+            "also_in": [copy.to_dict() for copy in self.also_in],
         }
 
 

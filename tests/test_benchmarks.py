@@ -76,12 +76,16 @@ def test_harness_smoke_run_on_a_tiny_corpus(tmp_path):
     assert runs["add_one_article"]["vectors_reused"] == build["passages"]
     assert runs["full_rebuild"]["vectors_reused"] == 0
 
+    copies = entry["duplicates"]
+    assert copies["planted_copies"] > 0 and copies["recall"] == 1.0 and copies["cpu_seconds"] > 0
+
     assert entry["startup"]["breakdown_seconds"]["hits"] == 5
     assert results["import_qa"]["import_seconds_median"] < 1.0
     assert results["model_cost"]["passages_per_second"] > 0
 
     report = format_report(results)
-    for heading in ("Build", "Search latency", "Peers", "Approximate dense index", "Memory", "Start-up", "rebuild"):
+    headings = ("Build", "Search latency", "Peers", "Approximate dense index", "Memory", "Start-up", "rebuild", "Wire")
+    for heading in headings:
         assert heading in report
 
 

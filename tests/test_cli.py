@@ -24,6 +24,7 @@ HIT_KEYS = {
     "highlight",
     "citation",
     "full_citation",
+    "also_in",
 }
 ARTICLE_KEYS = {"id", "title", "outlet", "author", "date", "url", "path"}
 
