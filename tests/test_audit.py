@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from qa.search.audit import AuditLog, passage_sha256, read_audit
 from qa.search.retriever import Retriever
+from qa.serve.audit import AuditLog, read_audit
 
 
 def test_audit_log_location_is_documented_and_can_be_turned_off(user_data_dir, monkeypatch, tmp_path):
@@ -51,7 +51,7 @@ def test_a_record_pins_question_filters_index_and_citations(newsroom_index, tmp_
         "paragraph": hit.passage.paragraph,
         "char_start": hit.passage.char_start,
         "char_end": hit.passage.char_end,
-        "passage_sha256": passage_sha256(hit.passage.text),
+        "passage_sha256": hit.passage.sha256,
     }
     assert json.loads(log.path.read_text().splitlines()[0]) == line
 

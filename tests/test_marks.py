@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 
@@ -10,7 +11,6 @@ import pytest
 from qa.errors import DatasetError
 from qa.evaluate.marks import Mark, append_mark, default_marks_path, evaluate_marks, read_marks
 from qa.index.build import build_index
-from qa.search.audit import passage_sha256
 from qa.search.retriever import Retriever
 from qa.serve.cli import main
 
@@ -22,7 +22,7 @@ def _mark_hit(path, retriever, question, rank, relevant):
     hit = retriever.ask(question, k=5).hits[rank - 1]
     return append_mark(
         path,
-        Mark(question, hit.article.id, hit.passage.paragraph, passage_sha256(hit.passage.text), relevant),
+        Mark(question, hit.article.id, hit.passage.paragraph, hit.passage.sha256, relevant),
     )
 
 
@@ -64,7 +64,7 @@ def test_eval_marks_scores_the_index_and_survives_a_rebuild(newsroom_corpus, tmp
     _mark_hit(marks, retriever, LEVY, 1 if levy_rank != 1 else 2, False)
     roof = retriever.ask(ROOFTOPS, k=5)
     metro = next(hit for hit in roof.hits if hit.article.id == "metro-copy")  # "lifted from rooftops"
-    append_mark(marks, Mark(ROOFTOPS, "metro-copy", metro.passage.paragraph, passage_sha256(metro.passage.text), True))
+    append_mark(marks, Mark(ROOFTOPS, "metro-copy", metro.passage.paragraph, metro.passage.sha256, True))
     with marks.open("a") as handle:  # written by hand, without "at"
         handle.write(
             json.dumps(
@@ -72,9 +72,11 @@ def test_eval_marks_scores_the_index_and_survives_a_rebuild(newsroom_corpus, tmp
                     "question": "Who lost flood cover?",
                     "article_id": "undated-analysis-of-flood-insurance",
                     "paragraph": 1,
-                    "passage_sha256": passage_sha256(
-                        retriever.catalog.passages[_row(retriever, "undated-analysis-of-flood-insurance", 1)].text
-                    ),
+                    "passage_sha256": hashlib.sha256(  # as a user computes it: the passage text as UTF-8
+                        retriever.catalog.passages[
+                            _row(retriever, "undated-analysis-of-flood-insurance", 1)
+                        ].text.encode("utf-8")
+                    ).hexdigest(),
                     "relevant": True,
                 }
             )

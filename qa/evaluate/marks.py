@@ -178,8 +178,6 @@ class JudgedQuestions:
 def resolve_marks(marks: Iterable[Mark], catalog: Any) -> JudgedQuestions:
     """Find each mark's passage in ``catalog`` (an index's :class:`qa.index.catalog.Catalog`) by its
     article and text hash; a mark whose article or text is gone is stale."""
-    from qa.search.audit import passage_sha256
-
     ids = catalog.articles.ids()
     row_of_article = {article_id: row for row, article_id in enumerate(ids)}
     passage_article = np.asarray(catalog.passage_article)
@@ -188,7 +186,7 @@ def resolve_marks(marks: Iterable[Mark], catalog: Any) -> JudgedQuestions:
     def rows_by_hash(article_id: str) -> dict[str, int]:
         if article_id not in hashes:
             rows = np.flatnonzero(passage_article == row_of_article[article_id]).tolist()
-            hashes[article_id] = {passage_sha256(catalog.passages[row].text): row for row in rows}
+            hashes[article_id] = {catalog.passages[row].sha256: row for row in rows}
         return hashes[article_id]
 
     by_question: dict[str, set[int]] = {}

@@ -1,14 +1,15 @@
 """The audit log: one JSON line per question asked, so a journalist can show how a quote was found.
 
-Each line records when the question was asked and through what (``cli``, ``page``, ``api`` —
-the page's `/ask` endpoint — or ``python``), the question, its filters and mode, the index
+Each line records when the question was asked and through what (``cli``, ``page`` or ``api``,
+the page's `/ask` endpoint), the question, its filters and mode, the index
 folder and its manifest checksum (which pins the exact index), and the citations returned with
 the sha256 of each quoted passage. It is on by default and stays on this machine:
 
 * location: ``$QA_AUDIT_LOG`` when set, else ``$XDG_DATA_HOME/news-qa/audit.jsonl``
   (``~/.local/share/news-qa/audit.jsonl``);
-* off: ``QA_AUDIT_LOG=off``, ``qa ask --no-audit``, the page's "Keep an audit log" setting, or
-  ``Retriever.load(..., audit=False)``.
+* off: ``QA_AUDIT_LOG=off``, ``qa ask --no-audit``, or the page's "Keep an audit log" setting.
+
+A script using the Python API keeps its own record with ``AuditLog.default().record(...)``.
 
 Lines are appended under an exclusive file lock, so the CLI and a running page can share one
 log. When the log cannot be written the question is still answered and a warning says why.
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
@@ -33,13 +33,8 @@ from qa.settings import user_data_dir
 AUDIT_ENV = "QA_AUDIT_LOG"
 AUDIT_FILE = "audit.jsonl"
 OFF = ("off", "0", "no", "false", "none")
-SOURCES = ("cli", "page", "api", "python")
+SOURCES = ("cli", "page", "api")
 log = logging.getLogger("qa")
-
-
-def passage_sha256(text: str) -> str:
-    """sha256 of a passage's text as UTF-8: what audit lines and relevance marks pin a quote with."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class AuditLog:
@@ -87,7 +82,7 @@ class AuditLog:
                     "paragraph": hit.passage.paragraph,
                     "char_start": hit.passage.char_start,
                     "char_end": hit.passage.char_end,
-                    "passage_sha256": passage_sha256(hit.passage.text),
+                    "passage_sha256": hit.passage.sha256,
                 }
                 for hit in answer.hits
             ],
