@@ -191,7 +191,7 @@ def index_articles(
                     )
                 elif not _wants_self(model):
                     log.warning("Training a semantic model on this corpus instead (%s words).", f"{words:,}")
-                model_folder = _model_scratch(index_dir)
+                model_folder = _scratch(index_dir, "model")
                 cleanup.callback(shutil.rmtree, model_folder, ignore_errors=True)
                 try:
                     encoder, trained = _train_corpus_model(by_id, passages, model_folder, training, progress)
@@ -227,7 +227,9 @@ def index_articles(
             else [passage_document(by_id[p.article_id], p, settings.title_repeats) for p in passages]
         )
         titles = [by_id[p.article_id].title for p in passages]
-        lexical_index = LexicalIndex.build(lexical_documents, [p.text for p in passages], settings, titles)
+        lexical_index = LexicalIndex.build(
+            lexical_documents, [p.text for p in passages], settings, titles, scratch_dir=_scratch(index_dir, "lexical")
+        )
         del lexical_documents, documents
         seconds["lexical"] = time.perf_counter() - started
         dense_index = None
@@ -275,10 +277,11 @@ def index_articles(
         return BuildReport(index_dir, manifest, seconds, vectors_reused=reused)
 
 
-def _model_scratch(index_dir: Path) -> Path:
-    """A folder next to the index to train the model into, named like a staging folder so that
-    one left by a killed build is swept away by the next (``remove_stale_staging``)."""
-    folder = index_dir.resolve().parent / f"{index_dir.name}{STAGING_MARK}model-{os.getpid()}"
+def _scratch(index_dir: Path, purpose: str) -> Path:
+    """An empty folder next to the index for temporary files (a model being trained, BM25 postings), named
+    like a staging folder so that one left by a killed build is swept away by the next
+    (``remove_stale_staging``)."""
+    folder = index_dir.resolve().parent / f"{index_dir.name}{STAGING_MARK}{purpose}-{os.getpid()}"
     try:
         if folder.exists():
             shutil.rmtree(folder)

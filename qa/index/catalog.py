@@ -46,38 +46,77 @@ def day_number(value: str | dt.date | None) -> int:
         return int(NO_DAY)
 
 
-def _write_lines(path: Path, rows: Iterable[dict[str, Any]]) -> np.ndarray:
-    """Write one JSON object per line; returns the byte offset of every line start, plus the file size."""
-    offsets = [0]
-    with path.open("wb") as handle:
+class CatalogWriter:
+    """Writes ``articles.jsonl``, ``passages.jsonl`` and ``catalog/`` a chunk of articles at a time.
+
+    Holds per article its id, outlet and day, and per row one line offset: a few bytes per
+    passage, so a streaming build can write a catalog of any size.
+    """
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+        self._articles = (index_dir / ARTICLES_FILE).open("wb")
+        self._passages = (index_dir / PASSAGES_FILE).open("wb")
+        self._offsets: dict[str, list[np.ndarray]] = {"article_offsets": [], "passage_offsets": []}
+        self._ends = {"article_offsets": 0, "passage_offsets": 0}
+        self._ids: list[str] = []
+        self._row_of: dict[str, int] = {}
+        self._outlets: list[str | None] = []
+        self._days: list[int] = []
+        self._passage_article: list[np.ndarray] = []
+
+    @property
+    def passages(self) -> int:
+        return sum(len(rows) for rows in self._passage_article)
+
+    def _write_lines(self, name: str, handle: Any, rows: Iterable[dict[str, Any]]) -> None:
+        lengths = []
         for row in rows:
             line = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
             handle.write(line)
-            offsets.append(offsets[-1] + len(line))
-    return np.asarray(offsets, dtype=np.int64)
+            lengths.append(len(line))
+        ends = self._ends[name] + np.cumsum(np.asarray(lengths, dtype=np.int64))
+        self._offsets[name].append(ends)
+        if len(ends):
+            self._ends[name] = int(ends[-1])
+
+    def add(self, articles: Sequence[Article], passages: Sequence[Passage]) -> None:
+        """Append ``articles`` and ``passages``, each passage citing an article added in this call or before."""
+        for article in articles:
+            self._row_of[article.id] = len(self._ids)
+            self._ids.append(article.id)
+            self._outlets.append(article.outlet or None)
+            self._days.append(day_number(article.date))
+        self._write_lines("article_offsets", self._articles, (a.to_dict() for a in articles))
+        self._write_lines("passage_offsets", self._passages, (p.to_dict() for p in passages))
+        row_of = self._row_of
+        self._passage_article.append(np.fromiter((row_of[p.article_id] for p in passages), np.int32, len(passages)))
+
+    def finish(self) -> None:
+        """Close the JSON lines and write the ``catalog/`` arrays."""
+        self._articles.close()
+        self._passages.close()
+        folder = self.index_dir / CATALOG_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        outlets = sorted({outlet for outlet in self._outlets if outlet})
+        code_of = {name: code for code, name in enumerate(outlets)}
+        arrays = {name: np.concatenate([np.zeros(1, dtype=np.int64), *parts]) for name, parts in self._offsets.items()}
+        arrays["passage_article"] = np.concatenate([np.zeros(0, dtype=np.int32), *self._passage_article])
+        arrays["article_outlet"] = np.asarray(
+            [code_of[o] if o else NO_OUTLET for o in self._outlets], dtype=np.int32
+        ).reshape(-1)
+        arrays["article_day"] = np.asarray(self._days, dtype=np.int32).reshape(-1)
+        for name, values in arrays.items():
+            np.save(folder / f"{name}.npy", values, allow_pickle=False)
+        (folder / OUTLETS_FILE).write_text(json.dumps(outlets, ensure_ascii=False), encoding="utf-8")
+        (folder / ARTICLE_IDS_FILE).write_text(json.dumps(self._ids, ensure_ascii=False), encoding="utf-8")
 
 
 def write_catalog(index_dir: Path, articles: Sequence[Article], passages: Sequence[Passage]) -> None:
     """``articles.jsonl``, ``passages.jsonl`` and the ``catalog/`` arrays that address them."""
-    folder = index_dir / CATALOG_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    row_of = {article.id: row for row, article in enumerate(articles)}
-    outlets = sorted({article.outlet for article in articles if article.outlet})
-    code_of = {name: code for code, name in enumerate(outlets)}
-    arrays = {
-        "article_offsets": _write_lines(index_dir / ARTICLES_FILE, (a.to_dict() for a in articles)),
-        "passage_offsets": _write_lines(index_dir / PASSAGES_FILE, (p.to_dict() for p in passages)),
-        "passage_article": np.fromiter((row_of[p.article_id] for p in passages), np.int32, len(passages)),
-        "article_outlet": np.fromiter(
-            (code_of[a.outlet] if a.outlet else NO_OUTLET for a in articles), np.int32, len(articles)
-        ),
-        "article_day": np.fromiter((day_number(a.date) for a in articles), np.int32, len(articles)),
-    }
-    for name, values in arrays.items():
-        np.save(folder / f"{name}.npy", values, allow_pickle=False)
-    (folder / OUTLETS_FILE).write_text(json.dumps(outlets, ensure_ascii=False), encoding="utf-8")
-    ids = [article.id for article in articles]
-    (folder / ARTICLE_IDS_FILE).write_text(json.dumps(ids, ensure_ascii=False), encoding="utf-8")
+    writer = CatalogWriter(index_dir)
+    writer.add(articles, passages)
+    writer.finish()
 
 
 class JsonlRows(Sequence[T], Generic[T]):

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from qa.errors import IndexFormatError
+from qa.index.arrays import NpyReader
 
 DENSE_FILE = "dense.faiss"
 VECTORS_FILE = "vectors.npy"
@@ -109,7 +110,7 @@ class DenseIndex:
     def __init__(
         self,
         index: Any,
-        vectors: np.ndarray | None,
+        vectors: np.ndarray | NpyReader | None,
         settings: DenseSettings | None = None,
         nprobe: int | None = None,
         check: dict[str, Any] | None = None,
@@ -150,25 +151,25 @@ class DenseIndex:
 
     @classmethod
     def build(
-        cls, vectors: np.ndarray, settings: DenseSettings | None = None, probes: np.ndarray | None = None
+        cls, vectors: np.ndarray | NpyReader, settings: DenseSettings | None = None, probes: np.ndarray | None = None
     ) -> DenseIndex:
-        """Index ``vectors`` (normalized float32 rows); for an approximate index, ``probes`` (query
-        vectors) measure its recall@10 against exact search, recorded as ``check``."""
+        """Index ``vectors`` (normalized float32 rows; an :class:`NpyReader` is read a block at a time and
+        never held whole); for an approximate index, ``probes`` (query vectors) measure its recall@10
+        against exact search, recorded as ``check``."""
         import faiss
 
         settings = settings or DenseSettings()
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         rows, dimension = vectors.shape
         if rows <= settings.approximate_above:
             index = faiss.IndexFlatIP(dimension)
-            index.add(vectors)
+            _add_blocks(index, vectors)
             return cls(index, vectors, settings)
         nlist = cells_for(rows)
         rng = np.random.default_rng(0)
         sample = np.sort(rng.choice(rows, min(rows, settings.train_per_cell * nlist), replace=False))
         index = faiss.index_factory(dimension, f"IVF{nlist},SQ8", faiss.METRIC_INNER_PRODUCT)
-        index.train(vectors[sample])
-        index.add(vectors)
+        index.train(np.ascontiguousarray(vectors[sample], dtype=np.float32))
+        _add_blocks(index, vectors)
         nprobe = max(1, min(nlist, round(nlist * settings.probe_share)))
         dense = cls(index, vectors, settings, nprobe=nprobe)
         if probes is not None and len(probes):
@@ -192,7 +193,7 @@ class DenseIndex:
         import faiss
 
         faiss.write_index(self._index, str(index_dir / DENSE_FILE))
-        if self.vectors is not None:
+        if isinstance(self.vectors, np.ndarray):  # a streaming build wrote vectors.npy already
             np.save(index_dir / VECTORS_FILE, self.vectors, allow_pickle=False)
 
     @classmethod
@@ -252,7 +253,7 @@ class DenseIndex:
             return _pad(*exact_top_k(self._vectors(), queries, k, allowed), k)
         return self._search_ivf(queries, k, allowed)
 
-    def _vectors(self) -> np.ndarray:
+    def _vectors(self) -> np.ndarray | NpyReader:
         if self.vectors is None:
             self.vectors = self._index.reconstruct_n(0, self.size)
         return self.vectors
@@ -317,6 +318,11 @@ class DenseIndex:
         else:
             vectors = self._index.reconstruct_batch(rows)
         return vectors @ np.asarray(query, dtype=np.float32)
+
+
+def _add_blocks(index: Any, vectors: np.ndarray | NpyReader) -> None:
+    for start in range(0, len(vectors), _BLOCK_ROWS):
+        index.add(np.ascontiguousarray(vectors[start : start + _BLOCK_ROWS], dtype=np.float32))
 
 
 def _random_access(array: np.ndarray) -> None:

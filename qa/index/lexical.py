@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import IndexFormatError, InvalidRequestError
+from qa.index.postings import FieldWriter
 from qa.index.terms import Analyzer
 from qa.ingest.sentences import sentence_spans
 
@@ -98,14 +99,6 @@ class _Field:
         # Variants that score absent terms (bm25l, bm25+) need bm25s' own path; Lucene BM25 does not.
         self._sparse = getattr(bm25, "nonoccurrence_array", None) is None
 
-    @classmethod
-    def build(cls, tokens: list[list[str]], settings: LexicalSettings) -> _Field:
-        import bm25s
-
-        bm25 = bm25s.BM25(method=settings.method, k1=settings.k1, b=settings.b)
-        bm25.index(tokens, show_progress=False)
-        return cls(bm25)
-
     def scores(self, terms: list[str]) -> np.ndarray:
         ids = [self.vocab[term] for term in terms if term in self.vocab]
         if not ids:
@@ -133,6 +126,60 @@ def best_per_group(values: np.ndarray, owner: np.ndarray, groups: int) -> np.nda
         starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
         best[owners[starts]] = np.maximum.reduceat(values[touched], starts)
     return best
+
+
+class LexicalWriter:
+    """Writes the lexical index of passages added a chunk at a time, in bounded memory (see qa.index.postings).
+
+    ``documents`` are what the passage field indexes (title + text); sentences come from
+    ``passage_texts``, each preceded by its passage's title from ``titles`` when
+    ``settings.sentence_title`` is on.
+    """
+
+    def __init__(self, scratch_dir: Path, settings: LexicalSettings) -> None:
+        self.settings = settings
+        self._terms = settings.analyzer().terms
+        options = {"method": settings.method, "k1": settings.k1, "b": settings.b}
+        self._passage = FieldWriter(scratch_dir / "passage", **options)
+        self._sentence = FieldWriter(scratch_dir / "sentence", **options) if settings.sentence_weight else None
+        self._bigram = FieldWriter(scratch_dir / "bigram", **options) if settings.bigram_weight else None
+        self._sentence_counts: list[np.ndarray] = []
+
+    def add(self, documents: list[str], passage_texts: list[str], titles: list[str | None] | None = None) -> None:
+        terms = self._terms
+        tokens = [terms(text) for text in documents]
+        self._passage.add(tokens)
+        if self._sentence is not None:
+            sentences: list[list[str]] = []
+            counts = []
+            contexts = titles if titles is not None and self.settings.sentence_title else [None] * len(passage_texts)
+            for text, title in zip(passage_texts, contexts, strict=True):
+                spans = sentence_spans(text) or [(0, len(text))]
+                context = terms(title) * self.settings.title_repeats if title else []
+                sentences.extend(context + terms(text[a:b]) for a, b in spans)
+                counts.append(len(spans))
+            self._sentence.add(sentences)
+            self._sentence_counts.append(np.asarray(counts, dtype=np.int64))
+        if self._bigram is not None:
+            self._bigram.add([bigrams(t) for t in tokens])
+
+    def finish(self, index_dir: Path) -> None:
+        """Write ``lexical/`` into ``index_dir``."""
+        folder = index_dir / LEXICAL_DIR
+        self._passage.finish(folder / "passage")
+        if self._sentence is not None:
+            self._sentence.finish(folder / "sentence")
+            counts = np.concatenate(self._sentence_counts) if self._sentence_counts else np.zeros(0, np.int64)
+            offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if len(counts) else counts
+            np.save(folder / SENTENCE_OFFSETS_FILE, offsets, allow_pickle=False)
+        if self._bigram is not None:
+            self._bigram.finish(folder / "bigram")
+
+    def close(self) -> None:
+        """Drop the scratch files (a build that failed)."""
+        for writer in (self._passage, self._sentence, self._bigram):
+            if writer is not None:
+                writer.close()
 
 
 class LexicalIndex:
@@ -166,27 +213,21 @@ class LexicalIndex:
         passage_texts: list[str],
         settings: LexicalSettings,
         titles: list[str | None] | None = None,
+        scratch_dir: Path | None = None,
     ) -> LexicalIndex:
-        """``documents`` are what the passage field indexes (title + text); sentences come from ``passage_texts``,
-        each preceded by its passage's title from ``titles`` when ``settings.sentence_title`` is on."""
-        terms = settings.analyzer().terms
-        tokens = [terms(text) for text in documents]
-        passage = _Field.build(tokens, settings)
-        sentence = offsets = bigram = None
-        if settings.sentence_weight:
-            sentences: list[list[str]] = []
-            counts = []
-            contexts = titles if titles is not None and settings.sentence_title else [None] * len(passage_texts)
-            for text, title in zip(passage_texts, contexts, strict=True):
-                spans = sentence_spans(text) or [(0, len(text))]
-                context = terms(title) * settings.title_repeats if title else []
-                sentences.extend(context + terms(text[a:b]) for a, b in spans)
-                counts.append(len(spans))
-            sentence = _Field.build(sentences, settings)
-            offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-        if settings.bigram_weight:
-            bigram = _Field.build([bigrams(t) for t in tokens], settings)
-        return cls(settings, passage, sentence, offsets, bigram)
+        """Index everything at once (see :class:`LexicalWriter` for the arguments) and open the result, read
+        into memory; ``scratch_dir`` (a new temporary folder when None) holds the files meanwhile and is removed."""
+        import shutil
+        import tempfile
+
+        folder = Path(scratch_dir) if scratch_dir is not None else Path(tempfile.mkdtemp(prefix="qa-lexical-"))
+        try:
+            writer = LexicalWriter(folder / "scratch", settings)
+            writer.add(documents, passage_texts, titles)
+            writer.finish(folder)
+            return cls.load(folder, settings, mmap=False)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def save(self, index_dir: Path) -> None:
         folder = index_dir / LEXICAL_DIR
