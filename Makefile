@@ -10,9 +10,10 @@ EVAL_DATA ?= ../shared/eval
 
 .DEFAULT_GOAL := help
 CHROMIUM := /usr/bin/chromium
+TESSERACT := /usr/bin/tesseract
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup setup-test browser run index test eval lint bench load clean
+.PHONY: help setup setup-test browser ocr run index test eval lint bench load clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -42,6 +43,13 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM) ## install Debian's Chromium for the browser tests, if missing
 
+$(TESSERACT):
+	@command -v apt-get >/dev/null || { echo "Install Tesseract (tesseract-ocr) to read scanned PDF pages."; exit 1; }
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq tesseract-ocr tesseract-ocr-eng
+
+ocr: $(TESSERACT) ## install Debian's Tesseract to read scanned PDF pages (other languages: tesseract-ocr-LANG)
+
 $(INDEX)/manifest.json: | $(VENV)/.app
 	$(VENV)/bin/qa build --corpus $(CORPUS) --index $(INDEX)
 
@@ -50,7 +58,7 @@ index: $(INDEX)/manifest.json ## build the index of corpus/ if it is missing
 run: setup ## set up, build the index if missing, and serve the page on http://127.0.0.1:7860
 	$(PY) app.py --index $(INDEX) --corpus $(CORPUS)
 
-test: setup-test browser ## set up and run every test (browser tests included)
+test: setup-test browser ocr ## set up and run every test (browser and OCR tests included)
 	$(PY) -m pytest
 
 eval: setup ## retrieval quality (lexical) on SciFact test and SQuAD dev; EVAL_DATA=../shared/eval

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from dataclasses import asdict, dataclass, field
@@ -69,6 +70,17 @@ class Article:
     date: str | None = None
     url: str | None = None
     language: str | None = None
+    # Paged documents (PDF): (offset in text, page number) where each page's text starts, and
+    # the pages whose text was read by OCR. An e-mail attachment names its message's id.
+    pages: tuple[tuple[int, int], ...] | None = None
+    ocr_pages: tuple[int, ...] = ()
+    attached_to: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.pages is not None and not isinstance(self.pages, tuple):  # read back from JSON as lists
+            object.__setattr__(self, "pages", tuple((int(offset), int(page)) for offset, page in self.pages))
+        if not isinstance(self.ocr_pages, tuple):
+            object.__setattr__(self, "ocr_pages", tuple(self.ocr_pages))
 
     def metadata(self) -> dict[str, str | None]:
         """Everything but the text, in the shape of the JSON output's ``article`` object."""
@@ -83,12 +95,23 @@ class Article:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        for name in ("pages", "ocr_pages", "attached_to"):  # stored only where there are some
+            if not data[name]:
+                del data[name]
+        return data
 
     @property
     def name(self) -> str:
         """The title, or for an untitled article a readable name made from its id (see :func:`readable_name`)."""
         return self.title or readable_name(self.id, self.outlet)
+
+    def page_at(self, offset: int) -> int | None:
+        """The page the character at ``offset`` of the text is on (None for an article without pages)."""
+        if not self.pages:
+            return None
+        row = bisect.bisect_right(self.pages, (offset, float("inf"))) - 1
+        return self.pages[max(row, 0)][1]
 
     def cite(self, paragraph: int, page: int | None = None, page_end: int | None = None) -> str:
         """A human-readable pointer: ``Outlet — "Full Title", Author, 2019-05-11, p. 12, ¶4``.
@@ -120,9 +143,16 @@ class Passage:
     char_start: int
     char_end: int
     text: str
+    page: int | None = None  # the page it starts on, in a paged document (PDF)
+    page_end: int | None = None  # the page it ends on
+    ocr: bool = False  # its text was read from a scan by OCR and may hold misread words
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        for name in ("page", "page_end", "ocr"):  # stored only where there is one
+            if not data[name]:
+                del data[name]
+        return data
 
     @property
     def sha256(self) -> str:
@@ -171,7 +201,7 @@ class Hit:
     @property
     def citation(self) -> str:
         """Where the passage is: ``Outlet — "Full Title", Author, Date, p. 12, ¶4``."""
-        return self.article.cite(self.passage.paragraph)
+        return self.article.cite(self.passage.paragraph, self.passage.page, self.passage.page_end)
 
     @property
     def highlighted_text(self) -> str:
@@ -195,6 +225,9 @@ class Hit:
             "scores": {name: round(value, 6) for name, value in self.scores.items()},
             "article": self.article.metadata(),
             "paragraph": self.passage.paragraph,
+            "page": self.passage.page,
+            "page_end": self.passage.page_end,
+            "ocr": self.passage.ocr,
             "char_start": self.passage.char_start,
             "char_end": self.passage.char_end,
             "text": self.passage.text,

@@ -18,6 +18,9 @@ HIT_KEYS = {
     "scores",
     "article",
     "paragraph",
+    "page",
+    "page_end",
+    "ocr",
     "char_start",
     "char_end",
     "text",
@@ -130,7 +133,7 @@ def test_strict_build_fails_on_a_bad_file(tmp_path, corpus_copy, capsys):
         == 1
     )
     err = capsys.readouterr().err
-    assert "skipped notes.pdf: unsupported file type ('.pdf')" in err
+    assert "skipped notes.pdf: damaged PDF: not a readable PDF file" in err
     assert "error: 1 corpus file(s) could not be used (--strict)" in err
 
 

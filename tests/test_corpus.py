@@ -31,12 +31,17 @@ def test_seed_corpus_loads_all_five_articles_with_stable_ids(seed_corpus):
         ("empty.txt", b"", "empty file"),
         ("blank.txt", b"  \n\n \n", "empty file"),
         ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "binary file, not text"),
+        ("report.pdf", b"%PDF-1.4 ...", "damaged PDF: not a readable PDF file"),
         (
-            "report.pdf",
-            b"%PDF-1.4 ...",
-            "unsupported file type ('.pdf'); use .txt, .md, .markdown, .html, .htm, .jsonl",
+            "memo.doc",
+            b"\xd0\xcf\x11\xe0",
+            "unsupported file type ('.doc'); use .txt, .md, .markdown, .html, .htm, .jsonl, .pdf, .docx, .eml, .mbox",
         ),
-        ("README", b"some text", "unsupported file type (no extension); use .txt, .md, .markdown, .html, .htm, .jsonl"),
+        (
+            "README",
+            b"some text",
+            "unsupported file type (no extension); use .txt, .md, .markdown, .html, .htm, .jsonl, .pdf, .docx, .eml, .mbox",
+        ),
         (
             "nav.txt",
             b"Home\nPrevious article\nNext article\nLEAVE A REPLY\n",

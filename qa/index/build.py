@@ -8,7 +8,7 @@ import logging
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,7 @@ from qa.index.vectorcache import VectorCache, content_keys, model_key, save_keys
 from qa.ingest.chunking import DEFAULT_MAX_TOKENS, estimate_tokens, split_passages
 from qa.ingest.corpus import load_corpus
 from qa.ingest.sentences import split_sentences
+from qa.ingest.sources import ReadOptions
 from qa.models.encoder import DEFAULT_MODEL, ENABLE_HINT, Encoder, load_encoder
 from qa.models.selftrain import SELF_MIN_WORDS, TrainReport, TrainSettings, train_static_model
 from qa.records import Article, Passage, Skip
@@ -99,6 +100,7 @@ def build_index(
     reuse_vectors: bool = True,
     training: TrainSettings | None = None,
     auto_self: bool = True,
+    reading: ReadOptions | None = None,
 ) -> BuildReport:
     """Build an index of the articles in ``corpus_dir`` into ``index_dir``.
 
@@ -108,12 +110,13 @@ def build_index(
     vectors of the index being replaced are reused for passages whose text did not change.
     ``model="self"`` trains a model on the corpus (``training`` sets its budget); with
     ``auto_self`` that also happens when ``model`` cannot be loaded and the corpus is large
-    enough for it to help (:data:`SELF_MIN_WORDS`).
+    enough for it to help (:data:`SELF_MIN_WORDS`). ``reading`` sets how documents are read
+    (OCR of scanned pages).
     """
     corpus_dir = Path(corpus_dir)
     check_replaceable(Path(index_dir))  # before any work: a folder that is not a qa index is never touched
     started = time.perf_counter()
-    load = load_corpus(corpus_dir, strict=strict)
+    load = load_corpus(corpus_dir, strict=strict, options=replace(reading or ReadOptions(), progress=progress))
     loaded = time.perf_counter() - started
     report = index_articles(
         load.articles,

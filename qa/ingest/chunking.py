@@ -60,7 +60,8 @@ def split_passages(
     ``count_tokens`` counts content tokens (no special tokens) and ``max_tokens`` is the room
     the encoder has for them. ``prefix`` is what the encoder sees before every passage of this
     article (its title); a paragraph that does not fit is split at sentence boundaries and its
-    parts keep the paragraph's number.
+    parts keep the paragraph's number. In a paged document each passage records its first
+    and last page.
     """
     text = article.text
     budget = max(1, max_tokens - (count_tokens(prefix) if prefix else 0))
@@ -71,5 +72,12 @@ def split_passages(
         else:
             pieces = _pack(_units(text, start, end, count_tokens, budget), budget)
         for piece_start, piece_end in pieces:
-            passages.append(Passage(article.id, number, piece_start, piece_end, text[piece_start:piece_end]))
+            passages.append(_passage(article, number, piece_start, piece_end))
     return passages
+
+
+def _passage(article: Article, paragraph: int, start: int, end: int) -> Passage:
+    """The passage text[start:end], with the pages it spans and whether any of them was OCR'd."""
+    page, page_end = article.page_at(start), article.page_at(max(start, end - 1))
+    ocr = page is not None and page_end is not None and any(page <= p <= page_end for p in article.ocr_pages)
+    return Passage(article.id, paragraph, start, end, article.text[start:end], page, page_end, ocr)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.errors import CorpusError
 from qa.ingest.boilerplate import repeated_lines
 from qa.ingest.cleaning import clean_lines, split_lines
-from qa.ingest.sources import SUPPORTED_SUFFIXES, RawDocument, UnreadableFile, read_file, slugify
+from qa.ingest.formats.paged import carry_pages
+from qa.ingest.sources import SUPPORTED_SUFFIXES, RawDocument, ReadOptions, UnreadableFile, read_file, slugify
 from qa.records import Article, Skip
 
 log = logging.getLogger("qa")
@@ -26,6 +28,15 @@ class CorpusLoad:
     skipped: list[Skip] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256 of the bytes read
+
+
+def _progress(paths: list[Path], show: bool) -> Iterable[Path]:
+    """The files, with a progress bar on the terminal when ``show``."""
+    if not show:
+        return paths
+    from tqdm.auto import tqdm
+
+    return tqdm(paths, desc="Reading", unit="file", position=0)
 
 
 def _walk(corpus_dir: Path, skipped: list[Skip]) -> list[Path]:
@@ -88,12 +99,14 @@ def _assign_ids(paths: list[Path], corpus_dir: Path) -> dict[Path, str]:
     }
 
 
-def load_corpus(corpus_dir: Path | str, strict: bool = False) -> CorpusLoad:
+def load_corpus(corpus_dir: Path | str, strict: bool = False, options: ReadOptions | None = None) -> CorpusLoad:
     """Read every usable article under ``corpus_dir``.
 
     Files that cannot be used are skipped with a reason (logged, and listed in the result);
     with ``strict`` any skip is a CorpusError instead. No usable article at all is an error.
+    ``options`` set OCR and progress bars (one over the files, one over each scan's pages).
     """
+    options = options or ReadOptions()
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise CorpusError(
@@ -104,12 +117,12 @@ def load_corpus(corpus_dir: Path | str, strict: bool = False) -> CorpusLoad:
     paths = _walk(corpus_dir, load.skipped)
     ids = _assign_ids([p for p in paths if p.suffix.lower() in SUPPORTED_SUFFIXES], corpus_dir)
     documents: list[RawDocument] = []
-    for path in paths:
+    for path in _progress(paths, options.progress):
         location = _relative(path, corpus_dir)
         try:
             if path not in ids:
                 read_file(path, "", location)  # raises the unsupported-type reason
-            result = read_file(path, ids[path], location)
+            result = read_file(path, ids[path], location, options)
         except UnreadableFile as reason:
             load.skipped.append(Skip(location, str(reason)))
             continue
@@ -141,6 +154,9 @@ def load_corpus(corpus_dir: Path | str, strict: bool = False) -> CorpusLoad:
                 text=text,
                 url=doc.known.get("url"),
                 language=doc.known.get("language"),
+                pages=tuple(carry_pages(doc.text, doc.pages, text)) if doc.pages else None,
+                ocr_pages=tuple(doc.ocr_pages),
+                attached_to=doc.attached_to,
                 **fields,
             )
         )

@@ -16,7 +16,8 @@ from qa.ingest.dates import normalize_date
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 HTML_SUFFIXES = (".html", ".htm")
 JSONL_SUFFIXES = (".jsonl",)
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES
+DOCUMENT_SUFFIXES = (".pdf", ".docx", ".eml", ".mbox")  # read by qa.ingest.formats
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES + DOCUMENT_SUFFIXES
 KNOWN_FIELDS = ("title", "date", "outlet", "author", "url", "language")
 _FIELD_ALIASES = {
     "source": "outlet",
@@ -38,13 +39,30 @@ class UnreadableFile(Exception):
 
 @dataclass
 class RawDocument:
-    """One article as read from disk, before cleaning: text plus metadata the file states."""
+    """One article as read from disk, before cleaning: text plus metadata the file states.
+
+    A paged document (PDF) gives ``pages``: (offset in ``text``, page number) where each
+    page's text starts, and ``ocr_pages``, the pages whose text was read by OCR.
+    """
 
     id: str
     path: str
     text: str
     known: dict[str, str | None] = field(default_factory=dict)
     markdown: bool = False
+    pages: list[tuple[int, int]] | None = None
+    ocr_pages: list[int] = field(default_factory=list)
+    attached_to: str | None = None  # the id of the e-mail this document was attached to
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How documents are read: OCR of scanned pages (Tesseract language codes such as ``eng``,
+    ``fra+eng``), and whether slow steps show progress bars."""
+
+    ocr: bool = True
+    ocr_language: str = "eng"
+    progress: bool = False
 
 
 @dataclass
@@ -85,7 +103,7 @@ def decode_bytes(data: bytes, location: str) -> tuple[str, list[str]]:
     return text, warnings
 
 
-def _known_fields(record: dict[str, Any], location: str, warnings: list[str]) -> dict[str, str | None]:
+def known_fields(record: dict[str, Any], location: str, warnings: list[str]) -> dict[str, str | None]:
     """Metadata fields a file states itself (front matter, JSON fields), normalised."""
     known: dict[str, str | None] = {}
     for key, value in record.items():
@@ -121,7 +139,7 @@ def split_front_matter(text: str, location: str, warnings: list[str]) -> tuple[d
     if not isinstance(data, dict):
         warnings.append(f"{location}: front matter is not a set of 'key: value' fields; ignored it")
         return {}, text[match.end() :]
-    return _known_fields(data, location, warnings), text[match.end() :]
+    return known_fields(data, location, warnings), text[match.end() :]
 
 
 def _read_html(text: str, location: str) -> tuple[dict[str, str | None], str]:
@@ -132,7 +150,7 @@ def _read_html(text: str, location: str) -> tuple[dict[str, str | None], str]:
     body = fields.get("text") or ""
     if not body.strip():
         raise UnreadableFile("no article text found in the HTML")
-    known = _known_fields(
+    known = known_fields(
         {
             "title": fields.get("title"),
             "date": fields.get("date"),
@@ -145,6 +163,26 @@ def _read_html(text: str, location: str) -> tuple[dict[str, str | None], str]:
         [],
     )
     return known, body
+
+
+def html_text(markup: str) -> str:
+    """The readable text of an HTML page or fragment: trafilatura's main text, else all of its text."""
+    import lxml.html
+    import trafilatura
+    from lxml import etree
+
+    text = trafilatura.extract(markup, include_comments=False, include_tables=True) or ""
+    if text.strip():
+        return text
+    try:
+        root = lxml.html.fromstring(markup)
+    except (ValueError, etree.ParserError):
+        return ""
+    for element in root.xpath("//script|//style|//head"):
+        element.drop_tree()
+    for element in root.iter("p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"):
+        element.tail = "\n" + (element.tail or "")
+    return root.text_content()
 
 
 def _read_jsonl(text: str, base_id: str, location: str, result: ReadResult) -> None:
@@ -162,20 +200,37 @@ def _read_jsonl(text: str, base_id: str, location: str, result: ReadResult) -> N
             continue
         record_id = slugify(str(record["id"])) if record.get("id") not in (None, "") else ""
         doc_id = f"{base_id}/{record_id or number}"
-        known = _known_fields(record, where, result.warnings)
+        known = known_fields(record, where, result.warnings)
         result.documents.append(RawDocument(doc_id, where, record["text"], known))
 
 
-def read_file(path: Path, doc_id: str, location: str) -> ReadResult:
+def unsupported(suffix: str) -> UnreadableFile:
+    kind = f"'{suffix}'" if suffix else "no extension"
+    return UnreadableFile(f"unsupported file type ({kind}); use {', '.join(SUPPORTED_SUFFIXES)}")
+
+
+def read_file(path: Path, doc_id: str, location: str, options: ReadOptions | None = None) -> ReadResult:
     """Read a supported file into raw documents; raises UnreadableFile with the reason."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        kind = f"'{suffix}'" if suffix else "no extension"
-        raise UnreadableFile(f"unsupported file type ({kind}); use {', '.join(SUPPORTED_SUFFIXES)}")
+        raise unsupported(suffix)
     try:
         data = path.read_bytes()
     except OSError as error:
         raise UnreadableFile(f"cannot read it ({error.strerror or error})") from None
+    return read_data(data, suffix, doc_id, location, options or ReadOptions())
+
+
+def read_data(data: bytes, suffix: str, doc_id: str, location: str, options: ReadOptions) -> ReadResult:
+    """Raw documents from the bytes of a file of type ``suffix`` (a corpus file, or an e-mail attachment)."""
+    if suffix in DOCUMENT_SUFFIXES:
+        from qa.ingest.formats import read_document
+
+        result = read_document(data, suffix, doc_id, location, options)
+        result.sha256 = hashlib.sha256(data).hexdigest()
+        return result
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise unsupported(suffix)
     text, warnings = decode_bytes(data, location)
     result = ReadResult([], hashlib.sha256(data).hexdigest(), warnings)
     if suffix in JSONL_SUFFIXES:
@@ -191,5 +246,9 @@ def read_file(path: Path, doc_id: str, location: str) -> ReadResult:
         result.documents.append(RawDocument(doc_id, location, body, known))
         return result
     known, body = split_front_matter(text, location, result.warnings)
-    result.documents.append(RawDocument(doc_id, location, body, known, markdown=suffix != ".txt"))
+    if suffix != ".txt":
+        from qa.ingest.formats.markdown import markdown_text
+
+        body = markdown_text(body)  # the text a reader of the rendered page sees
+    result.documents.append(RawDocument(doc_id, location, body, known))
     return result
