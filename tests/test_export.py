@@ -159,3 +159,15 @@ def test_export_of_picked_hits_keeps_only_those(newsroom_index):
     assert [row["rank"] for row in rows] == ["1", "3"]
     report = to_markdown([Asked(LEVY, answer)], hits=[3])
     assert "\n3. " in report and "\n1. " not in report
+
+
+def test_a_paged_passage_exports_its_pages_and_cites_them():
+    from qa.records import Answer, Hit, Passage
+
+    text = "The review found that the barriers were never tested at full height."
+    article = Article("review", "review.pdf", text, title="Independent review", url="https://example.org/r.pdf")
+    passage = Passage("review", 4, 0, len(text), text, page=12, page_end=13)
+    hit = Hit(1, 2.0, {"lexical": 2.0}, passage, article, (0, len(text)))
+    (row,) = csv.DictReader(io.StringIO(to_csv([Asked("q", Answer("q", "lexical", [hit], True))])))
+    assert row["page"] == "12–13"
+    assert row["citation"] == f'"Independent review", pp. 12–13, ¶4, https://example.org/r.pdf: “{text}”'

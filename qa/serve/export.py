@@ -76,11 +76,18 @@ def hit_row(hit: Hit) -> dict[str, Any]:
         "path": article.path,
         "article_id": article.id,
         "paragraph": passage.paragraph,
-        "page": "",
+        "page": _pages(passage.page, passage.page_end),
         "char_start": passage.char_start,
         "char_end": passage.char_end,
         "score": round(hit.score, 6),
     }
+
+
+def _pages(page: int | None, page_end: int | None) -> str:
+    """``12``, ``12–13`` for a passage running onto later pages, empty without pages."""
+    if page is None:
+        return ""
+    return f"{page}–{page_end}" if page_end is not None and page_end != page else str(page)
 
 
 def to_csv(asked: Iterable[Asked], hits: Sequence[int] | None = None) -> str:
