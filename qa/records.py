@@ -266,3 +266,6 @@ class Skip:
 
     def __str__(self) -> str:
         return f"skipped {self.path}: {self.reason}"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "reason": self.reason}

@@ -249,3 +249,21 @@ def build_mbox(path: Path, messages: list[EmailMessage]) -> Path:
     box.flush()
     box.close()
     return path
+
+
+def build_rotated_pdf(path: Path, lines: list[str]) -> Path:
+    """A page stored landscape with /Rotate 90 whose text is drawn turned, so it reads upright on screen."""
+    from reportlab.pdfgen import canvas as pdf_canvas
+
+    canvas = pdf_canvas.Canvas(str(path), pagesize=(842, 595))
+    canvas.setPageRotation(90)
+    canvas.setFont("Helvetica", 10)
+    for number, line in enumerate(lines):
+        canvas.saveState()
+        canvas.translate(100 + 13 * number, 72)  # shown at 100 + 13n points from the top
+        canvas.rotate(90)
+        canvas.drawString(0, 0, line)
+        canvas.restoreState()
+    canvas.showPage()
+    canvas.save()
+    return path

@@ -176,6 +176,16 @@ def test_a_docx_that_expands_too_far_is_refused(tmp_path):
     assert reasons == {"bomb.docx": "the Word document expands to 300 MB, over the 256 MB limit"}
 
 
+def test_a_rotated_page_is_read_the_way_it_is_shown(tmp_path):
+    lines = [
+        "The first line of a page that is stored on its side and shown upright",
+        "by the viewer, so its text has to be turned before the lines are put",
+        "in order; otherwise the words come out sideways or back to front.",
+    ]
+    docs.build_rotated_pdf(tmp_path / "turned.pdf", lines)
+    assert load_corpus(tmp_path).articles[0].text == " ".join(lines)
+
+
 @needs_tesseract
 @pytest.mark.slow
 def test_scanned_page_is_read_by_ocr_and_marked(tmp_path):
@@ -300,3 +310,70 @@ def test_markdown_passages_hold_the_text_a_reader_sees(retriever):
     for text in _all_passages(retriever):
         assert "**" not in text and "](" not in text and "`" not in text and not text.startswith("#")
     _exact(retriever, hit)
+
+
+# -- The skipped-file report, the page and the CLI -----------------------------------------
+
+
+def test_manifest_keeps_every_skipped_file_and_qa_info_lists_them(retriever, capsys):
+    from qa.serve.cli import main
+
+    skipped = {skip.path: skip.reason for skip in retriever.manifest.skipped()}
+    assert skipped["locked.pdf"].startswith("encrypted PDF")
+    assert skipped["tip.eml » photo.png"] == "attachment of an unsupported file type ('.png')"
+    assert len(skipped) == 6
+    assert main(["info", "--index", str(retriever.index_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "skipped          6 file(s), not indexed:" in out
+    assert "  broken.docx: damaged Word document: not a readable .docx (zip) file" in out
+
+
+def test_about_page_lists_the_skipped_files(retriever):
+    from qa.serve.service import Service
+
+    about = Service(retriever).about_html()
+    assert "Not indexed: 6 file(s)" in about
+    assert "<code>locked.pdf</code></td><td>encrypted PDF: it needs a password to open" in about
+
+
+def test_reader_shows_page_markers_and_marks_the_cited_paragraph(retriever):
+    from qa.serve import web
+
+    hit = _top(retriever, "What did the lawyers of the shipping company decline to answer?")
+    html = web.render_article(hit.article, hit.passage.char_start, hit.passage.char_end)
+    assert html.index('id="qa-page-1"') < html.index('id="qa-p-1"') < html.index('id="qa-page-2"')
+    assert html.index('id="qa-page-2"') < html.index('id="qa-p-3"')
+    cited = html[html.index('<p class="qa-para qa-cited" id="qa-p-5">') :]
+    cited = cited[: cited.index("</p>")]
+    assert (
+        'for the months of March and April <span class="qa-page-break" aria-label="page 3 starts">p. 3</span>' in cited
+    )
+    assert "in the year of the flooding." in cited
+    card = web.render_hit(hit)
+    assert "2024-03-15 · pp. 2–3 · ¶5" in card and "qa-ocr" not in card
+
+
+def test_build_refuses_an_ocr_language_tesseract_lacks(tmp_path, capsys, monkeypatch):
+    from qa.serve.cli import main
+
+    if shutil.which("tesseract") is None:
+        pytest.skip("Tesseract is not installed (make ocr)")
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "a.txt").write_text("Floods\n\nHeavy rain flooded large parts of Lahore on Saturday.\n")
+    code = main(["build", "--corpus", str(tmp_path / "c"), "--index", str(tmp_path / "i"), "--ocr-lang", "xxx"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "error: Tesseract has no language data for xxx" in err and "tesseract-ocr-xxx" in err
+
+
+def test_ocr_card_and_cli_mark_scanned_text(tmp_path):
+    from qa.records import Article, Hit, Passage
+    from qa.serve import render, web
+
+    article = Article("scan", "scan.pdf", "The witness said so.", pages=((0, 4),), ocr_pages=(4,))
+    hit = Hit(1, 1.0, {"lexical": 1.0}, Passage("scan", 1, 0, 20, article.text, 4, 4, True), article, (0, 20))
+    assert '<span class="qa-ocr" title="Read from a scanned page by OCR' in web.render_hit(hit)
+    assert "[OCR text, read from a scanned page: check it against the original before quoting]" in render.format_hit(
+        hit
+    )
+    assert "Page 4 · OCR" in web.render_article(article, 0, 20)

@@ -125,7 +125,11 @@ def build_index(
         require_dense=require_dense,
         lexical=lexical,
         progress=progress,
-        corpus={"path": str(corpus_dir.resolve()), "files": load.files},
+        corpus={
+            "path": str(corpus_dir.resolve()),
+            "files": load.files,
+            "skipped": [skip.to_dict() for skip in load.skipped],
+        },
         dense=dense,
         reuse_vectors=reuse_vectors,
         training=training,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import IndexFormatError, IndexMismatchError, IndexNotFoundError
+from qa.records import Skip
 
 FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
@@ -26,7 +27,9 @@ class Manifest:
     passages: int
     lexical: dict[str, Any]
     chunking: dict[str, Any]
-    corpus: dict[str, Any]  # {"path": ..., "files": {relative path: sha256}}
+    # {"path": ..., "files": {relative path: sha256}, "skipped": [{"path", "reason"}] for every file
+    # (or line, page, attachment) that was not indexed}
+    corpus: dict[str, Any]
     model: dict[str, Any] | None = None  # Encoder.describe() when semantic search is on
     semantic_off_reason: str | None = None
     dense: dict[str, Any] | None = None  # DenseIndex.describe(): exact or IVF-SQ8, nprobe, recall check
@@ -43,6 +46,10 @@ class Manifest:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         return {"format": data.pop("format"), "format_version": data.pop("format_version"), **data}
+
+    def skipped(self) -> list[Skip]:
+        """What the build did not index, and why (nothing for indexes built before this was kept)."""
+        return [Skip(str(row["path"]), str(row["reason"])) for row in self.corpus.get("skipped") or []]
 
     def semantic_layer(self) -> str:
         """Which semantic layer the index has, in one sentence for people."""

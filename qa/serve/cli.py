@@ -98,6 +98,16 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--full", action="store_true", help="embed every passage again instead of reusing the previous index's vectors"
     )
+    build.add_argument(
+        "--ocr-lang",
+        default="eng",
+        metavar="LANG",
+        help="Tesseract language(s) for scanned PDF pages, e.g. fra or eng+ara (default: %(default)s; "
+        "others: apt-get install tesseract-ocr-LANG)",
+    )
+    build.add_argument(
+        "--no-ocr", action="store_true", help="do not OCR scanned PDF pages (they are listed as skipped)"
+    )
 
     ask = commands.add_parser(
         "ask",
@@ -196,6 +206,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _build(args: argparse.Namespace) -> None:
     from qa.index.build import DenseSettings, build_index
+    from qa.ingest.formats.ocr import check_language
+    from qa.ingest.sources import ReadOptions
     from qa.models.encoder import DEFAULT_MODEL
 
     if args.approximate_above is not None and args.approximate_above < 0:
@@ -203,9 +215,12 @@ def _build(args: argparse.Namespace) -> None:
     dense = DenseSettings()
     if args.approximate_above is not None:
         dense = DenseSettings(approximate_above=args.approximate_above)
+    if not args.no_ocr:
+        check_language(args.ocr_lang)
     report = build_index(
         args.corpus,
         args.index,
+        reading=ReadOptions(ocr=not args.no_ocr, ocr_language=args.ocr_lang),
         model=args.model if args.model is not None else DEFAULT_MODEL,
         require_dense=args.require_dense,
         strict=args.strict,

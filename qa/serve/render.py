@@ -11,6 +11,8 @@ from qa.serve.export import Asked
 
 NOT_CONFIDENT = "The corpus does not seem to answer this question. These are the nearest passages:"
 NO_HITS = "The corpus does not seem to answer this question: no passage shares its key words."
+OCR_NOTE = "OCR text, read from a scanned page: check it against the original before quoting"
+SKIPPED_SHOWN = 200  # skipped files `qa info` lists one per line
 _BOLD, _RESET = "\033[1;33m", "\033[0m"
 
 
@@ -25,6 +27,8 @@ def format_hit(hit: Hit, color: bool = False, width: int | None = None) -> str:
     width = width or min(100, shutil.get_terminal_size((100, 20)).columns)
     scores = ", ".join(f"{name} {value:.3f}" for name, value in hit.scores.items())
     head = f"{hit.rank}. {hit.citation}" + (f"\n   {hit.article.url}" if hit.article.url else "")
+    if hit.passage.ocr:
+        head += f"\n   [{OCR_NOTE}]"
     body = "\n".join(
         textwrap.fill(line, width, initial_indent="   ", subsequent_indent="   ")
         for line in _marked(hit, color).split("\n")
@@ -108,5 +112,12 @@ def format_manifest(manifest: Manifest, index_dir: str) -> str:
         ("built", f"{manifest.created_at} by qa {manifest.qa_version} (index format {manifest.format_version})"),
         ("libraries", ", ".join(f"{name} {version}" for name, version in manifest.versions.items())),
     ]
+    skipped = manifest.skipped()
+    if skipped or "skipped" in manifest.corpus:
+        rows.append(("skipped", f"{len(skipped)} file(s), not indexed" + (":" if skipped else "")))
     width = max(len(name) for name, _ in rows)
-    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+    lines = [f"{name:<{width}}  {value}" for name, value in rows]
+    lines.extend(f"  {skip.path}: {skip.reason}" for skip in skipped[:SKIPPED_SHOWN])
+    if len(skipped) > SKIPPED_SHOWN:
+        lines.append(f"  … and {len(skipped) - SKIPPED_SHOWN:,} more (qa info --json lists them all)")
+    return "\n".join(lines)

@@ -148,7 +148,11 @@ class Service:
 
     def about_html(self) -> str:
         retriever = self.retriever
-        return web.render_about(retriever.manifest, retriever.mode, retriever.semantic_off_reason)
+        manifest = retriever.manifest
+        about = web.render_about(manifest, retriever.mode, retriever.semantic_off_reason)
+        if "skipped" in manifest.corpus:  # kept by builds since the skipped-file record exists
+            about += web.render_skipped(manifest.skipped())
+        return about
 
     def articles_html(self) -> str:
         retriever = self.retriever

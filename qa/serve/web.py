@@ -7,17 +7,19 @@ Everything that comes from an article, a file or a question is escaped here, onc
 from __future__ import annotations
 
 import html
+import itertools
 import json
 from collections.abc import Iterable
 from importlib.resources import files
 
 from qa.index.manifest import Manifest
 from qa.models.selftrain import SELF_MIN_WORDS
-from qa.records import Answer, Article, Hit
+from qa.records import Answer, Article, Hit, Skip, page_label
 
 NOT_CONFIDENT = "The corpus does not seem to answer this question. These are the nearest passages."
 NO_HITS = "The corpus does not seem to answer this question: no passage shares its key words."
 KEYWORD_ONLY = "Semantic search is off: results are keyword matches only."
+OCR_NOTE = "Read from a scanned page by OCR: check these words against the original before quoting them."
 
 
 def stylesheet() -> str:
@@ -32,8 +34,10 @@ def _marked(text: str, start: int, end: int, mark_class: str = "qa-highlight") -
     return f'{_e(text[:start])}<mark class="{mark_class}">{_e(text[start:end])}</mark>{_e(text[end:])}'
 
 
-def _byline(article: Article, paragraph: int | None = None) -> str:
-    parts = [article.author, article.date, f"¶{paragraph}" if paragraph else None]
+def _byline(
+    article: Article, paragraph: int | None = None, page: int | None = None, page_end: int | None = None
+) -> str:
+    parts = [article.author, article.date, page_label(page, page_end), f"¶{paragraph}" if paragraph else None]
     return " · ".join(_e(part) for part in parts if part)
 
 
@@ -43,6 +47,7 @@ def render_hit(hit: Hit) -> str:
     title = _e(article.title) if article.title else f'<span class="qa-untitled">{_e(article.name)} (untitled)</span>'
     outlet = f'<span class="qa-outlet">{_e(article.outlet)}</span>' if article.outlet else ""
     scores = " · ".join(f"{_e(name)} {value:.3f}" for name, value in hit.scores.items())
+    ocr = f' <span class="qa-ocr" title="{_e(OCR_NOTE)}">OCR text</span>' if passage.ocr else ""
     show = {
         "article": article.id,
         "start": passage.char_start,
@@ -53,7 +58,7 @@ def render_hit(hit: Hit) -> str:
     return f"""<article class="qa-card" data-rank="{hit.rank}">
 <header class="qa-card-head"><span class="qa-rank">{hit.rank}</span>
 <div class="qa-cite">{outlet}<span class="qa-title">{title}</span>
-<span class="qa-meta">{_byline(article, passage.paragraph)}</span></div>
+<span class="qa-meta">{_byline(article, passage.paragraph, passage.page, passage.page_end)}{ocr}</span></div>
 <span class="qa-score" title="ranking score">{hit.score:.3f}</span></header>
 <p class="qa-text">{_marked(passage.text, start, end)}</p>
 <footer class="qa-card-foot"><details class="qa-scores"><summary>Scores</summary>{scores}</details>
@@ -77,17 +82,50 @@ def render_message(message: str, kind: str = "error") -> str:
     return f'<div class="qa-{_e(kind)}" role="alert">{_e(message)}</div>'
 
 
+def _page_marker(article: Article, page: int, inline: bool) -> str:
+    scanned = " · OCR" if page in article.ocr_pages else ""
+    if inline:
+        return f'<span class="qa-page-break" aria-label="page {page} starts">p. {page}{scanned}</span> '
+    return f'<div class="qa-page" id="qa-page-{page}">Page {page}{scanned}</div>'
+
+
+def _paragraph_body(text: str, breaks: list[tuple[int, str]], highlight: tuple[int, int] | None) -> str:
+    """A paragraph's text escaped, the highlight marked, and each page marker of ``breaks``
+    ((offset in ``text``, marker HTML)) put where its page starts."""
+    cuts = {0, len(text), *(offset for offset, _ in breaks)}
+    if highlight:
+        cuts.update(highlight)
+    points = sorted(cuts)
+    parts = []
+    for a, b in itertools.pairwise(points):
+        parts.extend(marker for offset, marker in breaks if offset == a)
+        piece = _e(text[a:b])
+        if highlight and highlight[0] <= a and b <= highlight[1]:
+            piece = f'<mark class="qa-highlight">{piece}</mark>'
+        parts.append(piece)
+    return "".join(parts)
+
+
 def render_article(
     article: Article, start: int | None = None, end: int | None = None, highlight: tuple[int, int] | None = None
 ) -> str:
-    """The whole cleaned article, ¶-numbered; the paragraph holding [start, end) is marked."""
+    """The whole cleaned article, ¶-numbered, with page markers in a paged document; the
+    paragraph holding [start, end) is marked."""
     paragraphs = []
+    pages = list(article.pages or [])
     for number, (p_start, p_end) in enumerate(article.paragraph_spans(), start=1):
         text = article.text[p_start:p_end]
         cited = start is not None and end is not None and p_start < end and start < p_end
-        body = _e(text)
+        while pages and pages[0][0] <= p_start:  # pages starting between paragraphs (or with this one)
+            paragraphs.append(_page_marker(article, pages.pop(0)[1], inline=False))
+        inside = []
+        while pages and pages[0][0] < p_end:
+            offset, page = pages.pop(0)
+            inside.append((offset - p_start, page))
+        mark = None
         if cited and highlight and p_start <= highlight[0] < highlight[1] <= p_end:
-            body = _marked(text, highlight[0] - p_start, highlight[1] - p_start)
+            mark = (highlight[0] - p_start, highlight[1] - p_start)
+        body = _paragraph_body(text, [(offset, _page_marker(article, page, True)) for offset, page in inside], mark)
         css = "qa-para qa-cited" if cited else "qa-para"
         paragraphs.append(f'<p class="{css}" id="qa-p-{number}"><span class="qa-pnum">¶{number}</span>{body}</p>')
     heading = _e(article.title) if article.title else f"Untitled ({_e(article.id)})"
@@ -134,6 +172,18 @@ def render_about(manifest: Manifest, mode: str, reason: str | None) -> str:
     ]
     body = "".join(f"<tr><th>{_e(name)}</th><td>{_e(value)}</td></tr>" for name, value in rows)
     return f'<table class="qa-facts">{body}</table>'
+
+
+def render_skipped(skipped: list[Skip]) -> str:
+    """The files (or lines, pages, attachments) the build did not index, with the reason for each."""
+    if not skipped:
+        return '<p class="qa-skipped-none">Every file in the corpus folder was indexed.</p>'
+    rows = "".join(f"<tr><td><code>{_e(skip.path)}</code></td><td>{_e(skip.reason)}</td></tr>" for skip in skipped)
+    return (
+        f'<details class="qa-skipped"><summary>Not indexed: {len(skipped):,} file(s)</summary>'
+        f'<table class="qa-articles"><thead><tr><th>File</th><th>Why</th></tr></thead><tbody>{rows}</tbody></table>'
+        "</details>"
+    )
 
 
 def render_articles(articles: Iterable[Article], passages_per_article: dict[str, int]) -> str:

@@ -147,7 +147,7 @@ def _measures(lines: list[Line], fallback: tuple[float, float] | None = None) ->
     if fallback is not None and len(pitches) < 2:
         return fallback
     body = statistics.median(line.height for line in lines) if lines else 10.0
-    return body, statistics.median(pitches) if pitches else 1.2 * body
+    return body, statistics.median_low(pitches) if pitches else 1.2 * body  # low: few pitches, a gap among them
 
 
 def paragraphs(pages: list[Page]) -> PagedText:
