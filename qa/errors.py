@@ -7,6 +7,7 @@
     ├── IndexMismatchError       index files disagree with each other or with the manifest
     ├── IndexWriteError          the index folder cannot be written (read-only, disk full)
     ├── ModelUnavailableError    a sentence-transformers model cannot be loaded
+    │   ├── ModelVerificationError     a model file does not match its pinned sha256 (named in the message)
     │   └── RerankerUnavailableError   reranking was asked for but its cross-encoder cannot be loaded
     ├── DatasetError             an evaluation dataset (BEIR folder, SQuAD file) is missing or malformed
     ├── EmptyQuestionError       a blank question
@@ -44,6 +45,10 @@ class IndexWriteError(QAError):
 
 class ModelUnavailableError(QAError):
     """A sentence-transformers model cannot be loaded (not cached and no hub access, or broken)."""
+
+
+class ModelVerificationError(ModelUnavailableError):
+    """A model's file is missing, altered or unexpected against the sha256 values pinned for it; never loaded."""
 
 
 class RerankerUnavailableError(ModelUnavailableError):

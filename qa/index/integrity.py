@@ -12,19 +12,12 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from qa.checksums import sha256_file
 from qa.errors import IndexFormatError, IndexMismatchError
 
 FULL_CHECK_BYTES = 64 << 20
 SAMPLE_BLOCK = 64 << 10
 SAMPLE_BLOCKS = 64
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _sample_sha256(path: Path, size: int) -> str:
@@ -42,7 +35,7 @@ def _sample_sha256(path: Path, size: int) -> str:
 
 def file_record(path: Path) -> dict[str, Any]:
     size = path.stat().st_size
-    return {"bytes": size, "sha256": _sha256(path), "sample_sha256": _sample_sha256(path, size)}
+    return {"bytes": size, "sha256": sha256_file(path), "sample_sha256": _sample_sha256(path, size)}
 
 
 def check_files(index_dir: Path, files: dict[str, dict[str, Any]], full: bool = False) -> int:
@@ -63,7 +56,7 @@ def check_files(index_dir: Path, files: dict[str, dict[str, Any]], full: bool = 
                 + rebuild
             )
         if full or size <= FULL_CHECK_BYTES:
-            matches = _sha256(path) == record.get("sha256")
+            matches = sha256_file(path) == record.get("sha256")
             hashed += 1
         else:
             matches = _sample_sha256(path, size) == record.get("sample_sha256")

@@ -1,29 +1,20 @@
-"""Sentence-transformers models: finding one (local folder, Hugging Face cache, hub) and encoding text.
-
-Loading follows the usual Hugging Face resolution, with one difference: before a download
-we check quickly that the hub answers, so an offline machine learns in seconds (not after a
-minute of retries) that semantic search is off.
-"""
+"""Sentence-transformers embedding models: loading one (found by qa/models/hub.py) and encoding text."""
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import logging
 import math
-import os
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from qa.errors import ModelUnavailableError
+from qa.models.bundled import BUNDLED_MODEL
+from qa.models.hub import Wording, find_model, load_model
 
-DEFAULT_MODEL = "BAAI/bge-small-en-v1.5"
-HUB_PROBE_SECONDS = 5.0
+DEFAULT_MODEL = BUNDLED_MODEL  # all-MiniLM-L6-v2, installed with qa and verified before use
 # Instructions that model families expect and do not ship in their configuration.
 KNOWN_PROMPTS: dict[str, tuple[str, str]] = {  # name prefix -> (query prompt, document prompt)
     "BAAI/bge-small-en-v1.5": ("Represent this sentence for searching relevant passages: ", ""),
@@ -33,10 +24,10 @@ KNOWN_PROMPTS: dict[str, tuple[str, str]] = {  # name prefix -> (query prompt, d
     "intfloat/multilingual-e5-": ("query: ", "passage: "),
 }
 ENABLE_HINT = (
-    "To turn semantic search on, download the model once on a machine with internet access "
-    "(it is then read from the Hugging Face cache), pass --model PATH to a local "
-    "sentence-transformers folder, or train one on the corpus with --model self."
+    f"To turn semantic search on, reinstall qa with its default model ({DEFAULT_MODEL}, `make setup`), "
+    "pass --model PATH to a local sentence-transformers folder, or train one on the corpus with --model self."
 )
+ENCODER = Wording("Model", "model", "sentence-transformers model folder")
 log = logging.getLogger("qa")
 
 
@@ -146,93 +137,18 @@ class StaticTable:
         return out / np.maximum(norms, 1e-12)
 
 
-def _quiet_libraries() -> None:
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    import transformers
-
-    transformers.utils.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-
-
-def _hub_answers(model_id: str) -> tuple[bool, str]:
-    """Whether the hub can be reached and knows ``model_id``, asked once with a short timeout."""
-    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
-    request = urllib.request.Request(f"{endpoint}/api/models/{model_id}", method="HEAD")
-    try:
-        urllib.request.urlopen(request, timeout=HUB_PROBE_SECONDS).close()
-        return True, ""
-    except urllib.error.HTTPError as error:
-        if error.code in (401, 404):
-            return False, f"the Hugging Face hub has no model named {model_id!r}"
-        return True, ""  # the hub answered; let the real download report what is wrong
-    except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        return False, f"the Hugging Face hub cannot be reached ({reason})"
-
-
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def _fingerprint(folder: Path) -> str:
-    """sha256 over a local model folder's weights and configuration, to notice a changed model."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
-        if path.suffix in (".safetensors", ".bin", ".json", ".txt", ".model"):
-            digest.update(path.relative_to(folder).as_posix().encode())
-            with path.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-    return digest.hexdigest()
-
-
-def _cached_revision(model_id: str) -> str | None:
-    from huggingface_hub import try_to_load_from_cache
-
-    found = try_to_load_from_cache(model_id, "modules.json")
-    if isinstance(found, str) and "/snapshots/" in found:
-        return found.split("/snapshots/")[1].split("/")[0]
-    return None
-
-
 def load_encoder(name_or_path: str | Path, allow_download: bool = True) -> Encoder:
-    """Load a sentence-transformers model from a local folder, the Hugging Face cache, or the hub.
+    """Load a sentence-transformers model: a local folder, the bundled default (verified), the Hugging Face
+    cache, or — with ``allow_download`` — the hub (qa/models/hub.py).
 
-    Raises ModelUnavailableError with the reason when it cannot be loaded.
+    Raises ModelUnavailableError with the reason when it cannot be loaded (ModelVerificationError, naming
+    the file, when the bundled model's files do not match their pinned hashes).
     """
-    name = str(name_or_path)
-    folder = Path(name).expanduser()
-    _quiet_libraries()
+    source = find_model(name_or_path, ENCODER, allow_download=allow_download)
     from sentence_transformers import SentenceTransformer
 
-    if folder.is_dir():
-        try:
-            model = SentenceTransformer(str(folder), local_files_only=True)
-        except Exception as error:  # the library raises many types for a bad folder
-            raise ModelUnavailableError(
-                f"{folder} is not a loadable sentence-transformers model folder ({type(error).__name__}: {error})"
-            ) from None
-        return _wrap(model, str(folder.resolve()), None, _fingerprint(folder))
-    if name.startswith((".", "/", "~")) or os.sep in name.strip("/").replace("/", "", 1):
-        raise ModelUnavailableError(f"No model folder at {folder}.")
-    try:
-        model = SentenceTransformer(name, local_files_only=True)
-        return _wrap(model, name, _cached_revision(name), None)
-    except Exception:  # not in the cache (or a broken cache entry): try the hub below
-        pass
-    if _offline() or not allow_download:
-        raise ModelUnavailableError(
-            f"Model {name} is not in the Hugging Face cache and downloads are off (HF_HUB_OFFLINE)."
-        )
-    reachable, why = _hub_answers(name)
-    if not reachable:
-        raise ModelUnavailableError(f"Model {name} is not in the Hugging Face cache and {why}.")
-    try:
-        model = SentenceTransformer(name)
-    except Exception as error:
-        why = f"{type(error).__name__}: {error}"
-        raise ModelUnavailableError(f"Model {name} could not be downloaded ({why}).") from None
-    return _wrap(model, name, _cached_revision(name), None)
+    model, source = load_model(source, ENCODER, SentenceTransformer)
+    return _wrap(model, source.name, source.revision, source.fingerprint)
 
 
 def _wrap(model: Any, name: str, revision: str | None, fingerprint: str | None) -> Encoder:

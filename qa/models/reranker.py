@@ -2,7 +2,7 @@
 
 A cross-encoder reads the question and the passage together, so it judges relevance far
 better than either first-stage ranker, but it costs one model call per pair — hence it only
-rescores the top candidates. The model is found like the embedding model (qa/models/encoder.py):
+rescores the top candidates. The model is found like the embedding model (qa/models/hub.py):
 a local folder, then the Hugging Face cache, then — after a quick check that the hub answers —
 a download; ``HF_HUB_OFFLINE=1`` is honoured.
 
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from qa.errors import RerankerUnavailableError
-from qa.models.encoder import _fingerprint, _hub_answers, _offline, _quiet_libraries
+from qa.models.hub import Wording, find_model, load_model
 
 DEFAULT_RERANKER = "cross-encoder/ms-marco-MiniLM-L6-v2"
 RERANK_DEPTH = 20
@@ -27,6 +27,7 @@ ENABLE_HINT = (
     "To turn reranking on, download the cross-encoder once on a machine with internet access "
     "(it is then read from the Hugging Face cache), or point the reranker at a local CrossEncoder folder."
 )
+RERANKER = Wording("Cross-encoder", "cross-encoder", "CrossEncoder folder", RerankerUnavailableError, ENABLE_HINT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,41 +69,14 @@ def rerank_order(scores: np.ndarray) -> np.ndarray:
     return np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
 
 
-def _is_local(name: str) -> bool:
-    return name.startswith((".", "/", "~")) or Path(name).expanduser().is_dir() or name.count("/") > 1
-
-
-def _cached_config(model_id: str) -> str | None:
-    from huggingface_hub import try_to_load_from_cache
-
-    found = try_to_load_from_cache(model_id, "config.json")
-    return found if isinstance(found, str) else None
-
-
-def _revision(cached_path: str | None) -> str | None:
-    if cached_path and "/snapshots/" in cached_path:
-        return cached_path.split("/snapshots/")[1].split("/")[0]
-    return None
-
-
 def locate_reranker(name_or_path: str | Path) -> RerankerStatus:
     """Where the cross-encoder would be loaded from, without loading it (the hub is asked at most once, briefly)."""
     name = str(name_or_path)
-    folder = Path(name).expanduser()
-    if _is_local(name):
-        if (folder / "config.json").is_file():
-            return RerankerStatus(True, name, False, f"local folder {folder}")
-        return RerankerStatus(False, name, False, f"no cross-encoder folder at {folder}")
-    if _cached_config(name):
-        return RerankerStatus(True, name, False, "Hugging Face cache")
-    if _offline():
-        return RerankerStatus(
-            False, name, False, f"{name} is not in the Hugging Face cache and downloads are off (HF_HUB_OFFLINE)"
-        )
-    reachable, why = _hub_answers(name)
-    if not reachable:
-        return RerankerStatus(False, name, False, f"{name} is not in the Hugging Face cache and {why}")
-    return RerankerStatus(True, name, False, "Hugging Face hub (downloaded on first use)")
+    try:
+        source = find_model(name, RERANKER)
+    except RerankerUnavailableError as error:
+        return RerankerStatus(False, name, False, str(error).removesuffix(ENABLE_HINT).strip().rstrip("."))
+    return RerankerStatus(True, name, False, source.detail)
 
 
 def load_reranker(name_or_path: str | Path, allow_download: bool = True) -> Reranker:
@@ -110,41 +84,8 @@ def load_reranker(name_or_path: str | Path, allow_download: bool = True) -> Rera
 
     Raises RerankerUnavailableError with the reason when it cannot be loaded.
     """
-    name = str(name_or_path)
-    folder = Path(name).expanduser()
-    _quiet_libraries()
+    source = find_model(name_or_path, RERANKER, allow_download=allow_download)
     from sentence_transformers import CrossEncoder
 
-    if _is_local(name):
-        if not folder.is_dir():
-            raise RerankerUnavailableError(f"No cross-encoder folder at {folder}. {ENABLE_HINT}")
-        try:
-            model = CrossEncoder(str(folder), local_files_only=True)
-        except Exception as error:  # the library raises many types for a bad folder
-            raise RerankerUnavailableError(
-                f"{folder} is not a loadable CrossEncoder folder ({type(error).__name__}: {error})"
-            ) from None
-        return Reranker(model, str(folder.resolve()), None, _fingerprint(folder))
-    cached = _cached_config(name)
-    if cached:
-        try:
-            return Reranker(CrossEncoder(name, local_files_only=True), name, _revision(cached), None)
-        except Exception:  # a broken cache entry: try the hub below
-            pass
-    if _offline() or not allow_download:
-        raise RerankerUnavailableError(
-            f"Cross-encoder {name} is not in the Hugging Face cache and downloads are off (HF_HUB_OFFLINE). "
-            f"{ENABLE_HINT}"
-        )
-    reachable, why = _hub_answers(name)
-    if not reachable:
-        raise RerankerUnavailableError(
-            f"Cross-encoder {name} is not in the Hugging Face cache and {why}. {ENABLE_HINT}"
-        )
-    try:
-        model = CrossEncoder(name)
-    except Exception as error:
-        raise RerankerUnavailableError(
-            f"Cross-encoder {name} could not be downloaded ({type(error).__name__}: {error})."
-        ) from None
-    return Reranker(model, name, _revision(_cached_config(name)), None)
+    model, source = load_model(source, RERANKER, CrossEncoder)
+    return Reranker(model, source.name, source.revision, source.fingerprint)

@@ -535,7 +535,8 @@ def _top_rows(scores: np.ndarray, depth: int, allowed: np.ndarray | None) -> np.
 def _load_index_encoder(model: dict[str, Any], index_dir: Path) -> Encoder:
     name = model["name"]
     folder = Path(name) if Path(name).is_absolute() else index_dir / name
-    encoder = load_encoder(folder if folder.is_dir() else name)
+    # A manifest may come from anyone: the model it names is read from disk, never downloaded.
+    encoder = load_encoder(folder if folder.is_dir() else name, allow_download=False)
     if model.get("fingerprint") and encoder.fingerprint and encoder.fingerprint != model["fingerprint"]:
         raise IndexMismatchError(
             f"The model at {name} has changed since the index was built. Rebuild it with `qa build --model {name}`."

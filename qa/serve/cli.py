@@ -82,8 +82,8 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         metavar="ID|PATH",
         help="sentence-transformers model id or folder; 'self' trains one on the corpus; 'none' for keywords "
-        "only (default: BAAI/bge-small-en-v1.5, or a corpus-trained model when it cannot be loaded and the "
-        "corpus is large enough)",
+        "only (default: sentence-transformers/all-MiniLM-L6-v2, installed with qa and verified; a corpus-trained "
+        "model when it cannot be loaded and the corpus is large enough)",
     )
     _training_options(build)
     build.add_argument("--require-dense", action="store_true", help="fail if the model cannot be loaded")
@@ -174,7 +174,7 @@ def _parser() -> argparse.ArgumentParser:
         "--model",
         metavar="ID|PATH",
         help="sentence-transformers model for dense/hybrid, or 'self' to train one on the dataset "
-        "(default: BAAI/bge-small-en-v1.5)",
+        "(default: sentence-transformers/all-MiniLM-L6-v2, installed with qa)",
     )
     _training_options(evaluate)
     evaluate.add_argument(

@@ -150,9 +150,9 @@ def render_banner(mode: str, reason: str | None, layer: str | None = None) -> st
         return f'<div class="qa-layer" role="status">Semantic search: {_e(layer)}.</div>'
 
     how = (
-        "To enable it, run <code>qa build</code> once on a machine that can reach the Hugging Face hub "
-        "(the model is then cached), build with <code>qa build --model PATH</code> pointing to a "
-        "downloaded sentence-transformers model, or train one on this corpus with "
+        "To enable it, rebuild with <code>qa build</code> (its default model is installed with qa), "
+        "build with <code>qa build --model PATH</code> pointing to a "
+        "sentence-transformers model folder, or train one on this corpus with "
         f"<code>qa build --model self</code> (it helps from about {SELF_MIN_WORDS:,} words of text)."
     )
     detail = f'<details class="qa-reason"><summary>Why is it off?</summary>{_e(reason)}</details>' if reason else ""
