@@ -67,7 +67,7 @@ def test_every_mode_with_tiny_local_models(beir, capsys, static_model_dir, cross
 
 def test_mode_all_skips_what_cannot_run_and_says_why(beir, capsys, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    report = _eval_json(capsys, beir, "--mode", "all")
+    report = _eval_json(capsys, beir, "--mode", "all", "--model", "no-org/no-model")
     assert list(report["modes"]) == ["lexical"]
     assert set(report["skipped"]) == {"dense", "hybrid", "rerank"}
     assert "HF_HUB_OFFLINE" in report["skipped"]["rerank"]
