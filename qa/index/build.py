@@ -28,7 +28,7 @@ from qa.ingest.sources import ReadOptions
 from qa.models.encoder import DEFAULT_MODEL, ENABLE_HINT, Encoder, load_encoder
 from qa.models.selftrain import SELF_MIN_WORDS, TrainReport, TrainSettings, train_static_model
 from qa.records import Article, Passage, Skip
-from qa.settings import RRF_K, __version__
+from qa.settings import MODEL_FUSION, RRF_K, __version__
 
 NO_MODEL = ("none", "")
 SELF_MODEL = "self"  # `--model self`: train a model on the corpus being indexed
@@ -261,7 +261,7 @@ def index_articles(
             model=_describe_model(encoder, trained),
             semantic_off_reason=off_reason,
             dense=dense_index.describe() if dense_index is not None else None,
-            fusion=(SELF_FUSION if trained is not None else RRF_FUSION) if dense_index is not None else None,
+            fusion=_fusion(encoder, trained) if dense_index is not None else None,
             vectors=(
                 {"model_key": model_key(encoder.describe()), "embedded": len(passages) - reused, "reused": reused}
                 if encoder is not None
@@ -282,6 +282,14 @@ def index_articles(
             manifest.write(staging)
         seconds["write"] = time.perf_counter() - started
         return BuildReport(index_dir, manifest, seconds, vectors_reused=reused)
+
+
+def _fusion(encoder: Encoder | None, trained: TrainReport | None) -> dict[str, object]:
+    """How hybrid search fuses the two rankings for this model (tuned per model; RRF for one never tuned)."""
+    if trained is not None:
+        return dict(SELF_FUSION)
+    tuned = MODEL_FUSION.get(encoder.name) if encoder is not None else None
+    return dict(tuned) if tuned else dict(RRF_FUSION)
 
 
 def _scratch(index_dir: Path, purpose: str) -> Path:
