@@ -75,7 +75,8 @@ def locate_reranker(name_or_path: str | Path) -> RerankerStatus:
     try:
         source = find_model(name, RERANKER)
     except RerankerUnavailableError as error:
-        return RerankerStatus(False, name, False, str(error).removesuffix(ENABLE_HINT).strip().rstrip("."))
+        reason = str(error).removesuffix(ENABLE_HINT).strip().rstrip(".")
+        return RerankerStatus(False, name, False, reason[:1].lower() + reason[1:])
     return RerankerStatus(True, name, False, source.detail)
 
 
