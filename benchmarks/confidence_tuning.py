@@ -73,8 +73,6 @@ def evidence(
             if total > 0:
                 coverage[q] = max(sum(idf.get(t, MAX_IDF) for t in wanted & terms[row]) / total for row in hits)
         cos = np.take_along_axis(cosine_all, rows, 1)
-        lexical_top = np.argsort(-arrays.lexical, 1)[:, :K]
-        dense_top = np.argsort(-cosine_all, 1)[:, :K]
         features[mode] = {
             "coverage": coverage,
             "cosine": cos.max(1),
