@@ -38,6 +38,7 @@ class Arrays:
     questions: list[str]
     query_vectors: np.ndarray  # questions × d
     lexical: np.ndarray  # questions × passages, the product's BM25 (three fields)
+    coverage: np.ndarray  # questions × 5: coverage of the question by its 5 best BM25 passages
     relevance: list[dict[int, int]]  # per question: passage row -> relevance
     groups: np.ndarray  # per question: its source (SQuAD article number; SciFact: 0)
     split: np.ndarray  # per question: "train"/"test" (SciFact) or article number as text (SQuAD)
@@ -64,14 +65,25 @@ def _cached(path: Path, compute) -> np.ndarray:  # type: ignore[no-untyped-def]
     return values
 
 
-def lexical_scores(articles: list[Article], questions: list[str]) -> np.ndarray:
-    """The product's BM25 scores of every passage for every question (an index built with no model)."""
+def lexical_scores(articles: list[Article], questions: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The product's BM25 scores of every passage for every question (an index built with no model), and each
+    question's coverage (:func:`qa.search.confidence.term_coverage`) by each of its 5 best BM25 passages."""
+    from qa.search.confidence import term_coverage
     from qa.search.retriever import Retriever
 
     with tempfile.TemporaryDirectory(prefix="qa-tune-") as scratch:
         index_articles(articles, Path(scratch) / "index", model=None, split=False)
         retriever = Retriever.load(Path(scratch) / "index")
-        return np.stack([retriever.lexical.scores(q).astype(np.float32) for q in questions])
+        analyzer = retriever.lexical.analyzer
+        scores = np.stack([retriever.lexical.scores(q).astype(np.float32) for q in questions])
+        coverage = np.zeros((len(questions), 5), dtype=np.float32)
+        for number, question in enumerate(questions):
+            terms = analyzer.terms(question)
+            for rank, row in enumerate(np.argsort(-scores[number], kind="stable")[:5].tolist()):
+                article = articles[row]
+                passage_terms = analyzer.terms(article.title or "") + analyzer.terms(article.text)
+                coverage[number, rank] = term_coverage(terms, passage_terms, retriever.lexical.idf)
+        return scores, coverage
 
 
 def load_arrays(eval_dir: Path, which: str, model: str, cache: Path = DEFAULT_CACHE) -> Arrays:
@@ -110,7 +122,11 @@ def load_arrays(eval_dir: Path, which: str, model: str, cache: Path = DEFAULT_CA
     docs = _cached(cache / f"{which}-{tag}-docs.npy", lambda: model_encoder().encode_passages(documents(articles)))
     query_vectors = _cached(cache / f"{which}-{tag}-queries.npy", lambda: model_encoder().encode_queries(questions))
     sentences = _cached(cache / f"{which}-{tag}-sentences.npy", lambda: model_encoder().encode_passages(texts))
-    lexical = _cached(cache / f"{which}-lexical.npy", lambda: lexical_scores(articles, questions))
+    if not (cache / f"{which}-lexical.npy").is_file():
+        scores, coverage = lexical_scores(articles, questions)
+        np.save(cache / f"{which}-lexical.npy", scores)
+        np.save(cache / f"{which}-coverage.npy", coverage)
+    lexical, coverage = np.load(cache / f"{which}-lexical.npy"), np.load(cache / f"{which}-coverage.npy")
     (cache / f"{which}-questions.json").write_text(json.dumps(questions))
     return Arrays(
         which,
@@ -121,6 +137,7 @@ def load_arrays(eval_dir: Path, which: str, model: str, cache: Path = DEFAULT_CA
         questions,
         query_vectors,
         lexical,
+        coverage,
         relevance,
         np.asarray(groups),
         np.asarray(split),

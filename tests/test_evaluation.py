@@ -127,3 +127,20 @@ def test_real_squad_subset_smoke(capsys):
     report = _eval_json(capsys, EVAL_DATA / "squad-v1.1" / "dev-v1.1.json", "--articles", "2")
     assert report["passages"] == 2067 and report["queries"] > 100
     assert report["modes"]["lexical"]["recall@5"] > 0.85
+
+
+def test_a_kept_evaluation_index_lends_its_vectors_to_the_next_run(beir, tmp_path, static_model_dir, capsys):
+    """With --keep-index the passages are embedded once: the next run (another split, calibration) reuses them."""
+    from qa.index.manifest import Manifest
+
+    keep = tmp_path / "kept"
+    first = _eval_json(capsys, beir, "--mode", "hybrid", "--model", static_model_dir, "--keep-index", keep)
+    assert Manifest.read(keep).vectors["reused"] == 0
+    again = _eval_json(
+        capsys, beir, "--mode", "hybrid", "--model", static_model_dir, "--keep-index", keep, "--confidence"
+    )
+    assert Manifest.read(keep).vectors["embedded"] == 0
+    assert again["modes"] == first["modes"] | {
+        "hybrid": {**first["modes"]["hybrid"], "qps": again["modes"]["hybrid"]["qps"]}
+    }
+    assert again["confidence"]["hybrid"]["rebuilds"] >= 1

@@ -137,8 +137,13 @@ def calibrate(
     max_false_alarms: float = DEFAULT_MAX_FALSE_ALARMS,
     work_dir: Path | None = None,
     training: Any = None,
+    keep_dir: Path | None = None,
 ) -> dict[str, Calibration]:
-    """Evidence for every mode in ``modes`` (lexical, dense, hybrid, rerank) with and without the answers."""
+    """Evidence for every mode in ``modes`` (lexical, dense, hybrid, rerank) with and without the answers.
+
+    With ``keep_dir`` the full index is built there and kept (see :func:`qa.evaluate.evaluation.evaluate`).
+    """
+    import shutil
     import tempfile
 
     from qa.index.build import index_articles
@@ -147,40 +152,51 @@ def calibrate(
 
     questions = [query.text for query in eval_set.queries]
     needs_model = any(mode in ("dense", "hybrid") for mode in modes)
+    used = model if needs_model else None
+    if isinstance(used, str) and used.strip().lower() not in ("self", "none", ""):
+        from qa.models.encoder import load_encoder
+
+        used = load_encoder(used)  # loaded once for every rebuild
     rules: dict[str, ConfidenceRule] = {}
 
-    def run(articles: list[Any], asked: list[int], into: dict[str, list[tuple[list[int], Evidence]]]) -> None:
-        with tempfile.TemporaryDirectory(prefix="qa-calibrate-", dir=work_dir) as scratch:
-            index_dir = Path(scratch) / "index"
-            used = model if needs_model else None
-            index_articles(
-                articles,
-                index_dir,
-                model=used,
-                require_dense=needs_model,
-                lexical=lexical,
-                split=False,
-                training=training,  # how to train a model on each corpus with model="self"
-            )
-            retriever = Retriever.load(index_dir, reranker=reranker or DEFAULT_RERANKER)
-            first_stage = "hybrid" if retriever.mode == "hybrid" else "lexical"
-            for mode in modes:
-                texts = [questions[number] for number in asked]
-                if mode == "rerank":
-                    evidence = gather_evidence(retriever, texts, first_stage, rerank=True)
-                    rules[mode] = retriever.confidence_rule(f"{first_stage}+rerank")
-                else:
-                    evidence = gather_evidence(retriever, texts, mode)
-                    rules[mode] = retriever.confidence_rule(mode)
-                into.setdefault(mode, []).append((asked, evidence))
+    def run(
+        index_dir: Path, articles: list[Any], asked: list[int], into: dict[str, list[tuple[list[int], Evidence]]]
+    ) -> None:
+        index_articles(
+            articles,
+            index_dir,
+            model=used,
+            require_dense=needs_model,
+            lexical=lexical,
+            split=False,
+            training=training,  # how to train a model on each corpus with model="self"
+        )
+        retriever = Retriever.load(index_dir, reranker=reranker or DEFAULT_RERANKER)
+        first_stage = "hybrid" if retriever.mode == "hybrid" else "lexical"
+        for mode in modes:
+            texts = [questions[number] for number in asked]
+            if mode == "rerank":
+                evidence = gather_evidence(retriever, texts, first_stage, rerank=True)
+                rules[mode] = retriever.confidence_rule(f"{first_stage}+rerank")
+            else:
+                evidence = gather_evidence(retriever, texts, mode)
+                rules[mode] = retriever.confidence_rule(mode)
+            into.setdefault(mode, []).append((asked, evidence))
 
     full: dict[str, list[tuple[list[int], Evidence]]] = {}
-    run(eval_set.articles, list(range(len(questions))), full)
     removed: dict[str, list[tuple[list[int], Evidence]]] = {}
     units = leave_out_units(eval_set)
-    for groups, asked in units:
-        kept = [article for article in eval_set.articles if eval_set.groups[article.id] not in groups]
-        run(kept, asked, removed)
+    with tempfile.TemporaryDirectory(prefix="qa-calibrate-", dir=work_dir) as folder:
+        full_dir = keep_dir or Path(folder) / "full"
+        run(full_dir, eval_set.articles, list(range(len(questions))), full)
+        for number, (groups, asked) in enumerate(units):
+            # Rebuilt in a copy of the full index, whose passage vectors are reused: a pretrained model
+            # embeds the corpus once; BM25 (and a model trained on the corpus) is rebuilt without the source.
+            unit_dir = Path(folder) / f"without-{number}"
+            shutil.copytree(full_dir, unit_dir)
+            kept = [article for article in eval_set.articles if eval_set.groups[article.id] not in groups]
+            run(unit_dir, kept, asked, removed)
+            shutil.rmtree(unit_dir)
     results = {}
     for mode in modes:
         with_answers, without = _assemble(full[mode], len(questions)), _assemble(removed[mode], len(questions))

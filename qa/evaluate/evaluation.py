@@ -107,6 +107,7 @@ def evaluate(
     lexical: LexicalSettings | None = None,
     work_dir: Path | None = None,
     training: TrainSettings | None = None,
+    keep_dir: Path | None = None,
 ) -> EvalReport:
     """Index ``eval_set`` and score each of ``modes`` (``"all"`` = every mode that can run here).
 
@@ -114,6 +115,8 @@ def evaluate(
     ``reranker`` the cross-encoder (id, folder or Reranker; None for the default); ``model="self"``
     trains one on the dataset's passages (``training`` sets its budget). A mode asked
     for by name that cannot run raises the reason; under ``"all"`` it is skipped and reported.
+    With ``keep_dir`` the evaluation index is built there and kept: a later run with the same model
+    reuses its passage vectors (the other splits of a dataset, other modes, calibration).
     """
     from qa.index.build import index_articles
     from qa.models.reranker import DEFAULT_RERANKER, RERANK_DEPTH
@@ -123,7 +126,7 @@ def evaluate(
     needs_model = any(mode in ("dense", "hybrid") for mode in wanted) or (model is not None and "rerank" in wanted)
     with tempfile.TemporaryDirectory(prefix="qa-eval-", dir=work_dir) as scratch:
         started = time.perf_counter()
-        index_dir = Path(scratch) / "index"
+        index_dir = keep_dir or Path(scratch) / "index"
         report = index_articles(
             eval_set.articles,
             index_dir,

@@ -195,6 +195,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also measure the 'confident' rule: the questions asked with and without their source in the corpus",
     )
+    evaluate.add_argument(
+        "--keep-index",
+        type=Path,
+        metavar="DIR",
+        help="build the evaluation index in DIR and keep it; a rerun with the same model reuses its passage vectors",
+    )
     evaluate.add_argument("--json", action="store_true", help="print the figures as one JSON object")
 
     info = commands.add_parser("info", help="describe an index", description="Describe an index.")
@@ -320,6 +326,7 @@ def _eval(args: argparse.Namespace) -> None:
         rerank_depth=args.rerank_depth,
         lexical=settings,
         training=_training(args),
+        keep_dir=args.keep_index,
     )
     data, text = report.to_dict(), format_report(report)
     if args.confidence:
@@ -333,6 +340,7 @@ def _eval(args: argparse.Namespace) -> None:
             reranker=args.reranker,
             lexical=settings,
             training=_training(args),
+            keep_dir=args.keep_index,
         )
         data["confidence"] = {mode: result.to_dict() for mode, result in results.items()}
         text += "\n" + format_calibration(results)
