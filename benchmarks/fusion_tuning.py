@@ -42,6 +42,7 @@ class Candidates:
     dense_rank: np.ndarray
     gain: np.ndarray  # relevance of each candidate
     ideal_dcg: np.ndarray  # per question, for nDCG@10
+    coverage: np.ndarray  # per question: the best coverage among BM25's top 5 (how much lexical evidence there is)
 
 
 def _top(scores: np.ndarray, depth: int, positive: bool) -> np.ndarray:
@@ -98,6 +99,7 @@ def candidates(arrays: Arrays, questions: np.ndarray, dense: np.ndarray) -> Cand
         dense_rank,
         gain,
         ideal,
+        arrays.coverage[questions].max(1),
     )
 
 
@@ -111,8 +113,12 @@ def _normalise(values: np.ndarray, valid: np.ndarray, how: str) -> np.ndarray:
     return np.where(valid, (values - mean) / np.where(sd > 0, sd, 1.0), 0.0)
 
 
-def fuse(c: Candidates, method: str, weight: float, k: int = 60) -> np.ndarray:
-    """Fused scores of the candidates (higher is better; pads −inf)."""
+def fuse(c: Candidates, method: str, weight: float, k: int = 60, gate: float = 0.0) -> np.ndarray:
+    """Fused scores of the candidates (higher is better; pads −inf).
+
+    With ``gate`` the lexical weight shrinks for questions whose words BM25 finds poorly:
+    weight · min(1, coverage / gate), coverage being the best of BM25's top 5.
+    """
     valid = c.rows >= 0
     if method == "lexical":
         score = np.where(c.lexical_rank > 0, -c.lexical_rank.astype(float), -1e9)
@@ -122,7 +128,8 @@ def fuse(c: Candidates, method: str, weight: float, k: int = 60) -> np.ndarray:
         score = np.where(c.lexical_rank > 0, weight / (k + c.lexical_rank), 0.0)
         score += np.where(c.dense_rank > 0, (1 - weight) / (k + c.dense_rank), 0.0)
     else:
-        score = weight * _normalise(c.lexical, valid, method) + (1 - weight) * _normalise(c.dense, valid, method)
+        alpha = weight * np.minimum(1.0, c.coverage / gate)[:, None] if gate else weight
+        score = alpha * _normalise(c.lexical, valid, method) + (1 - alpha) * _normalise(c.dense, valid, method)
     return np.where(valid, score, -np.inf)
 
 
@@ -141,42 +148,58 @@ def metrics(c: Candidates, score: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def settings() -> list[tuple[str, float, int]]:
-    grid: list[tuple[str, float, int]] = [("lexical", 1.0, 0), ("dense", 0.0, 0), ("rrf", 0.5, 60)]
-    grid += [("rrf", w, k) for k in RRF_KS for w in WEIGHTS if 0 < w < 1]
-    grid += [(method, w, 0) for method in ("minmax", "zscore") for w in WEIGHTS]
+GATES = (0.0, 0.3, 0.5, 0.7)
+
+
+def settings() -> list[tuple[str, float, int, float]]:
+    """(method, lexical weight, RRF k, coverage gate) to try."""
+    grid: list[tuple[str, float, int, float]] = [("lexical", 1.0, 0, 0.0), ("dense", 0.0, 0, 0.0)]
+    grid += [("rrf", w, k, 0.0) for k in RRF_KS for w in WEIGHTS if 0 < w < 1]
+    grid += [(method, w, 0, gate) for method in ("minmax", "zscore") for gate in GATES for w in WEIGHTS]
     return grid
 
 
-def split_masks(scifact: Arrays, squad: Arrays) -> dict[str, tuple[str, np.ndarray]]:
+def setting_name(method: str, weight: float, k: int, gate: float, mix: float) -> str:
+    name = f"{method} w={weight:g}" + (f" k={k}" if method == "rrf" else "") + (f" gate={gate:g}" if gate else "")
+    return name + f" mix={mix:g}"
+
+
+def split_masks(scifact: Arrays | None, squad: Arrays | None) -> dict[str, tuple[str, np.ndarray | None]]:
     """Report name → (dataset, which of its questions): the tuning splits first."""
     return {
-        "scifact train": ("scifact", scifact.split == "train"),
-        "squad 1-24": ("squad", squad.groups <= 24),
-        "scifact test": ("scifact", scifact.split == "test"),
-        "squad 25-48": ("squad", squad.groups > 24),
-        "squad all": ("squad", np.ones(len(squad.questions), dtype=bool)),
+        "scifact train": ("scifact", scifact.split == "train" if scifact else None),
+        "squad 1-24": ("squad", squad.groups <= 24 if squad else None),
+        "scifact test": ("scifact", scifact.split == "test" if scifact else None),
+        "squad 25-48": ("squad", squad.groups > 24 if squad else None),
+        "squad all": ("squad", np.ones(len(squad.questions), dtype=bool) if squad else None),
     }
 
 
-def run(eval_dir: Path, model: str, cache: Path) -> dict[str, dict[str, dict[str, float]]]:
+def run(
+    eval_dir: Path,
+    model: str,
+    cache: Path,
+    datasets: tuple[str, ...] = ("scifact", "squad"),
+    mixes: tuple[float, ...] = SENTENCE_MIX,
+) -> dict[str, dict[str, dict[str, float]]]:
     """Every setting's mean metrics on every split: {setting: {split: {metric: value}}}."""
-    data = {
-        "scifact": load_arrays(eval_dir, "scifact", model, cache),
-        "squad": load_arrays(eval_dir, "squad", model, cache),
+    data = {which: load_arrays(eval_dir, which, model, cache, sentences=any(mixes)) for which in datasets}
+    masks = {
+        split: (dataset, mask)
+        for split, (dataset, mask) in split_masks(data.get("scifact"), data.get("squad")).items()
+        if mask is not None
     }
-    masks = split_masks(data["scifact"], data["squad"])
     table: dict[str, dict[str, dict[str, float]]] = {}
-    for mix in SENTENCE_MIX:
+    for mix in mixes:
         found = {}
         for name, arrays in data.items():
             everyone = np.arange(len(arrays.questions))
             found[name] = candidates(arrays, everyone, dense_scores(arrays, mix, everyone))
-        for method, weight, k in settings():
+        for method, weight, k, gate in settings():
             if mix and method == "lexical":
                 continue
-            key = f"{method} w={weight:g}" + (f" k={k}" if method == "rrf" else "") + f" mix={mix:g}"
-            values = {name: metrics(c, fuse(c, method, weight, k)) for name, c in found.items()}
+            key = setting_name(method, weight, k, gate, mix)
+            values = {name: metrics(c, fuse(c, method, weight, k, gate)) for name, c in found.items()}
             table[key] = {
                 split: {metric: float(v[mask].mean()) for metric, v in values[dataset].items()}
                 for split, (dataset, mask) in masks.items()
@@ -186,15 +209,19 @@ def run(eval_dir: Path, model: str, cache: Path) -> dict[str, dict[str, dict[str
 
 
 def tuning_score(row: dict[str, dict[str, float]]) -> float:
-    """What settings are chosen by: the mean of SciFact train nDCG@10 and SQuAD 1-24 MRR@10."""
-    return (row["scifact train"]["ndcg@10"] + row["squad 1-24"]["mrr@10"]) / 2
+    """What settings are chosen by: the mean of SciFact train nDCG@10 and SQuAD 1-24 MRR@10 (those present)."""
+    parts = [
+        row[split][metric] for split, metric in (("scifact train", "ndcg@10"), ("squad 1-24", "mrr@10")) if split in row
+    ]
+    return sum(parts) / len(parts)
 
 
 def best_per_method(table: dict[str, dict[str, dict[str, float]]]) -> dict[str, str]:
     """For each method (and sentence mix), the setting with the best tuning score."""
     best: dict[str, str] = {}
     for key, row in table.items():
-        method = key.split()[0] + " " + key.split()[-1]
+        words = key.split()
+        method = " ".join([words[0], *(w for w in words if w.startswith("gate=")), words[-1]])
         if method not in best or tuning_score(row) > tuning_score(table[best[method]]):
             best[method] = key
     return best
@@ -208,15 +235,10 @@ def format_table(table: dict[str, dict[str, dict[str, float]]], keys: list[str])
     ]
     for key in keys:
         row = table[key]
-        figures = [
-            row["scifact train"]["ndcg@10"],
-            row["squad 1-24"]["mrr@10"],
-            row["scifact test"]["ndcg@10"],
-            row["squad 25-48"]["mrr@10"],
-            row["squad all"]["recall@1"],
-            row["squad all"]["mrr@10"],
-        ]
-        lines.append(f"| {key} | " + " | ".join(f"{value:.4f}" for value in figures) + " |")
+        wanted = [("scifact train", "ndcg@10"), ("squad 1-24", "mrr@10"), ("scifact test", "ndcg@10")]
+        wanted += [("squad 25-48", "mrr@10"), ("squad all", "recall@1"), ("squad all", "mrr@10")]
+        figures = [f"{row[split][metric]:.4f}" if split in row else "–" for split, metric in wanted]
+        lines.append(f"| {key} | " + " | ".join(figures) + " |")
     return "\n".join(lines)
 
 
@@ -225,9 +247,13 @@ def main() -> None:
     parser.add_argument("--eval-data", type=Path, default=Path(__file__).resolve().parents[1] / "../shared/eval")
     parser.add_argument("--model", default="sentence-transformers/all-MiniLM-L6-v2")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument("--datasets", default="scifact,squad", help="comma-separated: scifact, squad")
+    parser.add_argument("--mixes", default=",".join(map(str, SENTENCE_MIX)), help="sentence mixes μ to try")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    table = run(args.eval_data.resolve(), args.model, args.cache)
+    datasets = tuple(args.datasets.split(","))
+    mixes = tuple(float(value) for value in args.mixes.split(","))
+    table = run(args.eval_data.resolve(), args.model, args.cache, datasets, mixes)
     if args.out:
         args.out.write_text(json.dumps(table, indent=1))
     best = best_per_method(table)

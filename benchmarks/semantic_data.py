@@ -86,8 +86,9 @@ def lexical_scores(articles: list[Article], questions: list[str]) -> tuple[np.nd
         return scores, coverage
 
 
-def load_arrays(eval_dir: Path, which: str, model: str, cache: Path = DEFAULT_CACHE) -> Arrays:
-    """``which`` is "scifact" (train + test queries) or "squad" (all questions); vectors are cached by model."""
+def load_arrays(eval_dir: Path, which: str, model: str, cache: Path = DEFAULT_CACHE, sentences: bool = True) -> Arrays:
+    """``which`` is "scifact" (train + test queries) or "squad" (all questions); vectors are cached by model.
+    Without ``sentences`` no sentence vectors are computed (or read)."""
     from qa.models.encoder import load_encoder
 
     cache.mkdir(parents=True, exist_ok=True)
@@ -121,7 +122,11 @@ def load_arrays(eval_dir: Path, which: str, model: str, cache: Path = DEFAULT_CA
     texts, sentence_rows = sentence_texts(articles)
     docs = _cached(cache / f"{which}-{tag}-docs.npy", lambda: model_encoder().encode_passages(documents(articles)))
     query_vectors = _cached(cache / f"{which}-{tag}-queries.npy", lambda: model_encoder().encode_queries(questions))
-    sentences = _cached(cache / f"{which}-{tag}-sentences.npy", lambda: model_encoder().encode_passages(texts))
+    sentence_vectors = (
+        _cached(cache / f"{which}-{tag}-sentences.npy", lambda: model_encoder().encode_passages(texts))
+        if sentences
+        else np.zeros((0, docs.shape[1]), dtype=np.float32)
+    )
     if not (cache / f"{which}-lexical.npy").is_file():
         scores, coverage = lexical_scores(articles, questions)
         np.save(cache / f"{which}-lexical.npy", scores)
@@ -132,7 +137,7 @@ def load_arrays(eval_dir: Path, which: str, model: str, cache: Path = DEFAULT_CA
         which,
         [a.id for a in articles],
         docs,
-        sentences,
+        sentence_vectors,
         sentence_rows,
         questions,
         query_vectors,
