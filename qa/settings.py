@@ -22,6 +22,7 @@ def user_data_dir() -> Path:
     base = os.environ.get(DATA_ENV, "").strip()
     return (Path(base) if base else Path.home() / ".local" / "share") / "news-qa"
 
+
 # How hybrid search fuses BM25 with a pretrained model's cosines, per model (the name an index records),
 # tuned on SciFact train and SQuAD articles 1-24 (benchmarks/fusion_tuning.py, docs/retrieval-quality.md).
 # A model not listed is fused by rank (RRF, k = RRF_K); each index's manifest records what it uses.
