@@ -145,20 +145,19 @@ def test_unanswerable_question_gets_the_not_confident_notice(page, lexical_serve
     assert "does not seem to answer" in notice.inner_text()
 
 
-def test_keyword_only_banner_when_semantic_search_is_off(page, lexical_server):
+def test_keyword_only_status_line_in_plain_words(page, lexical_server):
     page.goto(lexical_server.url)
-    banner = page.locator(".qa-banner")
-    banner.wait_for(timeout=60_000)
-    assert "keyword matches only" in banner.inner_text()
-    assert "qa build --model PATH" in banner.inner_text()
+    status = page.locator(".qa-status")
+    status.wait_for(timeout=60_000)
+    assert "Keyword search: a passage is found when it shares words with your question." in status.inner_text()
 
 
-def test_no_banner_when_semantic_search_is_on(page, hybrid_server):
+def test_status_says_meaning_when_semantic_search_is_on(page, hybrid_server):
     _ask(page, hybrid_server.url, GUJRANWALA)
     page.locator(".qa-card").first.wait_for(timeout=30_000)
-    assert page.locator(".qa-banner").count() == 0
+    assert page.locator(".qa-status").inner_text() == "Searching by meaning and by keywords."
     page.locator(".qa-scores").first.click()
-    assert "dense" in page.locator(".qa-scores").first.inner_text()
+    assert "meaning score" in page.locator(".qa-scores").first.inner_text()
 
 
 def test_blank_and_overlong_questions_get_a_message_in_the_page(page, lexical_server):
@@ -261,7 +260,7 @@ def test_files_outside_the_app_are_not_served(lexical_server):
 def test_server_listens_on_loopback_without_a_share_link(lexical_server):
     log = lexical_server.log.read_text()
     assert "Running on local URL:  http://127.0.0.1:" in log
-    assert "gradio.live" not in log
+    assert "gradio.live" not in log and "share=True" not in log and "launch()" not in log
 
 
 def test_outlet_filter_in_the_page(page, lexical_server):
@@ -300,7 +299,7 @@ def test_rerank_toggle_rescores_with_the_cross_encoder(page, hybrid_server):
     box.press("Enter")
     page.locator(".qa-card").first.wait_for(timeout=60_000)
     page.locator(".qa-scores").first.click()
-    assert "rerank" in page.locator(".qa-scores").first.inner_text()
+    assert "reranker score" in page.locator(".qa-scores").first.inner_text()
 
 
 def test_rerank_toggle_is_off_with_the_reason_when_no_cross_encoder(page, lexical_server):
@@ -309,4 +308,242 @@ def test_rerank_toggle_is_off_with_the_reason_when_no_cross_encoder(page, lexica
     page.get_by_text("Options and filters").click()
     checkbox = page.locator("#qa-rerank input")
     assert checkbox.is_disabled()
-    assert "unavailable" in page.locator("#qa-rerank").inner_text()
+    assert "not available on this computer" in page.locator("#qa-rerank").inner_text()
+
+
+# -- what a newcomer meets first (issue 15): reader, phone layout, plain words, examples, filters ---------
+
+PHONE = {"width": 390, "height": 844}
+DEVELOPER_WORDS = ("Hugging Face", "Errno", "--model", "qa build")
+CITED_FULLY_VISIBLE = """() => {
+  const column = document.getElementById('qa-reader-col');
+  const mark = column && column.querySelector('.qa-cited mark');
+  if (!mark) return false;
+  const header = column.querySelector('.qa-article header').getBoundingClientRect();
+  const box = column.getBoundingClientRect();
+  const cited = mark.getBoundingClientRect();
+  return cited.top >= header.bottom - 1 && cited.top >= 0
+    && cited.bottom <= Math.min(box.bottom, window.innerHeight) + 1;
+}"""
+
+
+@pytest.fixture()
+def phone(browser):
+    context = browser.new_context(viewport=PHONE, is_mobile=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def _scroll_width(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def _cards(page, question: str | None = None) -> None:
+    if question is not None:
+        box = page.locator("#qa-question textarea")
+        box.fill(question)
+        box.press("Enter")
+    page.locator(".qa-card").first.wait_for(timeout=30_000)
+
+
+def _show(page, rank: int = 1) -> None:
+    page.locator(f'.qa-card[data-rank="{rank}"] .qa-show').click()
+    page.locator("#qa-reader .qa-cited").wait_for(timeout=30_000)
+    page.wait_for_function(CITED_FULLY_VISIBLE, timeout=10_000)
+
+
+def _options(page) -> None:
+    page.get_by_text("Options and filters").click()
+    page.locator("#qa-outlets").wait_for(timeout=10_000)
+
+
+def _pick_outlet(page, name: str) -> None:
+    page.locator("#qa-outlets input").click()
+    page.get_by_role("option", name=name).click()
+    page.keyboard.press("Escape")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_cited_sentence_is_fully_visible_below_the_reader_header(browser, lexical_server, width, tmp_path):
+    context = browser.new_context(viewport={"width": width, "height": 844}, is_mobile=width < 500)
+    page = context.new_page()
+    _ask(page, lexical_server.url, "Who lobbied to free their wives trapped in Xinjiang?")
+    _cards(page)
+    for rank in (1, 3):  # a second "show" scrolls again (on a phone the sheet is closed first)
+        if rank > 1 and width < 500:
+            page.locator(".qa-close-reader").click()
+            page.locator("#qa-reader-col").wait_for(state="hidden", timeout=10_000)
+        _show(page, rank)
+        assert page.evaluate(CITED_FULLY_VISIBLE)
+        # The header sticks to the very top of the reader: no article text can show above it.
+        gap = page.evaluate(
+            "() => { const c = document.getElementById('qa-reader-col');"
+            " return c.querySelector('.qa-article header').getBoundingClientRect().top - c.getBoundingClientRect().top; }"
+        )
+        assert gap <= 2
+    page.screenshot(path=str(tmp_path / f"reader-{width}.png"))
+    context.close()
+
+
+def test_reader_is_a_full_screen_sheet_on_a_phone(phone, lexical_server):
+    _ask(phone, lexical_server.url, GUJRANWALA)
+    _cards(phone)
+    _show(phone)
+    box = phone.locator("#qa-reader-col").bounding_box()
+    assert box == {"x": 0, "y": 0, "width": 390, "height": 844}
+
+
+def test_a_new_question_closes_the_reader(page, lexical_server):
+    _ask(page, lexical_server.url, GUJRANWALA)
+    _cards(page)
+    _show(page)
+    assert page.locator("#qa-reader-col").is_visible()
+    _cards(page, "Who lobbied to free their wives trapped in Xinjiang?")
+    page.locator("#qa-reader-col").wait_for(state="hidden", timeout=10_000)
+    assert "Xinjiang" in page.locator(".qa-card").first.inner_text()
+
+
+def test_escape_and_the_close_button_close_the_reader(page, lexical_server):
+    _ask(page, lexical_server.url, GUJRANWALA)
+    _cards(page)
+    _show(page)
+    page.keyboard.press("Escape")
+    page.locator("#qa-reader-col").wait_for(state="hidden", timeout=10_000)
+    _show(page)
+    page.locator(".qa-close-reader").click()
+    page.locator("#qa-reader-col").wait_for(state="hidden", timeout=10_000)
+
+
+def test_nothing_scrolls_sideways_at_phone_width(phone, lexical_server, tmp_path):
+    phone.goto(lexical_server.url)
+    phone.locator("#qa-question textarea").wait_for(timeout=60_000)
+    widths = {"ask": _scroll_width(phone)}
+    for tab in ("Articles", "About this index"):
+        phone.get_by_role("tab", name=tab).click()
+        phone.wait_for_timeout(400)
+        widths[tab] = _scroll_width(phone)
+    phone.get_by_role("tab", name="Ask").click()
+    _options(phone)
+    widths["options"] = _scroll_width(phone)
+    _cards(phone, GUJRANWALA)
+    widths["results"] = _scroll_width(phone)
+    _show(phone)
+    widths["reader"] = _scroll_width(phone)
+    phone.screenshot(path=str(tmp_path / "phone-reader.png"))
+    phone.locator(".qa-close-reader").click()
+    for tab in ("Articles", "About this index"):
+        phone.get_by_role("tab", name=tab).click()
+        phone.wait_for_timeout(400)
+        widths[f"{tab} after a search"] = _scroll_width(phone)
+    assert {name: width for name, width in widths.items() if width > 390} == {}
+
+
+def test_question_box_is_visible_without_scrolling_on_a_phone(phone, lexical_server):
+    phone.goto(lexical_server.url)
+    box = phone.locator("#qa-question textarea")
+    box.wait_for(timeout=60_000)
+    bounds, ask = box.bounding_box(), phone.locator("#qa-ask-button").bounding_box()
+    assert bounds is not None and ask is not None
+    assert bounds["y"] >= 0 and ask["y"] + ask["height"] <= PHONE["height"] / 2
+
+
+def test_page_shows_no_developer_language(page, lexical_server):
+    page.goto(lexical_server.url)
+    page.locator("#qa-question textarea").wait_for(timeout=60_000)
+    texts = {"first view": page.inner_text("body")}
+    _options(page)
+    texts["options"] = page.inner_text("body")
+    _cards(page, GUJRANWALA)
+    texts["results"] = page.inner_text("body")
+    for tab in ("Articles", "About this index"):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_timeout(400)
+        texts[tab] = page.inner_text("body")
+    found = {name: [word for word in DEVELOPER_WORDS if word in text] for name, text in texts.items()}
+    assert {name: words for name, words in found.items() if words} == {}
+    assert "keyword score" not in texts["results"]  # raw scores stay in the card's fold
+
+
+def test_clicking_an_example_shows_its_results(page, lexical_server):
+    page.goto(lexical_server.url)
+    page.locator("#qa-question textarea").wait_for(timeout=60_000)
+    page.get_by_text(GUJRANWALA, exact=True).first.click()
+    _cards(page)
+    assert page.locator("#qa-question textarea").input_value() == GUJRANWALA
+    assert "109 traffickers in Gujranwala" in page.locator(".qa-card").first.inner_text()
+
+
+def test_first_view_summarises_the_index(page, lexical_server):
+    page.goto(lexical_server.url)
+    summary = page.locator(".qa-summary")
+    summary.wait_for(timeout=60_000)
+    text = summary.inner_text()
+    assert "6 articles from 3 outlets (3 with no outlet named)" in text
+    assert "published 2018-09-25 to 2024-01-01 (2 undated)" in text and "keywords only" in text
+
+
+def test_changing_a_filter_reruns_the_question_and_shows_it_with_a_clear_button(page, lexical_server):
+    _ask(page, lexical_server.url, "Pakistani women trafficked to China")
+    _cards(page)
+    _options(page)
+    _pick_outlet(page, "National Review")  # no Ask pressed
+    page.locator(".qa-chip").wait_for(timeout=30_000)
+    assert page.locator(".qa-chip").inner_text().startswith("Outlet: National Review")
+    page.wait_for_function("() => document.querySelectorAll('.qa-card').length > 0", timeout=30_000)
+    assert {t.strip().lower() for t in page.locator(".qa-card .qa-outlet").all_inner_texts()} == {"national review"}
+    page.locator(".qa-chip .qa-clear").click()
+    page.locator(".qa-chip").wait_for(state="detached", timeout=30_000)
+    outlets = {t.strip().lower() for t in page.locator(".qa-card .qa-outlet").all_inner_texts()}
+    assert outlets != {"national review"}
+    assert page.locator("#qa-outlets .token").count() == 0  # the dropdown was cleared too
+
+
+def test_articles_without_an_outlet_can_be_selected(page, lexical_server):
+    _ask(page, lexical_server.url, "Pakistani women trafficked to China")
+    _cards(page)
+    _options(page)
+    _pick_outlet(page, "Unknown outlet")
+    page.locator(".qa-chip").wait_for(timeout=30_000)
+    _cards(page)
+    assert page.locator(".qa-card").count() == 5 and page.locator(".qa-card .qa-outlet").count() == 0
+
+
+def test_date_placeholder_does_not_look_like_a_date(page, lexical_server):
+    page.goto(lexical_server.url)
+    page.locator("#qa-question textarea").wait_for(timeout=60_000)
+    _options(page)
+    field = page.locator("#qa-date-from input").first
+    typed = field.evaluate("e => getComputedStyle(e).color")
+    hint = field.evaluate(
+        "e => { const s = getComputedStyle(e, '::placeholder'); return [s.color, s.opacity, s.fontStyle]; }"
+    )
+    assert hint[2] == "italic" and float(hint[1]) < 0.7 and hint[0] != typed
+
+
+def test_articles_tab_sorts_by_any_column_and_opens_an_article(page, lexical_server):
+    page.goto(lexical_server.url)
+    page.locator("#qa-question textarea").wait_for(timeout=60_000)
+    page.get_by_role("tab", name="Articles").click()
+    table = page.locator(".qa-articles")
+    table.wait_for(timeout=10_000)
+    assert [t.strip().lower() for t in table.locator("thead th").all_inner_texts()] == [
+        "title",
+        "outlet",
+        "author",
+        "date",
+        "passages",
+    ]
+    table.locator(".qa-sort[data-key=passages]").click()
+    counts = [int(t) for t in table.locator("td.qa-num").all_inner_texts()]
+    assert counts == sorted(counts)
+    table.locator(".qa-sort[data-key=passages]").click()
+    assert [int(t) for t in table.locator("td.qa-num").all_inner_texts()] == sorted(counts, reverse=True)
+    table.locator(".qa-sort[data-key=title]").click()
+    titles = table.locator(".qa-open").all_inner_texts()
+    assert titles[0].startswith("<script>") or titles == sorted(titles, key=str.lower)
+    table.get_by_role("button", name="Breaking the chains of human trafficking in Pakistan").click()
+    reader = page.locator("#qa-reader .qa-article")
+    reader.wait_for(timeout=30_000)
+    assert page.get_by_role("tab", name="Ask").get_attribute("aria-selected") == "true"
+    assert "Breaking the chains of human trafficking in Pakistan" in reader.locator("h3").inner_text()

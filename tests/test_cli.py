@@ -70,6 +70,12 @@ def test_ask_json_schema(lexical_index, capsys):
         assert hit["char_end"] - hit["char_start"] == len(hit["text"])
 
 
+def test_outlet_option_ignores_case(lexical_index, capsys):
+    assert main(["ask", "Pakistani women", "--index", str(lexical_index), "--json", "--outlet", "national review"]) == 0
+    hits = json.loads(capsys.readouterr().out)["hits"]
+    assert hits and {hit["article"]["outlet"] for hit in hits} == {"National Review"}
+
+
 def test_ask_filters_from_the_command_line(lexical_index, capsys):
     args = ["ask", "Pakistani women", "--index", str(lexical_index), "--json", "--outlet", "National Review"]
     assert main(args) == 0

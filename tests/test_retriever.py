@@ -124,6 +124,18 @@ def test_outlet_filter_applies_before_ranking(lexical):
     assert {h.article.outlet for h in hits} == {"National Review"}
 
 
+def test_outlet_filter_ignores_case(lexical):
+    hits = lexical.search("women trafficked to China", k=5, outlets=["national REVIEW"])
+    assert {h.article.outlet for h in hits} == {"National Review"}
+
+
+def test_outlet_none_selects_articles_that_name_no_outlet(lexical):
+    hits = lexical.search("Pakistani women trafficked to China", k=20, outlets=[None])
+    assert hits and {h.article.outlet for h in hits} == {None}
+    both = lexical.search("Pakistani women trafficked to China", k=50, outlets=[None, "National Review"])
+    assert {h.article.outlet for h in both} == {None, "National Review"}
+
+
 def test_date_filter_keeps_dated_articles_in_range(lexical):
     hits = lexical.search("Pakistani women China", k=10, date_from="2019-01-01", date_to="2019-12-31")
     assert hits and {h.article.id for h in hits} == {FO}

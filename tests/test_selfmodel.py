@@ -156,9 +156,10 @@ def test_the_page_names_the_corpus_trained_model(self_index):
     from qa.serve.service import Service
 
     service = Service(Retriever.load(self_index))
-    assert "Semantic search: a model trained on this corpus" in service.banner_html()
-    assert "trained on this corpus" in service.about_html()
-    assert "keyword matches only" not in service.banner_html()
+    assert "a model trained on these articles" in service.status_html()
+    assert "Keyword search" not in service.status_html()
+    assert "a model trained on these articles" in service.about_html()
+    assert "a model trained on this corpus" in service.about_html()  # the technical fold names it
 
 
 def test_qa_info_names_the_corpus_trained_model(self_index, capsys):

@@ -10,6 +10,8 @@ from qa.serve import web
 from qa.serve.service import Service
 
 EVIL = "<script>alert(1)</script><img src=x onerror=alert(1)>"
+FACTS = web.IndexFacts(5, 52, 2, 3, "2018-09-25", "2024-01-01", 2, "keywords", "2026-12-02 03:59 UTC")
+DEVELOPER_WORDS = ("Hugging Face", "Errno", "--model", "qa build")
 
 
 def _hit(text: str = f"Floods hit {EVIL} the city. Second sentence.", **article_fields) -> Hit:
@@ -28,8 +30,8 @@ def _hit(text: str = f"Floods hit {EVIL} the city. Second sentence.", **article_
         web.render_article(_hit().article, 0, 10, (0, 5)),
         web.render_articles([_hit().article], {"a": 1}),
         web.render_message(f"Bad {EVIL}"),
-        web.render_banner("lexical", f"reason {EVIL}"),
-        web.render_banner("hybrid", None, f"model {EVIL}"),
+        web.render_filters([web.Filter(f"Outlet: {EVIL}", {"outlet": EVIL})]),
+        web.render_about(FACTS, "yes", [("Why", f"reason {EVIL}")], None),
     ],
 )
 def test_article_text_and_metadata_are_escaped(html_text):
@@ -59,9 +61,51 @@ def test_article_reader_marks_the_cited_paragraph():
     )
 
 
-def test_banner_only_in_keyword_mode():
-    assert web.render_banner("hybrid", None) == ""
-    assert web.KEYWORD_ONLY in web.render_banner("lexical", "no model")
+def test_status_line_says_in_plain_words_how_questions_are_matched():
+    assert web.KEYWORD_ONLY in web.render_status("keywords")
+    assert web.render_status("meaning") == f'<div class="qa-status" role="status">{web.SEMANTIC_ON}</div>'
+    for search in ("keywords", "meaning", "self"):
+        assert not any(word in web.render_status(search) for word in DEVELOPER_WORDS)
+
+
+def test_card_shows_a_plain_relevance_cue_and_keeps_raw_scores_in_the_fold():
+    card = web.render_hit(_hit(text="Floods hit the city. More."), "strong")
+    assert "Strong match" in card
+    head, fold = card.split('<details class="qa-scores">')
+    assert "1.5" not in head and "keyword score 1.500" in fold
+
+
+def test_summary_says_what_is_indexed_and_how_it_is_searched():
+    summary = web.render_summary(FACTS, has_examples=True)
+    assert "<strong>5 articles</strong> from 2 outlets (3 with no outlet named)" in summary
+    assert "published 2018-09-25 to 2024-01-01 (2 undated)" in summary
+    assert "52 paragraphs to search, keywords only" in summary
+    assert "try one of the examples below" in summary
+    assert "examples" not in web.render_summary(FACTS, has_examples=False)
+
+
+def test_active_filters_are_chips_that_each_clear_one_filter():
+    chips = web.render_filters(
+        [web.Filter("Outlet: Dawn", {"outlet": "Dawn"}), web.Filter("From 2019-01-01", {"date_from": "1"})]
+    )
+    assert chips.count('class="qa-clear"') == 2 and "Clear all" in chips
+    assert 'data-clear="{&quot;clear&quot;: {&quot;outlet&quot;: &quot;Dawn&quot;}}"' in chips
+    assert web.render_filters([]) == ""
+
+
+def test_about_keeps_technical_detail_in_a_fold():
+    about = web.render_about(FACTS, "Not available", [("Why semantic search is off", "[Errno -2] no hub")], "qa build")
+    plain, technical = about.split('<details class="qa-technical">')
+    assert not any(word in plain for word in DEVELOPER_WORDS)
+    assert "[Errno -2] no hub" in technical and "Keywords only" in plain
+
+
+def test_articles_table_has_one_column_per_fact_and_opens_the_reader():
+    table = web.render_articles([_hit(title="Floods").article], {"a": 3})
+    assert [name for _, name in web.ARTICLE_COLUMNS] == ["Title", "Outlet", "Author", "Date", "Passages"]
+    assert table.count('class="qa-sort"') == 5
+    assert 'data-open="{&quot;open&quot;: &quot;a&quot;}"' in table
+    assert '<td data-label="Passages" class="qa-num">3</td>' in table
 
 
 def test_not_confident_notice_comes_before_the_passages():
@@ -108,3 +152,47 @@ def test_reader_rejects_bad_requests_with_a_message(service, request_data):
 
 def test_examples_are_questions_the_index_answers(service):
     assert len(service.examples()) >= 4
+
+
+def test_service_summary_and_outlet_choices(service):
+    facts = service.facts()
+    assert (facts.articles, facts.outlets, facts.without_outlet, facts.undated) == (5, 2, 3, 2)
+    assert (facts.first_date, facts.last_date, facts.search) == ("2018-09-25", "2024-01-01", "keywords")
+    assert service.outlet_choices() == ["National Review", "Shafaqna Pakistan", web.UNKNOWN_OUTLET]
+
+
+def test_unknown_outlet_choice_finds_articles_without_an_outlet(service):
+    page = service.ask_html("Pakistani women trafficked to China", 10, [web.UNKNOWN_OUTLET])
+    assert 'class="qa-card"' in page and 'class="qa-outlet"' not in page
+    assert "Outlet: Unknown outlet" in page
+
+
+def test_results_show_the_active_filters(service):
+    page = service.ask_html("Pakistani women", 3, ["National Review"], "2019-01-01", None)
+    assert "Outlet: National Review" in page and "From 2019-01-01" in page
+    assert web.NO_HITS_FILTERED in page  # the National Review story is undated
+
+
+@pytest.mark.parametrize(
+    "clear,expected",
+    [
+        ({"outlet": "Dawn"}, (["BBC"], "2019-01-01", "2020-01-01")),
+        ({"date_from": "1"}, (["Dawn", "BBC"], None, "2020-01-01")),
+        ({"date_to": "1"}, (["Dawn", "BBC"], "2019-01-01", None)),
+        ({"all": "1"}, ([], None, None)),
+    ],
+)
+def test_clearing_a_filter_resets_only_that_filter(clear, expected):
+    from qa.serve.service import clear_filter
+
+    assert clear_filter(clear, ["Dawn", "BBC"], "2019-01-01", "2020-01-01") == expected
+
+
+def test_reader_opens_a_whole_article_from_the_articles_tab(service):
+    view = service.article_html({"open": "breaking-the-chains-of-human-trafficking-in-pakistan"})
+    assert "Breaking the chains of human trafficking in Pakistan" in view and "qa-cited" not in view
+
+
+def test_cards_carry_a_relevance_cue(service):
+    page = service.ask_html("How many traffickers did the FIA arrest in Gujranwala?", 5)
+    assert page.count("qa-strength-") == 5 and "qa-strength-strong" in page

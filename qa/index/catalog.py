@@ -242,11 +242,12 @@ class Catalog:
         """The article passage row ``row`` was cut from."""
         return self.articles.rows[int(self.passage_article[row])]
 
-    def rows_matching(self, outlets: list[str], first_day: int | None, last_day: int | None) -> np.ndarray:
-        """Passage rows whose article is from one of ``outlets`` (any when empty) and dated within the days given."""
+    def rows_matching(self, outlets: list[str | None], first_day: int | None, last_day: int | None) -> np.ndarray:
+        """Passage rows whose article is from one of ``outlets`` (any when empty; ``None``: articles naming
+        no outlet) and dated within the days given."""
         keep = np.ones(len(self.article_outlet), dtype=bool)
         if outlets:
-            codes = [self.outlets.index(name) for name in outlets if name in self.outlets]
+            codes = [NO_OUTLET if name is None else self.outlets.index(name) for name in outlets]
             keep &= np.isin(self.article_outlet, np.asarray(codes, dtype=np.int32))
         if first_day is not None or last_day is not None:
             keep &= self.article_day != NO_DAY

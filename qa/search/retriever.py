@@ -223,21 +223,36 @@ class Retriever:
 
     # -- searching -------------------------------------------------------------------------
 
-    def _allowed_rows(self, outlets: Iterable[str] | None, date_from: object, date_to: object) -> np.ndarray | None:
-        """Passage rows passing the filters (None when there are no filters)."""
+    def resolve_outlets(self, outlets: Iterable[str | None] | str | None) -> list[str | None]:
+        """The index's own spelling of each outlet asked for (matched ignoring case); ``None`` stands for
+        articles that name no outlet. Raises InvalidRequestError for an outlet the index does not have."""
         if isinstance(outlets, str):  # one outlet given as a plain string
             outlets = [outlets]
-        wanted = [o for o in (outlets or []) if o]
+        by_case = {name.casefold(): name for name in self.outlets()}
+        resolved: list[str | None] = []
+        for outlet in outlets or []:
+            if outlet is None:
+                resolved.append(None)
+                continue
+            if not outlet.strip():
+                continue
+            name = by_case.get(outlet.strip().casefold())
+            if name is None:
+                listing = ", ".join(sorted(by_case.values())) or "none are named in this corpus"
+                raise InvalidRequestError(f"No articles from outlet {outlet!r}. Known outlets: {listing}.")
+            resolved.append(name)
+        return list(dict.fromkeys(resolved))
+
+    def _allowed_rows(
+        self, outlets: Iterable[str | None] | str | None, date_from: object, date_to: object
+    ) -> np.ndarray | None:
+        """Passage rows passing the filters (None when there are no filters)."""
+        wanted = self.resolve_outlets(outlets)
         start, end = _parse_date(date_from, "date_from"), _parse_date(date_to, "date_to")
         if not wanted and start is None and end is None:
             return None
         if start and end and start > end:
             raise InvalidRequestError(f"date_from {start} is after date_to {end}; swap them.")
-        known = set(self.outlets())
-        unknown = [o for o in wanted if o not in known]
-        if unknown:
-            listing = ", ".join(sorted(known)) or "none are named in this corpus"
-            raise InvalidRequestError(f"No articles from outlet {unknown[0]!r}. Known outlets: {listing}.")
         first = day_number(start) if start is not None else None
         last = day_number(end) if end is not None else None
         return self.catalog.rows_matching(wanted, first, last)
@@ -247,7 +262,7 @@ class Retriever:
         question: str,
         k: int = 5,
         *,
-        outlets: Iterable[str] | None = None,
+        outlets: Iterable[str | None] | None = None,
         date_from: object = None,
         date_to: object = None,
         mode: str | None = None,
@@ -267,7 +282,7 @@ class Retriever:
         question: str,
         k: int = 5,
         *,
-        outlets: Iterable[str] | None = None,
+        outlets: Iterable[str | None] | None = None,
         date_from: object = None,
         date_to: object = None,
         mode: str | None = None,
@@ -283,7 +298,7 @@ class Retriever:
         questions: Sequence[str],
         k: int = 5,
         *,
-        outlets: Iterable[str] | None = None,
+        outlets: Iterable[str | None] | None = None,
         date_from: object = None,
         date_to: object = None,
         mode: str | None = None,

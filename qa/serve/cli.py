@@ -203,6 +203,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--json", action="store_true", help="print the figures as one JSON object")
 
+    from qa.serve.launch import add_options
+
+    add_options(
+        commands.add_parser(
+            "serve",
+            help="serve the question page in a browser",
+            description="Serve the question page (the same as `python app.py`) on http://127.0.0.1:7860; "
+            "it builds the index first when there is none.",
+        )
+    )
+
     info = commands.add_parser("info", help="describe an index", description="Describe an index.")
     info.add_argument("--index", type=Path, default=Path(DEFAULT_INDEX), help="index folder (default: %(default)s)")
     info.add_argument("--json", action="store_true", help="print the manifest as JSON")
@@ -385,6 +396,10 @@ def _info(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        from qa.serve.launch import serve
+
+        return serve(args)
     setup_logging()
     try:
         if args.command == "build":

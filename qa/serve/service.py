@@ -6,6 +6,7 @@ and the Python API give the same answers.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -14,11 +15,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from qa.errors import IndexNotFoundError, InvalidRequestError, QAError
 from qa.index.build import build_index
+from qa.index.catalog import NO_DAY, NO_OUTLET
 from qa.index.manifest import MANIFEST_FILE
 from qa.models.encoder import DEFAULT_MODEL
 from qa.models.reranker import DEFAULT_RERANKER
+from qa.records import Answer
 from qa.search.retriever import Retriever
 from qa.serve import web
 
@@ -32,6 +37,14 @@ SEED_EXAMPLES = [
     "What did the Chinese team that visited Pakistan offer?",
 ]
 MAX_K = 20
+ARTICLES_SHOWN = 1000  # rows in the Articles tab; a bigger corpus is searched, not browsed
+RERANK_ON = "rescore the top passages with a second model: slower, often more precise"
+RERANK_OFF = "not available on this computer (About this index → Technical details says why)"
+SETUP_TIP = (
+    "For the person who runs this server: to search by meaning too, rebuild the index with a "
+    "sentence-transformers model (qa build --model PATH), or train one on the articles "
+    "(qa build --model self; it helps from about 100,000 words). README: Search."
+)
 log = logging.getLogger("qa")
 
 
@@ -46,6 +59,8 @@ class Service:
         self._retriever = retriever
         self._stamp = _stamp(retriever.index_dir)
         self._lock = threading.Lock()
+        self._examples: list[str] | None = None
+        self.generation = 0  # how many rebuilt indexes have been opened since start
 
     @property
     def retriever(self) -> Retriever:
@@ -62,6 +77,8 @@ class Service:
         try:
             self._retriever = Retriever.load(index_dir, reranker=self._retriever.reranker_status().model)
             log.info("Opened the rebuilt index in %s (%d passages).", index_dir, len(self._retriever.passages))
+            self._examples = None
+            self.generation += 1
         except QAError as error:
             log.warning("Kept serving the index opened earlier: the one now in %s cannot be used: %s", index_dir, error)
         self._stamp = stamp
@@ -101,31 +118,37 @@ class Service:
         rerank: bool = False,
     ) -> str:
         """The results panel for a question; a user's mistake becomes a message, not an exception."""
+        active = active_filters(outlets, date_from, date_to)
+        retriever = self.retriever
         try:
-            answer = self.retriever.ask(
+            answer = retriever.ask(
                 question or "",
                 _k(k),
-                outlets=outlets or None,
+                outlets=_outlet_values(outlets) or None,
                 date_from=date_from or None,
                 date_to=date_to or None,
                 rerank=bool(rerank),
             )
         except QAError as error:
-            return web.render_message(str(error))
-        return web.render_answer(answer)
+            return web.render_message(str(error), active=active)
+        return web.render_answer(answer, match_strengths(retriever, answer), active)
 
     def ask_json(self, question: str, k: float = 5) -> str:
         """Exactly what `qa ask --json` prints for the question; raises QAError for a bad one."""
         return json.dumps(self.retriever.ask(question, _k(k)).to_dict(), ensure_ascii=False)
 
     def article_html(self, request: Any) -> str:
-        """The reader for a "show in article" click: ``{"article", "start", "end", "hlStart", "hlEnd"}``."""
+        """The reader for a click: ``{"show": {"article", "start", "end", "hlStart", "hlEnd"}}`` ("show in
+        article": the passage marked) or ``{"open": article_id}`` (the Articles tab: the whole article)."""
         try:
             data = json.loads(request) if isinstance(request, str) else dict(request or {})
+            if "open" in data:
+                return web.render_article(self.retriever.article(str(data["open"])))
+            data = data.get("show", data)
             article = self.retriever.article(str(data["article"]))
             start, end = int(data["start"]), int(data["end"])
             highlight = (int(data["hlStart"]), int(data["hlEnd"]))
-        except (KeyError, TypeError, ValueError, json.JSONDecodeError):
+        except (KeyError, TypeError, ValueError, AttributeError, json.JSONDecodeError):
             return web.render_message("That passage could not be opened.")
         except QAError as error:
             return web.render_message(str(error))
@@ -135,42 +158,160 @@ class Service:
 
     # -- facts about the index -------------------------------------------------------------
 
-    def rerank_option(self) -> tuple[bool, str]:
-        """Whether the rerank toggle can be used, and the line explaining it."""
-        status = self.retriever.reranker_status()
-        if status.available:
-            return True, f"rescore the top passages with the cross-encoder {status.model} (slower, often more precise)"
-        return False, f"unavailable: {status.detail}"
-
-    def banner_html(self) -> str:
+    def search_kind(self) -> str:
+        """How questions are matched, in the page's terms: "keywords", "meaning", or "self"."""
         retriever = self.retriever
-        return web.render_banner(retriever.mode, retriever.semantic_off_reason, retriever.manifest.semantic_layer())
+        if retriever.mode == "lexical":
+            return "keywords"
+        model = retriever.manifest.model or {}
+        return "self" if model.get("self_trained") else "meaning"
+
+    def facts(self) -> web.IndexFacts:
+        """What the index holds, from the catalog's arrays (no article is read)."""
+        retriever = self.retriever
+        catalog = retriever.catalog
+        days = np.asarray(catalog.article_day)
+        dated = days[days != NO_DAY]
+        return web.IndexFacts(
+            articles=len(days),
+            passages=len(catalog.passages),
+            outlets=len(catalog.outlets),
+            without_outlet=int(np.count_nonzero(np.asarray(catalog.article_outlet) == NO_OUTLET)),
+            first_date=_iso_day(int(dated.min())) if len(dated) else None,
+            last_date=_iso_day(int(dated.max())) if len(dated) else None,
+            undated=int(len(days) - len(dated)),
+            search=self.search_kind(),
+            built=_when(retriever.manifest.created_at),
+        )
+
+    def rerank_option(self) -> tuple[bool, str]:
+        """Whether the rerank toggle can be used, and the line explaining it (plain words)."""
+        if self.retriever.reranker_status().available:
+            return True, RERANK_ON
+        return False, RERANK_OFF
+
+    def summary_html(self) -> str:
+        """The results panel before any question: what is indexed and how it is searched."""
+        return web.render_summary(self.facts(), bool(self.examples()))
+
+    def status_html(self) -> str:
+        return web.render_status(self.search_kind())
 
     def about_html(self) -> str:
         retriever = self.retriever
         manifest = retriever.manifest
-        about = web.render_about(manifest, retriever.mode, retriever.semantic_off_reason)
+        status = retriever.reranker_status()
+        technical = [
+            ("Index folder", str(retriever.index_dir.resolve())),
+            ("Search mode", retriever.mode),
+            ("Semantic model", manifest.semantic_layer() if retriever.mode != "lexical" else "none"),
+        ]
+        if retriever.semantic_off_reason:
+            technical.append(("Why semantic search is off", retriever.semantic_off_reason))
+        technical += [
+            ("Cross-encoder for reranking", f"{status.model} ({status.detail})"),
+            ("Index format", f"{manifest.format_version} (qa {manifest.qa_version})"),
+        ]
+        tip = SETUP_TIP if retriever.mode == "lexical" else None
+        rerank = RERANK_ON if status.available else "not available on this computer (Technical details below say why)"
+        about = web.render_about(self.facts(), rerank[0].upper() + rerank[1:], technical, tip)
         if "skipped" in manifest.corpus:  # kept by builds since the skipped-file record exists
             about += web.render_skipped(manifest.skipped())
         return about
 
-    def articles_html(self) -> str:
+    def articles_html(self, limit: int = ARTICLES_SHOWN) -> str:
+        """The Articles tab: the ``limit`` most recent articles (by date, then id)."""
         retriever = self.retriever
-        counts = Counter(passage.article_id for passage in retriever.passages)
-        articles = sorted(retriever.articles.values(), key=lambda a: (a.date or "", a.id), reverse=True)
-        return web.render_articles(articles, counts)
+        catalog = retriever.catalog
+        days = np.asarray(catalog.article_day)
+        ids = catalog.articles.ids()
+        # Newest first; undated articles (NO_DAY, the smallest value) last.
+        order = sorted(range(len(ids)), key=lambda row: (int(days[row]), ids[row]), reverse=True)[:limit]
+        rows = set(order)
+        counts = Counter(int(row) for row in np.asarray(catalog.passage_article) if int(row) in rows)
+        articles = [catalog.articles.rows[row] for row in order]
+        per_article = {ids[row]: counts.get(row, 0) for row in order}
+        return web.render_articles(articles, per_article, total=len(ids))
 
     def outlets(self) -> list[str]:
         return self.retriever.outlets()
 
+    def outlet_choices(self) -> list[str]:
+        """The outlet filter's choices: every named outlet, and "Unknown outlet" when some articles name none."""
+        choices = self.outlets()
+        if np.any(np.asarray(self.retriever.catalog.article_outlet) == NO_OUTLET):
+            choices.append(web.UNKNOWN_OUTLET)
+        return choices
+
     def examples(self, limit: int = 6) -> list[str]:
         """The seed questions this index answers confidently (none for an unrelated corpus)."""
-        found = []
-        for question in SEED_EXAMPLES:
-            answer = self.retriever.ask(question, 1)
-            if answer.confident:
-                found.append(question)
-        return found[:limit]
+        if self._examples is None:
+            found = []
+            for question in SEED_EXAMPLES:
+                answer = self.retriever.ask(question, 1)
+                if answer.confident:
+                    found.append(question)
+            self._examples = found
+        return self._examples[:limit]
+
+
+def active_filters(outlets: list[str] | None, date_from: str | None, date_to: str | None) -> list[web.Filter]:
+    """The filters the page has set, as chips (each knows what clearing it resets)."""
+    active = [web.Filter(f"Outlet: {name}", {"outlet": name}) for name in outlets or [] if name]
+    if date_from:
+        active.append(web.Filter(f"From {str(date_from)[:10]}", {"date_from": "1"}))
+    if date_to:
+        active.append(web.Filter(f"Until {str(date_to)[:10]}", {"date_to": "1"}))
+    return active
+
+
+def clear_filter(
+    request: dict[str, Any], outlets: list[str] | None, date_from: str | None, date_to: str | None
+) -> tuple[list[str], str | None, str | None]:
+    """The filters after a chip's × (or "Clear all") was pressed."""
+    outlets = list(outlets or [])
+    if "all" in request:
+        return [], None, None
+    if "outlet" in request:
+        outlets = [name for name in outlets if name != request["outlet"]]
+    if "date_from" in request:
+        date_from = None
+    if "date_to" in request:
+        date_to = None
+    return outlets, date_from, date_to
+
+
+def match_strengths(retriever: Retriever, answer: Answer) -> list[str]:
+    """A plain relevance cue per hit: "strong" when the hit alone would make the answer confident,
+    "partial" when it holds at least half that evidence, else "weak"."""
+    rule = retriever.confidence_rule(answer.mode)
+    levels = []
+    for hit in answer.hits:
+        coverage, cosine = retriever.evidence(answer.question, [hit])
+        if rule.decide(coverage, cosine):
+            levels.append("strong")
+        elif coverage >= rule.min_coverage / 2:
+            levels.append("partial")
+        else:
+            levels.append("weak")
+    return levels
+
+
+def _outlet_values(outlets: list[str] | None) -> list[str | None]:
+    """The page's outlet choices as the retriever takes them ("Unknown outlet" means no outlet named)."""
+    return [None if name == web.UNKNOWN_OUTLET else name for name in outlets or [] if name]
+
+
+def _iso_day(day: int) -> str:
+    return (dt.date(1970, 1, 1) + dt.timedelta(days=day)).isoformat()
+
+
+def _when(created_at: str) -> str:
+    try:
+        moment = dt.datetime.fromisoformat(created_at)
+    except ValueError:
+        return created_at
+    return moment.strftime("%Y-%m-%d %H:%M") + (" UTC" if moment.utcoffset() == dt.timedelta(0) else "")
 
 
 def _stamp(index_dir: Path) -> tuple[int, int] | None:

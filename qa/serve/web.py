@@ -1,7 +1,8 @@
-"""The web page's HTML fragments: answer cards, the article reader, index facts.
+"""The web page's HTML fragments: answer cards, filters, the article reader, index facts.
 
 Everything that comes from an article, a file or a question is escaped here, once, with
-``html.escape``; no caller builds markup from text.
+``html.escape``; no caller builds markup from text. The words are for readers, not for the
+person who runs the server: technical detail stays in About's "Technical details" fold.
 """
 
 from __future__ import annotations
@@ -9,17 +10,50 @@ from __future__ import annotations
 import html
 import itertools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from importlib.resources import files
 
-from qa.index.manifest import Manifest
-from qa.models.selftrain import SELF_MIN_WORDS
 from qa.records import Answer, Article, Hit, Skip, page_label
 
 NOT_CONFIDENT = "The corpus does not seem to answer this question. These are the nearest passages."
 NO_HITS = "The corpus does not seem to answer this question: no passage shares its key words."
-KEYWORD_ONLY = "Semantic search is off: results are keyword matches only."
+NO_HITS_FILTERED = "No passage passes the filters. Clear a filter to search more articles."
+KEYWORD_ONLY = "Keyword search: a passage is found when it shares words with your question."
+KEYWORD_TIP = "Use the words an article would use (“arrested”, not “detained”)."
+SEMANTIC_ON = "Searching by meaning and by keywords."
+SEMANTIC_SELF = "Searching by meaning (a model trained on these articles) and by keywords."
+STRENGTH = {
+    "strong": ("Strong match", "it shares most of your question's key words"),
+    "partial": ("Partial match", "it shares some of your question's key words"),
+    "weak": ("Weak match", "it shares few of your question's key words"),
+}
+SCORE_NAMES = {"lexical": "keyword score", "dense": "meaning score", "rerank": "reranker score"}
+UNKNOWN_OUTLET = "Unknown outlet"
 OCR_NOTE = "Read from a scanned page by OCR: check these words against the original before quoting them."
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """One active search filter as the page shows it: a chip with a label and what clearing it resets."""
+
+    label: str
+    clear: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexFacts:
+    """What an index holds, in the terms the first view and About use."""
+
+    articles: int
+    passages: int
+    outlets: int
+    without_outlet: int
+    first_date: str | None
+    last_date: str | None
+    undated: int
+    search: str  # "keywords", "meaning", or "self" (meaning, with a model trained on the corpus)
+    built: str
 
 
 def stylesheet() -> str:
@@ -28,6 +62,10 @@ def stylesheet() -> str:
 
 def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
 def _marked(text: str, start: int, end: int, mark_class: str = "qa-highlight") -> str:
@@ -41,12 +79,21 @@ def _byline(
     return " · ".join(_e(part) for part in parts if part)
 
 
-def render_hit(hit: Hit) -> str:
+def _strength(level: str) -> str:
+    label, why = STRENGTH[level]
+    return (
+        f'<span class="qa-strength qa-strength-{level}" title="{_e(label)}: {_e(why)}">'
+        f'<span class="qa-dots" aria-hidden="true"><i></i><i></i><i></i></span>{_e(label)}</span>'
+    )
+
+
+def render_hit(hit: Hit, strength: str = "partial") -> str:
+    """One answer card: citation, passage with its highlighted sentence, a plain relevance cue."""
     article, passage = hit.article, hit.passage
     start, end = hit.highlight
     title = _e(article.title) if article.title else f'<span class="qa-untitled">{_e(article.name)} (untitled)</span>'
     outlet = f'<span class="qa-outlet">{_e(article.outlet)}</span>' if article.outlet else ""
-    scores = " · ".join(f"{_e(name)} {value:.3f}" for name, value in hit.scores.items())
+    scores = " · ".join(f"{_e(SCORE_NAMES.get(name, name))} {value:.3f}" for name, value in hit.scores.items())
     ocr = f' <span class="qa-ocr" title="{_e(OCR_NOTE)}">OCR text</span>' if passage.ocr else ""
     show = {
         "article": article.id,
@@ -58,28 +105,102 @@ def render_hit(hit: Hit) -> str:
     return f"""<article class="qa-card" data-rank="{hit.rank}">
 <header class="qa-card-head"><span class="qa-rank">{hit.rank}</span>
 <div class="qa-cite">{outlet}<span class="qa-title">{title}</span>
-<span class="qa-meta">{_byline(article, passage.paragraph, passage.page, passage.page_end)}{ocr}</span></div>
-<span class="qa-score" title="ranking score">{hit.score:.3f}</span></header>
+<span class="qa-meta">{_byline(article, passage.paragraph, passage.page, passage.page_end)}{ocr}</span></div>{_strength(strength)}</header>
 <p class="qa-text">{_marked(passage.text, start, end)}</p>
-<footer class="qa-card-foot"><details class="qa-scores"><summary>Scores</summary>{scores}</details>
+<footer class="qa-card-foot"><details class="qa-scores"><summary>Ranking details</summary>{scores}</details>
 <span class="qa-actions">
 <button type="button" class="qa-copy" data-citation="{_e(hit.full_citation)}">Copy citation</button>
-<button type="button" class="qa-show" data-show="{_e(json.dumps(show))}">Show in article</button></span>
+<button type="button" class="qa-show" data-show="{_e(json.dumps({"show": show}))}">Show in article</button></span>
 </footer></article>"""
 
 
-def render_answer(answer: Answer) -> str:
-    parts = [f'<div class="qa-warning">{_e(warning)}</div>' for warning in answer.warnings]
+def render_filters(active: Sequence[Filter]) -> str:
+    """The filters in force, each with a button that clears it (and one that clears them all)."""
+    if not active:
+        return ""
+    chips = "".join(
+        f'<span class="qa-chip">{_e(item.label)}<button type="button" class="qa-clear" '
+        f'aria-label="Clear filter: {_e(item.label)}" data-clear="{_e(json.dumps({"clear": item.clear}))}">×</button>'
+        f"</span>"
+        for item in active
+    )
+    clear_all = (
+        f'<button type="button" class="qa-clear qa-clear-all" data-clear="{_e(json.dumps({"clear": {"all": "1"}}))}">'
+        "Clear all</button>"
+        if len(active) > 1
+        else ""
+    )
+    label = '<span class="qa-filters-label">Filters:</span>'
+    return f'<div class="qa-filters" aria-label="Active filters">{label}{chips}{clear_all}</div>'
+
+
+def render_answer(
+    answer: Answer,
+    strengths: Sequence[str] | None = None,
+    active: Sequence[Filter] = (),
+    notes: Sequence[str] = (),
+) -> str:
+    """The results panel: active filters, notes about the question, the honesty notice, the cards."""
+    parts = [render_filters(active)]
+    parts.extend(f'<div class="qa-note" role="status">{_e(note)}</div>' for note in notes)
+    parts.extend(f'<div class="qa-warning">{_e(warning)}</div>' for warning in answer.warnings)
     if not answer.hits:
-        parts.append(f'<div class="qa-notice" role="status">{_e(NO_HITS)}</div>')
+        parts.append(f'<div class="qa-notice" role="status">{_e(NO_HITS_FILTERED if active else NO_HITS)}</div>')
     elif not answer.confident:
         parts.append(f'<div class="qa-notice" role="status">{_e(NOT_CONFIDENT)}</div>')
-    parts.extend(render_hit(hit) for hit in answer.hits)
-    return '<div class="qa-results">' + "\n".join(parts) + "</div>"
+    levels = list(strengths or [])
+    parts.extend(
+        render_hit(hit, levels[number] if number < len(levels) else "partial") for number, hit in enumerate(answer.hits)
+    )
+    return '<div class="qa-results">' + "\n".join(part for part in parts if part) + "</div>"
 
 
-def render_message(message: str, kind: str = "error") -> str:
-    return f'<div class="qa-{_e(kind)}" role="alert">{_e(message)}</div>'
+def render_message(message: str, kind: str = "error", active: Sequence[Filter] = ()) -> str:
+    role = "alert" if kind == "error" else "status"
+    box = f'<div class="qa-{_e(kind)}" role="{role}">{_e(message)}</div>'
+    return f'<div class="qa-results">{render_filters(active)}{box}</div>' if active else box
+
+
+def _search_words(search: str) -> str:
+    return {"keywords": "keywords only", "meaning": "by meaning and by keywords"}.get(
+        search, "by meaning (a model trained on these articles) and by keywords"
+    )
+
+
+def render_summary(facts: IndexFacts, has_examples: bool) -> str:
+    """The first view: what is indexed and how it is searched, before any question."""
+    if facts.articles == 0:
+        return '<div class="qa-summary"><p>No articles are indexed yet.</p></div>'
+    outlets = _plural(facts.outlets, "outlet") if facts.outlets else "no named outlet"
+    if facts.outlets and facts.without_outlet:
+        outlets += f" ({facts.without_outlet:,} with no outlet named)"
+    if facts.first_date and facts.last_date:
+        dates = (
+            f"published {facts.first_date}"
+            if facts.first_date == facts.last_date
+            else f"published {facts.first_date} to {facts.last_date}"
+        )
+        if facts.undated:
+            dates += f" ({facts.undated:,} undated)"
+    else:
+        dates = "none of them dated"
+    next_step = "Ask a question above, or try one of the examples below." if has_examples else "Ask a question above."
+    return (
+        '<div class="qa-summary" role="status">'
+        f"<p><strong>{_plural(facts.articles, 'article')}</strong> from {_e(outlets)}, {_e(dates)}; "
+        f"{_plural(facts.passages, 'paragraph')} to search, {_e(_search_words(facts.search))}.</p>"
+        f"<p>{next_step} Every answer is a quote with its source.</p></div>"
+    )
+
+
+def render_status(search: str) -> str:
+    """One short line under the question box saying how questions are matched."""
+    if search == "keywords":
+        return (
+            f'<div class="qa-status qa-status-keywords" role="status"><strong>{_e(KEYWORD_ONLY)}</strong> '
+            f'<span class="qa-status-tip">{_e(KEYWORD_TIP)}</span></div>'
+        )
+    return f'<div class="qa-status" role="status">{_e(SEMANTIC_SELF if search == "self" else SEMANTIC_ON)}</div>'
 
 
 def _page_marker(article: Article, page: int, inline: bool) -> str:
@@ -128,7 +249,7 @@ def render_article(
         body = _paragraph_body(text, [(offset, _page_marker(article, page, True)) for offset, page in inside], mark)
         css = "qa-para qa-cited" if cited else "qa-para"
         paragraphs.append(f'<p class="{css}" id="qa-p-{number}"><span class="qa-pnum">¶{number}</span>{body}</p>')
-    heading = _e(article.title) if article.title else f"Untitled ({_e(article.id)})"
+    heading = _e(article.title) if article.title else f"{_e(article.name)} <em>(untitled)</em>"
     facts = " · ".join(_e(v) for v in (article.outlet, article.author, article.date) if v)
     link = (
         f' · <a href="{_e(article.url)}" rel="noopener noreferrer" target="_blank">source</a>'
@@ -137,41 +258,47 @@ def render_article(
     )
     facts_line = f"{facts}{link}<br>" if facts or link else ""
     return (
-        f'<div class="qa-article"><header><h3>{heading}</h3><div class="qa-meta">{facts_line}'
-        f"<code>{_e(article.path)}</code></div></header>" + "\n".join(paragraphs) + "</div>"
+        f'<div class="qa-article" tabindex="-1"><header><button type="button" class="qa-close-reader">✕ Close</button>'
+        f'<h3>{heading}</h3><div class="qa-meta">{facts_line}<code>{_e(article.path)}</code></div></header>'
+        f'<div class="qa-article-body">' + "\n".join(paragraphs) + "</div></div>"
     )
 
 
-def render_banner(mode: str, reason: str | None, layer: str | None = None) -> str:
-    """The keyword-only warning, or (when semantic search is on) one line naming its model."""
-    if mode != "lexical":
-        if not layer:
-            return ""
-        return f'<div class="qa-layer" role="status">Semantic search: {_e(layer)}.</div>'
+def _rows(rows: Iterable[tuple[str, str]]) -> str:
+    return "".join(f"<tr><th>{_e(name)}</th><td>{_e(value)}</td></tr>" for name, value in rows)
 
-    how = (
-        "To enable it, rebuild with <code>qa build</code> (its default model is installed with qa), "
-        "build with <code>qa build --model PATH</code> pointing to a "
-        "sentence-transformers model folder, or train one on this corpus with "
-        f"<code>qa build --model self</code> (it helps from about {SELF_MIN_WORDS:,} words of text)."
+
+def render_about(facts: IndexFacts, rerank: str, technical: Sequence[tuple[str, str]], setup_tip: str | None) -> str:
+    """About this index: plain facts, then the technical detail (model, reasons, format) under a fold."""
+    if facts.search == "keywords":
+        search = "Keywords only: a passage is found when it shares words with the question."
+    elif facts.search == "self":
+        search = "By meaning and by keywords, with a model trained on these articles."
+    else:
+        search = "By meaning and by keywords: passages that say the same thing in other words are found too."
+    dates = (
+        f"{facts.first_date} to {facts.last_date}" if facts.first_date and facts.last_date else "no article is dated"
     )
-    detail = f'<details class="qa-reason"><summary>Why is it off?</summary>{_e(reason)}</details>' if reason else ""
-    return f'<div class="qa-banner" role="status"><strong>{_e(KEYWORD_ONLY)}</strong> {how}{detail}</div>'
-
-
-def render_about(manifest: Manifest, mode: str, reason: str | None) -> str:
-    model = manifest.model
-    semantic = manifest.semantic_layer() if model and mode != "lexical" else f"off — {reason}"
-    rows = [
-        ("Search mode", mode),
-        ("Semantic model", semantic),
-        ("Articles", f"{manifest.articles:,}"),
-        ("Passages", f"{manifest.passages:,}"),
-        ("Built", manifest.created_at.replace("T", " ")),
-        ("Index format", f"{manifest.format_version} (qa {manifest.qa_version})"),
+    if facts.undated and facts.first_date:
+        dates += f" ({facts.undated:,} undated)"
+    plain = [
+        ("Articles", f"{facts.articles:,} ({facts.passages:,} paragraphs to search)"),
+        (
+            "Outlets",
+            f"{facts.outlets:,}"
+            + (f" ({facts.without_outlet:,} articles with none named)" if facts.without_outlet else ""),
+        ),
+        ("Published", dates),
+        ("Search", search),
+        ("Reranking", rerank),
+        ("Built", facts.built),
     ]
-    body = "".join(f"<tr><th>{_e(name)}</th><td>{_e(value)}</td></tr>" for name, value in rows)
-    return f'<table class="qa-facts">{body}</table>'
+    tip = f'<p class="qa-setup-tip">{_e(setup_tip)}</p>' if setup_tip else ""
+    return (
+        f'<table class="qa-facts">{_rows(plain)}</table>'
+        '<details class="qa-technical"><summary>Technical details</summary>'
+        f'<table class="qa-facts">{_rows(technical)}</table>{tip}</details>'
+    )
 
 
 def render_skipped(skipped: list[Skip]) -> str:
@@ -181,20 +308,52 @@ def render_skipped(skipped: list[Skip]) -> str:
     rows = "".join(f"<tr><td><code>{_e(skip.path)}</code></td><td>{_e(skip.reason)}</td></tr>" for skip in skipped)
     return (
         f'<details class="qa-skipped"><summary>Not indexed: {len(skipped):,} file(s)</summary>'
-        f'<table class="qa-articles"><thead><tr><th>File</th><th>Why</th></tr></thead><tbody>{rows}</tbody></table>'
+        f'<table class="qa-skips"><thead><tr><th>File</th><th>Why</th></tr></thead><tbody>{rows}</tbody></table>'
         "</details>"
     )
 
 
-def render_articles(articles: Iterable[Article], passages_per_article: dict[str, int]) -> str:
+ARTICLE_COLUMNS = (
+    ("title", "Title"),
+    ("outlet", "Outlet"),
+    ("author", "Author"),
+    ("date", "Date"),
+    ("passages", "Passages"),
+)
+
+
+def render_articles(articles: Iterable[Article], passages_per_article: dict[str, int], total: int | None = None) -> str:
+    """Every indexed article, one column per fact, sortable by any column; a title opens the reader."""
     rows = []
+    shown = 0
     for article in articles:
-        title = _e(article.title) if article.title else f"<em>Untitled</em> <code>{_e(article.id)}</code>"
+        shown += 1
+        title = _e(article.title) if article.title else f"{_e(article.name)} <em>(untitled)</em>"
+        count = passages_per_article.get(article.id, 0)
+        keys = {
+            "title": (article.title or article.id).lower(),
+            "outlet": (article.outlet or "").lower(),
+            "author": (article.author or "").lower(),
+            "date": article.date or "",
+            "passages": f"{count:09d}",
+        }
+        data = " ".join(f'data-{name}="{_e(value)}"' for name, value in keys.items())
+        open_article = _e(json.dumps({"open": article.id}))
         rows.append(
-            f"<tr><td>{title}</td><td>{_e(article.outlet or '—')}</td><td>{_e(article.author or '—')}</td>"
-            f'<td>{_e(article.date or "—")}</td><td class="qa-num">{article.text.count(chr(10) * 2) + 1}</td>'
-            f'<td class="qa-num">{passages_per_article.get(article.id, 0)}</td>'
-            f"<td><code>{_e(article.path)}</code></td></tr>"
+            f"<tr {data}>"
+            f'<td data-label="Title"><button type="button" class="qa-open" data-open="{open_article}">{title}</button>'
+            f'<span class="qa-file">{_e(article.path)}</span></td>'
+            f'<td data-label="Outlet">{_e(article.outlet or "—")}</td>'
+            f'<td data-label="Author">{_e(article.author or "—")}</td>'
+            f'<td data-label="Date" class="qa-date">{_e(article.date or "—")}</td>'
+            f'<td data-label="Passages" class="qa-num">{count}</td></tr>'
         )
-    head = "".join(f"<th>{name}</th>" for name in ("Title", "Outlet", "Author", "Date", "¶", "Passages", "File"))
-    return f'<table class="qa-articles"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    head = "".join(
+        f'<th scope="col" aria-sort="{"descending" if key == "date" else "none"}">'
+        f'<button type="button" class="qa-sort" data-key="{key}">{name}</button></th>'
+        for key, name in ARTICLE_COLUMNS
+    )
+    note = ""
+    if total is not None and total > shown:
+        note = f'<p class="qa-more">Showing the {shown:,} most recent of {total:,} articles.</p>'
+    return f'<table class="qa-articles"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>{note}'

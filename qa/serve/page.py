@@ -1,0 +1,241 @@
+"""The page's layout and event wiring (Gradio); every decision is made in qa.serve.service and qa.serve.web.
+
+Layout: a header, then three tabs. *Ask* holds the question box with a one-line note on how
+questions are matched, "Options and filters", the results (a summary of the index before the
+first question) beside the article reader, and example questions. *Articles* lists what is
+indexed (sortable; a title opens the reader). *About this index* says how it was built.
+At phone width the reader is a full-screen sheet over the results.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from qa.serve import service as logic
+from qa.serve.service import Service
+
+# The results panel: "Show in article" and a filter chip's × send their data to the server;
+# "Copy citation" copies in the browser (also over plain http, where navigator.clipboard is absent).
+RESULTS_JS = """
+element.addEventListener('click', (event) => {
+  const action = event.target.closest('.qa-show, .qa-clear');
+  if (action) { trigger('click', JSON.parse(action.dataset.show || action.dataset.clear)); return; }
+  const copy = event.target.closest('.qa-copy');
+  if (!copy) return;
+  const text = copy.dataset.citation;
+  const done = () => {
+    copy.textContent = 'Copied ✓';
+    setTimeout(() => { copy.textContent = 'Copy citation'; }, 1600);
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text).then(done);
+  } else {
+    const area = document.createElement('textarea');
+    area.value = text; document.body.appendChild(area); area.select();
+    document.execCommand('copy'); area.remove(); done();
+  }
+});
+"""
+# The reader scrolls itself (not the page) so the cited paragraph starts just below its sticky
+# header, and takes the keyboard focus; Escape closes it.
+READER_JS = """
+const reveal = () => {
+  const article = element.querySelector('.qa-article');
+  const scroller = element.closest('#qa-reader-col');
+  if (!article || !scroller) return;
+  // Beside the results: bring the whole reader into view first (it then sticks while the page scrolls).
+  const panel = scroller.getBoundingClientRect();
+  if (panel.top < 0 || panel.bottom > window.innerHeight) window.scrollBy(0, panel.top - 8);
+  const cited = article.querySelector('.qa-cited');
+  const header = article.querySelector('header');
+  let top = 0;
+  if (cited) {
+    const below = cited.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop;
+    top = below - (header ? header.offsetHeight : 0) - 12;
+  }
+  scroller.scrollTop = Math.max(0, top);
+  article.focus({ preventScroll: true });
+};
+watch('value', () => setTimeout(reveal, 30));
+setTimeout(reveal, 30);  // the reader mounts when its column is first shown, with its value already set
+const close = () => document.getElementById('qa-close')?.click();
+element.addEventListener('click', (event) => { if (event.target.closest('.qa-close-reader')) close(); });
+if (!window.qaEscapeCloses) {
+  window.qaEscapeCloses = true;
+  document.addEventListener('keydown', (event) => {
+    const column = document.getElementById('qa-reader-col');
+    if (event.key === 'Escape' && column && column.offsetParent !== null) close();
+  });
+}
+"""
+# The Articles table: a header button sorts by its column (again: the other way); a title opens the reader.
+ARTICLES_JS = """
+element.addEventListener('click', (event) => {
+  const open = event.target.closest('.qa-open');
+  if (open) { trigger('click', JSON.parse(open.dataset.open)); return; }
+  const sort = event.target.closest('.qa-sort');
+  if (!sort) return;
+  const table = sort.closest('table');
+  const th = sort.closest('th');
+  const key = sort.dataset.key;
+  const ascending = th.getAttribute('aria-sort') !== 'ascending';
+  table.querySelectorAll('th').forEach((cell) => cell.setAttribute('aria-sort', 'none'));
+  th.setAttribute('aria-sort', ascending ? 'ascending' : 'descending');
+  const body = table.tBodies[0];
+  const rows = Array.from(body.rows);
+  rows.sort((a, b) => {
+    const x = a.dataset[key], y = b.dataset[key];
+    if (!x && y) return 1;
+    if (x && !y) return -1;
+    return ascending ? x.localeCompare(y) : y.localeCompare(x);
+  });
+  rows.forEach((row) => body.appendChild(row));
+});
+"""
+THEME = gr.themes.Soft(
+    primary_hue="indigo",
+    neutral_hue="slate",
+    font=["Inter", "ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
+    font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
+)
+HEADER = (
+    "<h1>News QA</h1><p>Ask a question; read the paragraphs that answer it, with exact citations. "
+    "Every word shown is a quote.</p>"
+)
+
+
+def build_page(service: Service) -> gr.Blocks:
+    """The whole page for one index, wired to ``service``; plus the `/ask` API endpoint."""
+    with gr.Blocks(title="News QA — cited answers") as demo:
+        gr.HTML(HEADER, js_on_load=None, elem_id="qa-header")
+        with gr.Tabs(selected="ask") as tabs:
+            with gr.Tab("Ask", id="ask"):
+                with gr.Row(elem_id="qa-ask-row", equal_height=True):
+                    question = gr.Textbox(
+                        show_label=False,
+                        placeholder="Ask a question about the articles…",
+                        max_lines=3,
+                        scale=8,
+                        autofocus=True,
+                        elem_id="qa-question",
+                    )
+                    ask = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask-button")
+                status = gr.HTML(service.status_html(), js_on_load=None, elem_id="qa-status")
+                with gr.Accordion("Options and filters", open=False, elem_id="qa-options"):
+                    with gr.Row():
+                        k = gr.Slider(1, logic.MAX_K, value=5, step=1, label="Passages")
+                        outlets = gr.Dropdown(
+                            service.outlet_choices(),
+                            multiselect=True,
+                            label="Outlets",
+                            info="only these outlets (none selected: all)",
+                            elem_id="qa-outlets",
+                        )
+                    with gr.Row(elem_id="qa-dates"):
+                        date_from = gr.DateTime(
+                            include_time=False, type="string", label="Published from", elem_id="qa-date-from"
+                        )
+                        date_to = gr.DateTime(
+                            include_time=False, type="string", label="Published until", elem_id="qa-date-to"
+                        )
+                    can_rerank, rerank_info = service.rerank_option()
+                    rerank = gr.Checkbox(
+                        False, label="Rerank", info=rerank_info, interactive=can_rerank, elem_id="qa-rerank"
+                    )
+                with gr.Row(elem_id="qa-main"):
+                    with gr.Column(scale=3, min_width=300, elem_id="qa-results-col"):
+                        results = gr.HTML(service.summary_html(), js_on_load=RESULTS_JS, elem_id="qa-results")
+                    with gr.Column(scale=2, min_width=300, visible=False, elem_id="qa-reader-col") as reader_column:
+                        # Pressed by the reader's own ✕ button (in its sticky header) and by Escape.
+                        close = gr.Button("Close article", elem_id="qa-close")
+                        reader = gr.HTML("", js_on_load=READER_JS, elem_id="qa-reader")
+                examples = service.examples()
+                example_list = None
+                if examples:
+                    example_list = gr.Examples(
+                        examples=[[q] for q in examples], inputs=[question], label="Try one of these"
+                    )
+            with gr.Tab("Articles", id="articles"):
+                articles = gr.HTML(service.articles_html(), js_on_load=ARTICLES_JS, elem_id="qa-articles")
+            with gr.Tab("About this index", id="about"):
+                about = gr.HTML(service.about_html(), js_on_load=None, elem_id="qa-about")
+
+        # A page load shows the index in the folder now, also after a rebuild swapped it. The results
+        # panel is only refreshed after a rebuild: a question asked while the page loads must not be
+        # replaced by the summary.
+        built = service.generation
+
+        def refresh() -> tuple[Any, ...]:
+            summary = service.summary_html() if service.generation != built else gr.skip()
+            return (
+                service.status_html(),
+                summary,
+                service.articles_html(),
+                service.about_html(),
+                gr.Dropdown(choices=service.outlet_choices()),
+            )
+
+        demo.load(refresh, None, [status, results, articles, about, outlets], api_visibility="private")
+
+        filters = [k, outlets, date_from, date_to, rerank]
+        hidden_reader = gr.Column(visible=False)
+
+        def answer(text: str, *options: Any) -> tuple[str, Any]:
+            """A new question (or new filters) gets new results and closes the reader."""
+            return service.ask_html(text, *options), hidden_reader
+
+        def refilter(text: str, *options: Any) -> tuple[Any, Any]:
+            """Changed filters re-run the question on the screen (nothing to do before the first one)."""
+            if not (text or "").strip():
+                return gr.skip(), gr.skip()
+            return answer(text, *options)
+
+        outputs = [results, reader_column]
+        for trigger in (ask.click, question.submit):
+            trigger(answer, [question, *filters], outputs, api_visibility="private")
+        if example_list is not None:
+            example_list.load_input_event.then(answer, [question, *filters], outputs, api_visibility="private")
+        for control, event in (
+            (k, "release"),
+            (outlets, "input"),
+            (date_from, "change"),
+            (date_to, "change"),
+            (rerank, "input"),
+        ):
+            getattr(control, event)(refilter, [question, *filters], outputs, api_visibility="private")
+
+        def on_results_click(
+            text: str, n: float, chosen: Any, start: Any, end: Any, rerank_on: bool, event: gr.EventData
+        ):
+            data = getattr(event, "_data", None) or {}
+            if "clear" in data:  # a filter chip's ×: drop that filter and search again
+                chosen, start, end = logic.clear_filter(data["clear"], chosen, start, end)
+                page = service.ask_html(text, n, chosen, start, end, rerank_on) if (text or "").strip() else gr.skip()
+                return gr.skip(), hidden_reader, chosen, start, end, page
+            return service.article_html(data), gr.Column(visible=True), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+
+        results.click(
+            on_results_click,
+            [question, *filters],
+            [reader, reader_column, outlets, date_from, date_to, results],
+            api_visibility="private",
+        )
+
+        def open_article(event: gr.EventData) -> tuple[str, Any, Any]:
+            return service.article_html(getattr(event, "_data", None)), gr.Column(visible=True), gr.Tabs(selected="ask")
+
+        articles.click(open_article, None, [reader, reader_column, tabs], api_visibility="private")
+        close.click(lambda: hidden_reader, None, reader_column, api_visibility="private")
+
+        def ask_api(question: str, k: int = 5) -> str:
+            """Answer a question: the JSON text `qa ask --json` prints (a JSON string, because
+            gradio_client would try to download any returned object that has a "path" key)."""
+            try:
+                return service.ask_json(question, k)
+            except Exception as error:  # QAError: shown to the API caller as a clear message
+                raise gr.Error(str(error)) from None
+
+        gr.api(ask_api, api_name="ask")
+    return demo
