@@ -47,7 +47,8 @@ pytestmark = pytest.mark.browser
 def app_corpus(tmp_path_factory, seed_corpus) -> Path:
     corpus = tmp_path_factory.mktemp("app") / "corpus"
     shutil.copytree(seed_corpus, corpus)
-    (corpus / "xss.md").write_text(XSS_ARTICLE, encoding="utf-8")
+    # .txt: Markdown files are rendered to what a reader sees, which drops inline HTML tags as text
+    (corpus / "xss.txt").write_text(XSS_ARTICLE, encoding="utf-8")
     return corpus
 
 
