@@ -12,6 +12,8 @@ __version__ = "0.1.0"
 
 RRF_K = 60  # reciprocal rank fusion's k (Cormack et al. 2009), used when a manifest names no other
 
+DEFAULT_RERANKER = "cross-encoder/ms-marco-MiniLM-L6-v2"  # the cross-encoder behind "Rerank" unless another is named
+
 DATA_ENV = "XDG_DATA_HOME"
 
 

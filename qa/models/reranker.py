@@ -20,8 +20,8 @@ import numpy as np
 
 from qa.errors import RerankerUnavailableError
 from qa.models.hub import Wording, find_model, load_model
+from qa.settings import DEFAULT_RERANKER as DEFAULT_RERANKER  # re-exported: callers import it from here
 
-DEFAULT_RERANKER = "cross-encoder/ms-marco-MiniLM-L6-v2"
 RERANK_DEPTH = 20
 ENABLE_HINT = (
     "To turn reranking on, download the cross-encoder once on a machine with internet access "

@@ -15,7 +15,7 @@ import socket
 import sys
 
 from qa.errors import QAError
-from qa.models.reranker import DEFAULT_RERANKER
+from qa.settings import DEFAULT_RERANKER
 
 DEFAULT_PORT = 7860
 DEFAULT_HOST = "127.0.0.1"

@@ -95,6 +95,7 @@ def render_hit(hit: Hit, strength: str = "partial") -> str:
     outlet = f'<span class="qa-outlet">{_e(article.outlet)}</span>' if article.outlet else ""
     scores = " · ".join(f"{_e(SCORE_NAMES.get(name, name))} {value:.3f}" for name, value in hit.scores.items())
     ocr = f' <span class="qa-ocr" title="{_e(OCR_NOTE)}">OCR text</span>' if passage.ocr else ""
+    byline = _byline(article, passage.paragraph, passage.page, passage.page_end)
     show = {
         "article": article.id,
         "start": passage.char_start,
@@ -105,7 +106,7 @@ def render_hit(hit: Hit, strength: str = "partial") -> str:
     return f"""<article class="qa-card" data-rank="{hit.rank}">
 <header class="qa-card-head"><span class="qa-rank">{hit.rank}</span>
 <div class="qa-cite">{outlet}<span class="qa-title">{title}</span>
-<span class="qa-meta">{_byline(article, passage.paragraph, passage.page, passage.page_end)}{ocr}</span></div>{_strength(strength)}</header>
+<span class="qa-meta">{byline}{ocr}</span></div>{_strength(strength)}</header>
 <p class="qa-text">{_marked(passage.text, start, end)}</p>
 <footer class="qa-card-foot"><details class="qa-scores"><summary>Ranking details</summary>{scores}</details>
 <span class="qa-actions">
