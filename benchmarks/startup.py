@@ -21,10 +21,10 @@ import json, sys, time
 started = time.perf_counter()
 import qa
 imported = time.perf_counter()
-from qa.search.retriever import Retriever, _load_index_encoder
+from qa.search.retriever import Retriever
+from qa.search.backend import open_backend
+from qa.search.opening import load_index_encoder
 from qa.index.catalog import Catalog
-from qa.index.dense import DenseIndex
-from qa.index.lexical import LexicalIndex, LexicalSettings
 from qa.index.store import open_manifest
 libraries = time.perf_counter()
 index_dir, model_dir, question = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -36,8 +36,7 @@ t = time.perf_counter()
 manifest = open_manifest(index_dir)
 opened = time.perf_counter()
 catalog = Catalog.load(index_dir, manifest.passages, manifest.articles)
-lexical = LexicalIndex.load(index_dir, LexicalSettings.from_dict(manifest.lexical))
-dense = DenseIndex.load(index_dir, manifest.dense)
+backend = open_backend(index_dir, manifest, catalog)
 index_seconds = time.perf_counter() - t
 open_manifest_seconds = opened - t
 # The same checks again, split: reading the manifest (its own checksum) and the per-file checksums.
@@ -51,13 +50,13 @@ t = time.perf_counter()
 import sentence_transformers
 model_library_seconds = time.perf_counter() - t
 t = time.perf_counter()
-encoder = _load_index_encoder(manifest.model, index_dir)
+encoder = load_index_encoder(manifest.model, index_dir)
 model_seconds = time.perf_counter() - t
 t = time.perf_counter()
 from qa.models.encoder import load_encoder
 real_shape = load_encoder(model_dir)
 real_model_seconds = time.perf_counter() - t
-retriever = Retriever(index_dir, manifest, catalog, lexical, dense, encoder)
+retriever = Retriever(index_dir, manifest, catalog, backend, encoder)
 t = time.perf_counter()
 answer = retriever.ask(question, k=5)
 first_answer = time.perf_counter() - t

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal, get_args
 
 __version__ = "0.1.0"
 
 RRF_K = 60  # reciprocal rank fusion's k (Cormack et al. 2009), used when a manifest names no other
+
+# How a question is ranked: BM25 alone, passage vectors alone, or both fused.
+Mode = Literal["lexical", "dense", "hybrid"]
+MODES: tuple[Mode, ...] = get_args(Mode)
 
 DEFAULT_RERANKER = "cross-encoder/ms-marco-MiniLM-L6-v2"  # the cross-encoder behind "Rerank" unless another is named
 

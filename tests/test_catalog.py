@@ -15,6 +15,8 @@ from qa.index.catalog import CATALOG_DIR, NO_DAY, day_number
 from qa.index.integrity import file_record
 from qa.index.manifest import Manifest
 from qa.records import Article, Passage
+from qa.search.local import CatalogRows
+from qa.search.request import check_filters
 from qa.search.retriever import Retriever
 
 OUTLETS = ["Alpha Daily", "Beta Post", "Gamma Times", None]
@@ -115,7 +117,10 @@ def test_filters_on_arrays_match_filtering_article_by_article(catalog_index, fil
         return dated or not has_dates
 
     expected = [row for row, p in enumerate(retriever.passages) if passes(articles[p.article_id])]
-    allowed = retriever._allowed_rows(filters.get("outlets"), filters.get("date_from"), filters.get("date_to"))
+    checked = check_filters(
+        filters.get("outlets"), filters.get("date_from"), filters.get("date_to"), retriever.outlets()
+    )
+    allowed = CatalogRows(retriever.catalog)(checked)
     assert allowed.tolist() == expected
     hits = retriever.search("river flood court police", k=20, **filters)
     assert hits and all(passes(hit.article) for hit in hits)

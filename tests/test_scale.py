@@ -121,7 +121,7 @@ def test_best_sentence_per_passage_equals_reduceat_over_all_sentences():
 
 def test_lexical_scores_equal_bm25s_own_scoring(lexical_index):
     retriever = Retriever.load(lexical_index)
-    lexical = retriever.lexical
+    lexical = retriever.lexical.index
     for field in (lexical._passage, lexical._sentence, lexical._bigram):
         for terms in (["traffick", "pakistan"], ["fia", "arrest", "gujranwala", "fia"], ["nosuchterm"]):
             ids = [field.vocab[t] for t in terms if t in field.vocab]
@@ -168,7 +168,7 @@ def test_builder_records_the_approximate_index_in_the_manifest(approximate_retri
     assert manifest["dense"]["index"] == "IVF128,SQ8" and manifest["dense"]["approximate_above"] == 1000
     assert manifest["dense"]["check"]["probes"] == 100 and 0 < manifest["dense"]["check"]["recall_at_10"] <= 1
     assert {"dense.faiss", VECTORS_FILE, "vector_keys.npy"} <= manifest["files"].keys()
-    assert approximate_retriever.dense is not None and approximate_retriever.dense.approximate
+    assert approximate_retriever.dense is not None and approximate_retriever.dense.index.approximate
 
 
 def test_hybrid_search_with_filters_on_the_approximate_index(approximate_retriever):
@@ -182,7 +182,7 @@ def test_hybrid_search_with_filters_on_the_approximate_index(approximate_retriev
 
 def test_approximate_dense_ranking_is_close_to_exact_search(approximate_retriever):
     """These articles are random word bags, the hardest case for cells (no topics); the build still probes enough."""
-    dense = approximate_retriever.dense
+    dense = approximate_retriever.dense.index
     rng = np.random.default_rng(11)
     questions = [" ".join(rng.choice(WORDS, size=4, replace=False)) for _ in range(60)]
     vectors = approximate_retriever.encoder.encode_queries(questions)

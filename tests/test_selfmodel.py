@@ -68,7 +68,7 @@ def test_hybrid_interpolates_scores_over_both_candidate_lists(self_index):
     retriever = Retriever.load(self_index)
     question = QUESTIONS[1]
     vector = retriever.encoder.encode_queries([question])[0]
-    lexical = retriever.lexical.scores(question)
+    lexical = retriever.lexical.scores_for(question, np.arange(len(retriever.passages)))
     lexical_rows = np.argsort(-lexical, kind="stable")[:100]
     cosines = retriever.dense.scores_for(vector, np.arange(len(retriever.passages)))
     dense_rows = np.argsort(-cosines, kind="stable")[:100]

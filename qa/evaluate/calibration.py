@@ -177,7 +177,7 @@ def calibrate(
             texts = [questions[number] for number in asked]
             if mode == "rerank":
                 evidence = gather_evidence(retriever, texts, first_stage, rerank=True)
-                rules[mode] = retriever.confidence_rule(f"{first_stage}+rerank")
+                rules[mode] = retriever.confidence_rule(first_stage, rerank=True)
             else:
                 evidence = gather_evidence(retriever, texts, mode)
                 rules[mode] = retriever.confidence_rule(mode)

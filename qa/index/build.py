@@ -16,6 +16,7 @@ import numpy as np
 from qa.errors import ModelUnavailableError
 from qa.index.catalog import ARTICLES_FILE, PASSAGES_FILE, write_catalog
 from qa.index.dense import DENSE_FILE, DenseIndex, DenseSettings
+from qa.index.document import MODEL_DIR, passage_document
 from qa.index.integrity import file_record
 from qa.index.lexical import LEXICAL_DIR, LexicalIndex, LexicalSettings
 from qa.index.manifest import Manifest, library_versions
@@ -32,7 +33,6 @@ from qa.settings import MODEL_FUSION, RRF_K, __version__
 
 NO_MODEL = ("none", "")
 SELF_MODEL = "self"  # `--model self`: train a model on the corpus being indexed
-MODEL_DIR = "model"  # where a corpus-trained model lives inside the index
 # The corpus-trained model is fused by min-max normalised score interpolation (weight tuned on
 # SciFact train and SQuAD articles 1-24); rank fusion lost to BM25 alone with it.
 SELF_FUSION = {"method": "interpolation", "lexical_weight": 0.65}
@@ -54,12 +54,6 @@ class BuildReport:
     @property
     def semantic_on(self) -> bool:
         return self.manifest.model is not None
-
-
-def passage_document(article: Article, passage: Passage, title_repeats: int = 1) -> str:
-    """The string indexed for a passage: its article's title (context for every paragraph), then its text."""
-    title = (article.title + "\n") * title_repeats if article.title else ""
-    return title + passage.text
 
 
 def _turned_off(model: str | Encoder | None) -> bool:
@@ -400,5 +394,6 @@ __all__ = [
     "DenseSettings",
     "build_index",
     "index_articles",
+    "passage_document",
     "probe_questions",
 ]

@@ -242,19 +242,29 @@ class Catalog:
         """The article passage row ``row`` was cut from."""
         return self.articles.rows[int(self.passage_article[row])]
 
-    def rows_matching(self, outlets: list[str | None], first_day: int | None, last_day: int | None) -> np.ndarray:
+    def rows_matching(
+        self,
+        outlets: Sequence[str | None],
+        first_day: int | None,
+        last_day: int | None,
+        include_undated: bool = False,
+    ) -> np.ndarray:
         """Passage rows whose article is from one of ``outlets`` (any when empty; ``None``: articles naming
-        no outlet) and dated within the days given."""
+        no outlet) and dated within the days given; with a day range, undated articles pass only with
+        ``include_undated``."""
         keep = np.ones(len(self.article_outlet), dtype=bool)
         if outlets:
             codes = [NO_OUTLET if name is None else self.outlets.index(name) for name in outlets]
             keep &= np.isin(self.article_outlet, np.asarray(codes, dtype=np.int32))
         if first_day is not None or last_day is not None:
-            keep &= self.article_day != NO_DAY
+            in_range = self.article_day != NO_DAY
             if first_day is not None:
-                keep &= self.article_day >= first_day
+                in_range &= self.article_day >= first_day
             if last_day is not None:
-                keep &= self.article_day <= last_day
+                in_range &= self.article_day <= last_day
+            if include_undated:
+                in_range |= self.article_day == NO_DAY
+            keep &= in_range
         return np.flatnonzero(keep[self.passage_article])
 
     @classmethod

@@ -30,6 +30,7 @@ class Manifest:
     # {"path": ..., "files": {relative path: sha256}, "skipped": [{"path", "reason"}] for every file
     # (or line, page, attachment) that was not indexed}
     corpus: dict[str, Any]
+    backend: str = "local"  # what searches the passages: "local" (bm25s + FAISS files in the folder), or another
     model: dict[str, Any] | None = None  # Encoder.describe() when semantic search is on
     semantic_off_reason: str | None = None
     dense: dict[str, Any] | None = None  # DenseIndex.describe(): exact or IVF-SQ8, nprobe, recall check

@@ -1,0 +1,73 @@
+"""Opening an index folder for searching: the checked manifest, the catalog, the backend's searchers and
+the model that encodes questions the way the passages were encoded."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qa.errors import IndexMismatchError, ModelUnavailableError
+from qa.index.catalog import Catalog
+from qa.index.document import model_location
+from qa.index.manifest import Manifest
+from qa.index.store import open_manifest
+from qa.models.encoder import Encoder, load_encoder
+from qa.search.backend import Backend, open_backend
+
+log = logging.getLogger("qa")
+
+
+@dataclass(frozen=True, slots=True)
+class OpenIndex:
+    """Everything a retriever searches with; ``encoder`` is None (and ``backend.dense`` too) when semantic
+    search is off, for the reason in ``semantic_off_reason``."""
+
+    index_dir: Path
+    manifest: Manifest
+    catalog: Catalog
+    backend: Backend
+    encoder: Encoder | None
+    semantic_off_reason: str | None
+
+
+def open_index(index_dir: Path, mmap: bool = True) -> OpenIndex:
+    """Open a built index; raises IndexNotFoundError, IndexFormatError or IndexMismatchError.
+
+    When the index has passage vectors but their model cannot be loaded now, it opens for keyword
+    search only and says why (a warning, and ``semantic_off_reason``).
+    """
+    manifest = open_manifest(index_dir)
+    catalog = Catalog.load(index_dir, manifest.passages, manifest.articles, mmap_arrays=mmap)
+    backend = open_backend(index_dir, manifest, catalog, mmap=mmap)
+    encoder = None
+    off_reason = manifest.semantic_off_reason
+    if manifest.model is not None:
+        try:
+            encoder = load_index_encoder(manifest.model, index_dir)
+        except ModelUnavailableError as error:
+            off_reason = f"the index has passage vectors but its model cannot be loaded now: {error}"
+            log.warning("semantic search is off: %s", off_reason)
+            backend = dataclasses.replace(backend, dense=None)
+    return OpenIndex(index_dir, manifest, catalog, backend, encoder, off_reason)
+
+
+def load_index_encoder(model: dict[str, Any], index_dir: Path) -> Encoder:
+    """The model the manifest records, checked to be the one that encoded the passages."""
+    name = model["name"]
+    # A manifest may come from anyone: the model it names is read from disk, never downloaded.
+    encoder = load_encoder(model_location(index_dir, name), allow_download=False)
+    if model.get("fingerprint") and encoder.fingerprint and encoder.fingerprint != model["fingerprint"]:
+        raise IndexMismatchError(
+            f"The model at {name} has changed since the index was built. Rebuild it with `qa build --model {name}`."
+        )
+    if encoder.dimension != model["dimension"]:
+        raise IndexMismatchError(
+            f"Model {name} makes {encoder.dimension}-dimensional vectors but the index holds "
+            f"{model['dimension']}-dimensional ones. Rebuild it with `qa build --model {name}`."
+        )
+    encoder.query_prompt = model.get("query_prompt", encoder.query_prompt)
+    encoder.document_prompt = model.get("document_prompt", encoder.document_prompt)
+    return encoder
