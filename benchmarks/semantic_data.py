@@ -75,7 +75,8 @@ def lexical_scores(articles: list[Article], questions: list[str]) -> tuple[np.nd
         index_articles(articles, Path(scratch) / "index", model=None, split=False)
         retriever = Retriever.load(Path(scratch) / "index")
         analyzer = retriever.lexical.analyzer
-        scores = np.stack([retriever.lexical.scores(q).astype(np.float32) for q in questions])
+        rows = np.arange(len(retriever.passages))
+        scores = np.stack([retriever.lexical.scores_for(q, rows).astype(np.float32) for q in questions])
         coverage = np.zeros((len(questions), 5), dtype=np.float32)
         for number, question in enumerate(questions):
             terms = analyzer.terms(question)
