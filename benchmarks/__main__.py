@@ -31,9 +31,11 @@ class Plan:
     startup_sizes: tuple[int, ...]
     model_cost_passages: int
     startup_runs: int = 3
+    pdf_pages: int = 200  # a generated text PDF read for pages per second (0: skip)
+    ocr_pages: int = 4  # scanned pages read by Tesseract (0: skip)
 
 
-QUICK = Plan((10_000,), (10_000,), 100, (10_000,), 10_000, (10_000,), 32, startup_runs=1)
+QUICK = Plan((10_000,), (10_000,), 100, (10_000,), 10_000, (10_000,), 32, startup_runs=1, pdf_pages=100, ocr_pages=2)
 FULL = Plan((10_000, 100_000, 1_000_000), (10_000, 100_000), 200, (10_000, 100_000), 100_000, (10_000, 1_000_000), 128)
 # rank_bm25 scores every passage in Python for every question term: ~1 s per question and several GB at 1M,
 # so it runs up to 100k passages (its cost per question grows linearly with the corpus).
@@ -77,6 +79,13 @@ def run(plan: Plan, work: Path, log: Any) -> dict[str, Any]:
     results["model_cost"] = step("real model cost (bge-small shape)", "model_cost", passages=plan.model_cost_passages)
     log("… import qa")
     results["import_qa"] = import_qa()
+    if plan.pdf_pages:
+        results["documents"] = step(
+            f"reading documents: a {plan.pdf_pages}-page text PDF, {plan.ocr_pages} scanned pages",
+            "documents",
+            pages=plan.pdf_pages,
+            scans=plan.ocr_pages,
+        )
     for size in plan.sizes:
         entry: dict[str, Any] = {}
         results["sizes"][str(size)] = entry

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 Row = list[str]
+PDF_PAGES_TARGET = 20
 
 
 def table(header: Row, rows: list[Row]) -> str:
@@ -406,6 +407,18 @@ def targets_table(results: dict[str, Any]) -> str:
                     _verdict(one["vectors_embedded"] < 100),
                 ]
             )
+    documents = results.get("documents")
+    if documents:
+        text = documents["text_pdf"]
+        rows.append(
+            [
+                "text PDF pages read per second",
+                f"≥ {PDF_PAGES_TARGET}",
+                f"{text['pages_per_second']:.1f} ({text['cpu_pages_per_second']:.1f} per CPU-second; "
+                f"{text['with_cleaning_pages_per_second']:.1f} with cleaning)",
+                _verdict(text["pages_per_second"] >= PDF_PAGES_TARGET),
+            ]
+        )
     wall, quick = results.get("wall_seconds"), results.get("plan", {}).get("sizes") == [10_000]
     if wall:
         limit = 180 if quick else 1800
@@ -418,6 +431,32 @@ def targets_table(results: dict[str, Any]) -> str:
             ]
         )
     return table(["target", "goal", "measured", "met"], rows)
+
+
+def documents_table(results: dict[str, Any]) -> str:
+    documents = results["documents"]
+    text, ocr = documents["text_pdf"], documents.get("ocr")
+    rows = [
+        [
+            f"text PDF, {text['pages']} pages ({text['words'] / text['pages']:,.0f} words a page, one and two columns)",
+            f"{text['seconds']:.2f} s",
+            f"{text['pages_per_second']:.1f} (CPU: {text['cpu_pages_per_second']:.1f}; "
+            f"with cleaning {text['with_cleaning_pages_per_second']:.1f})",
+            f"{text['paragraphs_found']:.1%} of paragraphs whole and in order; "
+            f"{text['running_lines_left']} header/page-number lines left",
+        ]
+    ]
+    if ocr:
+        rows.append(
+            [
+                f"scanned pages, OCR (Tesseract, {ocr['pages']} pages)",
+                f"{ocr['seconds']:.1f} s",
+                f"{ocr['pages_per_second']:.2f} ({ocr['seconds_per_page']:.1f} s a page; "
+                f"CPU {ocr['cpu_seconds_per_page']:.1f} s)",
+                f"{ocr['pages_read']} pages read, {ocr['words']:,} words",
+            ]
+        )
+    return table(["document", "time", "pages per second", "checks"], rows)
 
 
 def format_report(results: dict[str, Any]) -> str:
@@ -455,6 +494,8 @@ def format_report(results: dict[str, Any]) -> str:
     ]
     if any(entry.get("rebuild") for entry in results["sizes"].values()):
         lines += ["", "Incremental rebuild", rebuild_table(results)]
+    if results.get("documents"):
+        lines += ["", "Reading documents (benchmarks/documents.py)", documents_table(results)]
     if any(entry.get("duplicates") for entry in results["sizes"].values()):
         lines += ["", "Wire copies (grouping stage alone, with planted copies)", duplicates_table(results)]
     return "\n".join(lines)

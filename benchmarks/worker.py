@@ -20,6 +20,7 @@ TASKS = {
     "txtai": ("benchmarks.peers", "txtai"),
     "model_cost": ("benchmarks.model_cost", "model_cost"),
     "duplicates": ("benchmarks.duplicates", "run"),
+    "documents": ("benchmarks.documents", "run"),
 }
 
 

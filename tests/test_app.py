@@ -548,3 +548,45 @@ def test_articles_tab_sorts_by_any_column_and_opens_an_article(page, lexical_ser
     reader.wait_for(timeout=30_000)
     assert page.get_by_role("tab", name="Ask").get_attribute("aria-selected") == "true"
     assert "Breaking the chains of human trafficking in Pakistan" in reader.locator("h3").inner_text()
+
+
+@pytest.fixture(scope="module")
+def documents_server(tmp_path_factory):
+    """The page over a folder of documents: a three-page PDF report, and a locked PDF that is skipped."""
+    import documents
+
+    folder = tmp_path_factory.mktemp("documents-app")
+    corpus = folder / "corpus"
+    corpus.mkdir()
+    documents.build_report_pdf(corpus / "report.pdf", scan=False)
+    documents.build_encrypted_pdf(corpus / "locked.pdf")
+    with lexical_app(corpus, folder) as server:
+        yield server
+
+
+def test_pdf_hit_shows_its_page_and_opens_at_it_with_page_markers(page, documents_server, tmp_path):
+    _ask(page, documents_server.url, "What did the lawyers of the shipping company decline to answer?")
+    first = page.locator(".qa-card").first
+    first.wait_for(timeout=30_000)
+    assert "2024-03-15 · pp. 2–3 · ¶5" in first.locator(".qa-meta").inner_text()
+    first.locator(".qa-show").click()
+    cited = page.locator("#qa-reader .qa-cited")
+    cited.wait_for(timeout=30_000)
+    assert cited.get_attribute("id") == "qa-p-5"
+    assert cited.locator(".qa-page-break").inner_text() == "p. 3"
+    assert [marker.inner_text().lower() for marker in page.locator("#qa-reader .qa-page").all()] == [
+        "page 1",
+        "page 2",
+    ]
+    page.wait_for_function(
+        "() => { const r = document.querySelector('#qa-reader .qa-cited').getBoundingClientRect();"
+        " return r.top >= 0 && r.bottom <= window.innerHeight; }",
+        timeout=10_000,
+    )
+    page.get_by_role("tab", name="About this index").click()
+    skipped = page.locator(".qa-skipped")
+    skipped.wait_for(timeout=10_000)
+    assert "Not indexed: 1 file(s)" in skipped.inner_text()
+    skipped.locator("summary").click()
+    assert "encrypted PDF" in skipped.inner_text()
+    page.screenshot(path=str(tmp_path / "pdf-reader.png"), full_page=True)

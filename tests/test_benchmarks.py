@@ -47,7 +47,8 @@ def test_harness_smoke_run_on_a_tiny_corpus(tmp_path):
     build_static_encoder(static_model_dir(work), dimension=32, vocab_size=3000)
     tiny = BertShape(vocab_size=3000, hidden=32, layers=1, heads=2, intermediate=64, max_positions=128)
     build_bge_shaped_model(bge_model_dir(work), tiny)
-    plan = Plan((1200,), (1200,), 20, (), 1200, (1200,), 16, startup_runs=1)  # txtai is left to `make bench`
+    # txtai is left to `make bench`; OCR to tests/test_formats.py
+    plan = Plan((1200,), (1200,), 20, (), 1200, (1200,), 16, startup_runs=1, pdf_pages=6, ocr_pages=0)
     results = run(plan, work, lambda line: None)
     json.dumps(results)  # everything is plain JSON
     entry = results["sizes"]["1200"]
@@ -83,8 +84,13 @@ def test_harness_smoke_run_on_a_tiny_corpus(tmp_path):
     assert results["import_qa"]["import_seconds_median"] < 1.0
     assert results["model_cost"]["passages_per_second"] > 0
 
+    text = results["documents"]["text_pdf"]
+    assert text["pages"] == 6 and text["pages_per_second"] > 0 and text["paragraphs_found"] > 0.9
+    assert text["running_lines_left"] == 0
+
     report = format_report(results)
     headings = ("Build", "Search latency", "Peers", "Approximate dense index", "Memory", "Start-up", "rebuild", "Wire")
+    headings += ("Reading documents", "text PDF pages read per second")
     for heading in headings:
         assert heading in report
 

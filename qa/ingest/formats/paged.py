@@ -20,11 +20,14 @@ from qa.ingest.formats.layout import Line
 EDGE = 0.12  # the top and bottom eighth of a page, where running headers and footers sit
 RUNNING_MIN_SHARE = 0.3  # a header or footer repeats on at least this share of the pages (and on two)
 RUNNING_MAX_WORDS = 15
+HEADING_MAX_WIDTH = 0.6  # a line this short (of its column's width) before a capital is a heading
+MARKED_SHARE = 0.03  # paragraphs marked by spacing or indents: at least this share of line breaks shows one
 _PAGE_NUMBER = re.compile(
     r"^(?:page|p\.?|pg\.?|seite|página|pagina)?\s*(?:#|[ivxlc]+)(?:\s*(?:of|/|de|von|sur)\s*#)?$|^[-–—]\s*#\s*[-–—]$"
 )
 _TERMINAL = re.compile(r"[.!?:;…][\"'”’)\]]*$")
 _BULLET = re.compile(r"^(?:[•▪◦●‣∙·■□➢►\-–*]\s|\(?\d{1,3}[.)]\s|\(?[a-z][.)]\s)")
+_HYPHENS = ("-", "\x02", "\u00ad")  # a hyphen, PDFium's mark for one at a line end, a soft hyphen
 _HYPHENATED = re.compile(r"(\w+)[-\x02\u00ad]$")
 _FIRST_WORD = re.compile(r"^(\w+)")
 _WORD = re.compile(r"\w+(?:-\w+)*")
@@ -98,39 +101,68 @@ def _resized(previous: Line, line: Line, body: float) -> bool:
     return taller > 1.3 * body and abs(previous.height - line.height) > 0.2 * taller
 
 
-def _breaks(previous: Line, line: Line, pitch: float, body: float) -> bool:
-    """Whether ``line`` starts a new paragraph after ``previous`` in the same column."""
-    if line.top - previous.top > 1.45 * pitch or _resized(previous, line, body) or _BULLET.match(line.text):
+def _breaks(previous: Line, line: Line, pitch: float, body: float, marked: bool) -> bool:
+    """Whether ``line`` starts a new paragraph after ``previous`` in the same column.
+
+    Extra spacing, an indent, a bullet or a change of type size always start one. A short line
+    ends a paragraph too, unless the document marks its paragraphs by spacing or indents
+    (``marked``): then short lines are ragged-right text, except a heading's (very short).
+    """
+    if _spaced(previous, line, pitch) or _resized(previous, line, body) or _BULLET.match(line.text):
         return True
-    if _indent(line, body) > 0.8 and _indent(previous, body) < 0.4:
+    if _indented(previous, line, body):
         return True
     starts_upper = line.text[:1].isupper() or line.text[:1].isdigit()
-    return _short(previous) and (bool(_TERMINAL.search(previous.text)) or starts_upper)
+    width = previous.column_right - previous.column_left
+    if previous.right < previous.column_left + HEADING_MAX_WIDTH * width and starts_upper:
+        return True
+    return not marked and _short(previous) and (bool(_TERMINAL.search(previous.text)) or starts_upper)
+
+
+def _spaced(previous: Line, line: Line, pitch: float) -> bool:
+    return line.top - previous.top > 1.45 * pitch
+
+
+def _indented(previous: Line, line: Line, body: float) -> bool:
+    return _indent(line, body) > 0.8 and _indent(previous, body) < 0.4
 
 
 def _continues(previous: Line, line: Line, body: float) -> bool:
-    """Whether the paragraph ending in ``previous`` goes on with ``line`` after a page or column break."""
+    """Whether the paragraph ending in ``previous`` goes on with ``line`` after a page or column
+    break: its last line does not end a sentence, and ``line`` is no heading, item or indent."""
     if _TERMINAL.search(previous.text) or _resized(previous, line, body) or _BULLET.match(line.text):
         return False
-    if _indent(line, body) > 0.8:
-        return False
-    return line.text[:1].islower() or not _short(previous)
+    return _indent(line, body) <= 0.8
 
 
-def _vocabulary(pages: list[Page]) -> set[str]:
-    return {word.lower() for page in pages for line in page.lines for word in _WORD.findall(line.text)}
+def _vocabulary(pages: list[Page]) -> Counter[str]:
+    """How often each word occurs whole: the halves of a word hyphenated at a line end are not counted."""
+    counts: Counter[str] = Counter()
+    lines = [line.text for page in pages for line in page.lines]
+    for text in lines:
+        counts.update(word.lower() for word in _WORD.findall(text))
+    for text, following in itertools.pairwise(lines):
+        end = _HYPHENATED.search(text) if text.endswith(_HYPHENS) else None
+        start = _FIRST_WORD.match(following)
+        if end and start:
+            counts.subtract([end.group(1).lower(), start.group(1).lower()])
+    return +counts  # only words seen whole
 
 
-def join_lines(previous: str, line: str, vocabulary: set[str]) -> str:
-    """Two lines of one paragraph as one: a word hyphenated at the line end is joined again,
-    unless the document writes it with its hyphen elsewhere (``forty-two``) or it continues
-    with a capital (``Jean-Pierre``)."""
-    end, start = _HYPHENATED.search(previous), _FIRST_WORD.match(line)
+def join_lines(previous: str, line: str, vocabulary: Counter[str] | set[str]) -> str:
+    """Two lines of one paragraph as one. A word hyphenated at the line end is joined again
+    (``inter-`` ``national``), but a compound keeps its hyphen: when the document writes it so
+    elsewhere (``forty-two``), when both halves are words it uses on their own and the joined
+    form is not (``infection-associated``), or when the second half is capitalised (``Jean-Pierre``)."""
+    end = _HYPHENATED.search(previous, max(0, len(previous) - 80)) if previous.endswith(_HYPHENS) else None
+    start = _FIRST_WORD.match(line)
     if end and start:
         head, tail = end.group(1), start.group(1)
         joined = (head + tail).lower()
-        keep = f"{head}-{tail}".lower() in vocabulary and joined not in vocabulary
-        if not keep and (joined in vocabulary or tail[:1].islower()):
+        if joined in vocabulary:
+            return previous[: end.end(1)] + line
+        compound = f"{head}-{tail}".lower() in vocabulary or (head.lower() in vocabulary and tail.lower() in vocabulary)
+        if not compound and tail[:1].islower():
             return previous[: end.end(1)] + line
         return previous[: end.end(1)] + "-" + line
     return previous + " " + line
@@ -150,11 +182,24 @@ def _measures(lines: list[Line], fallback: tuple[float, float] | None = None) ->
     return body, statistics.median_low(pitches) if pitches else 1.2 * body  # low: few pitches, a gap among them
 
 
+def _marked(pages: list[Page], document: tuple[float, float]) -> bool:
+    """Whether the document sets its paragraphs apart by extra spacing or first-line indents."""
+    breaks = shown = 0
+    for page in pages:
+        body, pitch = _measures(page.lines, document)
+        for previous, line in itertools.pairwise(page.lines):
+            if not line.new_column:
+                breaks += 1
+                shown += _spaced(previous, line, pitch) or _indented(previous, line, body)
+    return breaks > 0 and shown >= MARKED_SHARE * breaks
+
+
 def paragraphs(pages: list[Page]) -> PagedText:
     """The document's paragraphs in reading order with the offsets where its pages start."""
     pages = drop_running_lines(pages)
     vocabulary = _vocabulary(pages)
     document = _measures([line for page in pages for line in page.lines])
+    marked = _marked(pages, document)
     paragraphs_: list[list[tuple[int, str]]] = []  # each: (page, text) runs, one per page it spans
     previous: Line | None = None
     for page in pages:
@@ -165,7 +210,7 @@ def paragraphs(pages: list[Page]) -> PagedText:
             elif number == 0 or line.new_column:
                 starts = not _continues(previous, line, body)
             else:
-                starts = _breaks(previous, line, pitch, body)
+                starts = _breaks(previous, line, pitch, body, marked)
             if starts:
                 paragraphs_.append([(page.number, line.text)])
             else:

@@ -19,6 +19,8 @@ SCANNED_MAX_TEXT = 200
 SCANNED_MIN_COVER = 0.3
 _JUNK_TITLE = re.compile(r"^(?:microsoft \w+ - |untitled\b|document\d*$)|\.(?:docx?|pdf|indd|rtf|odt|txt|tmp)$", re.I)
 _PDF_DATE = re.compile(r"^(?:D:)?(\d{4})(\d{2})?(\d{2})?")
+_LINE = re.compile(r"[^\r\n]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # line breaks and control characters inside a run
 log = logging.getLogger("qa")
 
 
@@ -50,18 +52,50 @@ def metadata(info: dict[str, Any], location: str, warnings: list[str]) -> dict[s
     return known_fields(fields, location, warnings)
 
 
+def _runs(textpage: Any) -> list[tuple[tuple[float, float, float, float], str]]:
+    """The page's text runs: (left, bottom, right, top) and text.
+
+    PDFium's text in its own order breaks lines with CRLF and keeps one character per character
+    index; each such line whose characters form one rectangle is a run as it stands (cheap).
+    A line of several rectangles (two columns written across, a wide gap) is cut by asking for
+    the text inside each rectangle, which costs a pass over the page each.
+    """
+    text = textpage.get_text_range()
+    if len(text) != textpage.count_chars():  # the rare page where text and characters do not line up
+        return _bounded_runs(textpage, range(textpage.count_rects()))
+    runs = []
+    for line in _LINE.finditer(text):
+        start, end = line.span()
+        count = textpage.count_rects(start, end - start)
+        if count == 1:
+            runs.append((textpage.get_rect(0), line.group()))
+        else:
+            runs.extend(_bounded_runs(textpage, range(count)))
+    return runs
+
+
+def _bounded_runs(textpage: Any, indexes: range) -> list[tuple[tuple[float, float, float, float], str]]:
+    """The runs of the rectangles PDFium last counted, each with the text inside it."""
+    runs = []
+    for index in indexes:
+        left, bottom, right, top = textpage.get_rect(index)
+        runs.append(
+            ((left, bottom, right, top), textpage.get_text_bounded(left - 0.5, bottom - 0.5, right + 0.5, top + 0.5))
+        )
+    return runs
+
+
 def _boxes(textpage: Any, width: float, height: float, rotation: int) -> list[Box]:
     """The page's text runs, turned upright and placed with y growing downwards (``width`` and
     ``height`` are the page's before its rotation)."""
     boxes = []
-    for index in range(textpage.count_rects()):
-        left, bottom, right, top = textpage.get_rect(index)
-        text = textpage.get_text_bounded(left - 0.5, bottom - 0.5, right + 0.5, top + 0.5)
+    for (left, bottom, right, top), text in _runs(textpage):
+        text = _CONTROL.sub(" ", text.replace("\x02", "-").replace("\ufffe", "-"))
         if not text.strip():
             continue
         corners = [_upright(x, y, width, height, rotation) for x, y in ((left, bottom), (right, top))]
         xs, ys = [c[0] for c in corners], [c[1] for c in corners]
-        boxes.append(Box(min(xs), min(ys), max(xs), max(ys), text.replace("\r", " ").replace("\n", " ")))
+        boxes.append(Box(min(xs), min(ys), max(xs), max(ys), text))
     return boxes
 
 
