@@ -74,12 +74,15 @@ def build_index(corpus: Path, index: Path, model: str) -> dict[str, Any]:
 class App:
     """``app.py`` serving ``index`` on a free loopback port until :meth:`stop`."""
 
-    def __init__(self, index: Path, corpus: Path, log: Path, *extra: str, timeout: float = 180) -> None:
+    def __init__(
+        self, index: Path, corpus: Path, log: Path, *extra: str, timeout: float = 180, program: list[str] | None = None
+    ) -> None:
         self.port = _free_port()
         self.index = index
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = log
-        command = [sys.executable, str(ROOT / "app.py"), "--index", str(index), "--corpus", str(corpus)]
+        program = program or [sys.executable, str(ROOT / "app.py")]  # or `qa serve`: the same launch
+        command = [*program, "--index", str(index), "--corpus", str(corpus)]
         command += ["--port", str(self.port), *extra]
         with log.open("w") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=_environment(), cwd=ROOT)

@@ -158,7 +158,7 @@ def test_every_damaged_index_file_is_named_on_load_and_by_verify(tmp_path, hybri
 
 def test_verify_passes_on_an_intact_index(hybrid_index, capsys):
     assert main(["info", "--verify", "--index", str(hybrid_index)]) == 0
-    assert "verified: all" in capsys.readouterr().err
+    assert "verified: all" in capsys.readouterr().out  # success is output, not an error
 
 
 def test_app_keeps_answering_during_a_rebuild_then_serves_the_new_index(tmp_path, corpus_copy, big_corpus):

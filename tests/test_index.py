@@ -115,7 +115,9 @@ def test_hub_id_resolves_from_the_hugging_face_cache(tmp_path, seed_corpus, stat
 
 
 def test_missing_index_says_to_build(tmp_path):
-    with pytest.raises(IndexNotFoundError, match=r"No index at .*Run `qa build"):
+    with pytest.raises(
+        IndexNotFoundError, match=r"No index at .*nothing: the folder does not exist\. Build one with `qa build"
+    ):
         Retriever.load(tmp_path / "nothing")
 
 

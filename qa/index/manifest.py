@@ -7,16 +7,36 @@ import datetime as dt
 import hashlib
 import json
 import platform
+import shlex
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from qa.errors import IndexFormatError, IndexMismatchError, IndexNotFoundError
+from qa.ingest.sources import SUPPORTED_SUFFIXES
 from qa.records import Skip
 
 FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
 FORMAT_MARKER = "news-qa index"  # written into every manifest, so a qa index is recognisable as one
+
+
+def missing_index(index_dir: Path) -> IndexNotFoundError:
+    """The error for a folder that holds no index: its full path, what is there instead, and the fix."""
+    index_dir = Path(index_dir)
+    where = index_dir.resolve()
+    build = f"Build one with `qa build --index {shlex.quote(str(index_dir))}`."
+    if not index_dir.exists():
+        return IndexNotFoundError(f"No index at {where}: the folder does not exist. {build}")
+    if not index_dir.is_dir():
+        return IndexNotFoundError(f"No index at {where}: it is a file. Give the folder `qa build` wrote the index to.")
+    with contextlib.suppress(OSError):
+        if any(entry.suffix.lower() in SUPPORTED_SUFFIXES for entry in index_dir.iterdir() if entry.is_file()):
+            return IndexNotFoundError(
+                f"No index at {where}: it holds articles, not an index. Give the index folder, or build one "
+                f"from it with `qa build --corpus {shlex.quote(str(index_dir))} --index index`."
+            )
+    return IndexNotFoundError(f"No index at {where}: the folder has no {MANIFEST_FILE}. {build}")
 
 
 @dataclass
@@ -75,7 +95,7 @@ class Manifest:
     def read(cls, index_dir: Path) -> Manifest:
         path = index_dir / MANIFEST_FILE
         if not path.is_file():
-            raise IndexNotFoundError(f"No index at {index_dir}. Run `qa build --index {index_dir}` first.")
+            raise missing_index(index_dir)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:

@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from qa.errors import IndexNotFoundError, IndexWriteError
+from qa.errors import IndexWriteError
 from qa.index.integrity import check_files
-from qa.index.manifest import Manifest, is_qa_index
+from qa.index.manifest import Manifest, is_qa_index, missing_index
 
 STAGING_MARK = ".building-"
 RETIRED_MARK = ".retired-"
@@ -180,7 +180,7 @@ def open_manifest(index_dir: Path, full_check: bool = False) -> Manifest:
     index_dir = Path(index_dir)
     recover_interrupted_swap(index_dir)
     if not index_dir.exists():
-        raise IndexNotFoundError(f"No index at {index_dir}. Run `qa build --index {index_dir}` first.")
+        raise missing_index(index_dir)
     manifest = Manifest.read(index_dir)
     check_files(index_dir, manifest.files, full=full_check)
     return manifest

@@ -110,7 +110,7 @@ def load_corpus(corpus_dir: Path | str, strict: bool = False, options: ReadOptio
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise CorpusError(
-            f"No corpus folder at {corpus_dir}. Create it and put articles in it "
+            f"No corpus folder at {corpus_dir.resolve()}. Create it and put articles in it "
             f"({', '.join(SUPPORTED_SUFFIXES)} files), or pass --corpus DIR."
         )
     load = CorpusLoad(corpus_dir, [])
@@ -171,7 +171,7 @@ def load_corpus(corpus_dir: Path | str, strict: bool = False, options: ReadOptio
     if not load.articles:
         detail = f" ({len(load.skipped)} file(s) skipped, see above)" if load.skipped else ""
         raise CorpusError(
-            f"No usable articles in {corpus_dir}{detail}. Put news articles there as "
+            f"No usable articles in {corpus_dir.resolve()}{detail}. Put news articles there as "
             f"{', '.join(SUPPORTED_SUFFIXES)} files, then run `qa build` again."
         )
     return load

@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from qa.errors import QAError
 from qa.search.syntax import SYNTAX_HELP
@@ -67,16 +67,32 @@ def _training(args: argparse.Namespace) -> TrainSettings:
     return TrainSettings(seconds=args.train_seconds, seed=args.seed)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qa", description="Cited answers from a folder of news articles.")
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors that say where the options are listed."""
+
+    commands: argparse._SubParsersAction | None = None  # the subcommands' parsers, by name
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message.rstrip('.')}. See `{self.prog} --help`.\n")
+
+
+def folder(text: str) -> Path:
+    """A folder argument; an empty one (``--index ""``) would silently mean the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty; give the folder's name")
+    return Path(text)
+
+
+def _parser() -> Parser:
+    parser = Parser(prog="qa", description="Cited answers from a folder of news articles.")
     parser.add_argument("--version", action="version", version=f"qa {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = commands.add_parser("build", help="index a corpus folder", description="Index a corpus folder.")
     build.add_argument(
-        "--corpus", type=Path, default=Path(DEFAULT_CORPUS), help="articles folder (default: %(default)s)"
+        "--corpus", type=folder, default=Path(DEFAULT_CORPUS), help="articles folder (default: %(default)s)"
     )
-    build.add_argument("--index", type=Path, default=Path(DEFAULT_INDEX), help="index folder (default: %(default)s)")
+    build.add_argument("--index", type=folder, default=Path(DEFAULT_INDEX), help="index folder (default: %(default)s)")
     build.add_argument(
         "--model",
         default=None,
@@ -124,7 +140,7 @@ def _parser() -> argparse.ArgumentParser:
         "or one per line ('#' lines are comments); exits 1 if any question failed",
     )
     ask.add_argument("-k", type=int, default=5, help="how many passages (default: %(default)s)")
-    ask.add_argument("--index", type=Path, default=Path(DEFAULT_INDEX), help="index folder (default: %(default)s)")
+    ask.add_argument("--index", type=folder, default=Path(DEFAULT_INDEX), help="index folder (default: %(default)s)")
     ask.add_argument(
         "--format",
         choices=FORMATS,
@@ -161,7 +177,7 @@ def _parser() -> argparse.ArgumentParser:
         "(default file: $QA_MARKS, else ~/.local/share/news-qa/marks.jsonl)",
     )
     evaluate.add_argument(
-        "--index", type=Path, default=Path(DEFAULT_INDEX), help="index folder for --marks (default: %(default)s)"
+        "--index", type=folder, default=Path(DEFAULT_INDEX), help="index folder for --marks (default: %(default)s)"
     )
     evaluate.add_argument(
         "--mode",
@@ -215,7 +231,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     info = commands.add_parser("info", help="describe an index", description="Describe an index.")
-    info.add_argument("--index", type=Path, default=Path(DEFAULT_INDEX), help="index folder (default: %(default)s)")
+    info.add_argument("--index", type=folder, default=Path(DEFAULT_INDEX), help="index folder (default: %(default)s)")
     info.add_argument("--json", action="store_true", help="print the manifest as JSON")
     info.add_argument("--verify", action="store_true", help="re-hash every index file against the manifest")
     return parser
@@ -390,12 +406,15 @@ def _info(args: argparse.Namespace) -> None:
         else format_manifest(manifest, str(args.index))
     )
     if args.verify:
-        print(f"verified: all {len(manifest.files)} index files match their sha256 in the manifest", file=sys.stderr)
+        print(f"verified: all {len(manifest.files)} index files match their sha256 in the manifest")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # reported by the command they were given to, so its --help is the one named
+        owner = parser.commands.choices.get(args.command, parser) if parser.commands else parser
+        owner.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "serve":
         from qa.serve.launch import serve
 
@@ -411,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "info":
             _info(args)
     except _Usage as problem:
-        print(f"usage: qa {args.command} …\nqa {args.command}: error: {problem}", file=sys.stderr)
+        print(f"qa {args.command}: error: {str(problem).rstrip('.')}. See `qa {args.command} --help`.", file=sys.stderr)
         return 2
     except QAError as error:
         print(f"error: {error}", file=sys.stderr)

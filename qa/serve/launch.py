@@ -13,8 +13,10 @@ import errno
 import os
 import socket
 import sys
+from pathlib import Path
 
 from qa.errors import QAError
+from qa.serve.cli import Parser, folder
 from qa.settings import DEFAULT_RERANKER
 
 DEFAULT_PORT = 7860
@@ -27,9 +29,12 @@ class PortInUseError(QAError):
 
 def add_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The serving options, with their environment defaults."""
-    parser.add_argument("--index", default=os.environ.get("QA_INDEX", "index"), help="index folder (default: index)")
+    parser.add_argument(
+        "--index", type=folder, default=os.environ.get("QA_INDEX", "index"), help="index folder (default: index)"
+    )
     parser.add_argument(
         "--corpus",
+        type=folder,
         default=os.environ.get("QA_CORPUS", "corpus"),
         help="articles to index when the index is missing (default: corpus)",
     )
@@ -107,8 +112,8 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def launch(
-    index: str,
-    corpus: str,
+    index: Path | str,
+    corpus: Path | str,
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     *,
@@ -156,5 +161,5 @@ def launch(
 
 def main(argv: list[str] | None = None) -> int:
     """`python app.py …`: the same as `qa serve …`."""
-    parser = argparse.ArgumentParser(prog="app.py", description="Serve the News QA page.")
+    parser = Parser(prog="app.py", description="Serve the News QA page.")
     return serve(add_options(parser).parse_args(argv))
