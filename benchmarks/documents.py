@@ -13,6 +13,7 @@ import shutil
 import statistics
 import textwrap
 import time
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
@@ -102,8 +103,8 @@ def scanned_page_image(lines: list[str], width: float, height: float, dpi: int =
     return ImageReader(pdfium.PdfDocument(buffer.getvalue())[0].render(scale=dpi / 72, grayscale=True).to_pil())
 
 
-def make_scans(path: Path, pages: int) -> None:
-    """A PDF of ``pages`` scanned pages, each about 300 words of typed text."""
+def make_scans(path: Path, pages: int) -> list[str]:
+    """A PDF of ``pages`` scanned pages, each about 400 words of typed text; returns the words."""
     from reportlab.pdfgen import canvas as pdf_canvas
 
     width, height = A4
@@ -115,6 +116,7 @@ def make_scans(path: Path, pages: int) -> None:
         canvas.drawImage(image, 0, 0, width=width, height=height)
         canvas.showPage()
     canvas.save()
+    return " ".join(lines[: pages * 36]).split()
 
 
 def _read_seconds(data: bytes, name: str, ocr: bool, repeats: int) -> tuple[float, float, Any]:
@@ -171,7 +173,7 @@ def run(work: str, pages: int = 200, scans: int = 3, repeats: int = 3) -> dict[s
     outcome: dict[str, Any] = {"text_pdf": text, "ocr": None}
     if shutil.which("tesseract") and scans:
         scanned = folder / "scans.pdf"
-        make_scans(scanned, scans)
+        typed = make_scans(scanned, scans)
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         seconds, cpu, result = _read_seconds(scanned.read_bytes(), "scans.pdf", True, 1)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -185,5 +187,9 @@ def run(work: str, pages: int = 200, scans: int = 3, repeats: int = 3) -> dict[s
             "seconds_per_page": round(seconds / scans, 2),
             "cpu_seconds_per_page": round(cpu / scans, 2),  # rendering + Tesseract: an idle machine's figure
             "words": len(document.text.split()) if document else 0,
+            # how much of the typed text came back, word for word and in order (difflib's ratio)
+            "word_match": round(SequenceMatcher(None, typed, document.text.split(), autojunk=False).ratio(), 4)
+            if document
+            else 0.0,
         }
     return outcome

@@ -453,7 +453,8 @@ def documents_table(results: dict[str, Any]) -> str:
                 f"{ocr['seconds']:.1f} s",
                 f"{ocr['pages_per_second']:.2f} ({ocr['seconds_per_page']:.1f} s a page; "
                 f"CPU {ocr['cpu_seconds_per_page']:.1f} s)",
-                f"{ocr['pages_read']} pages read, {ocr['words']:,} words",
+                f"{ocr['pages_read']} pages read, {ocr['words']:,} words, "
+                f"{ocr['word_match']:.1%} of the typed words back",
             ]
         )
     return table(["document", "time", "pages per second", "checks"], rows)

@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from qa.errors import CorpusError
 from qa.ingest.boilerplate import repeated_lines
@@ -17,6 +18,7 @@ from qa.ingest.sources import SUPPORTED_SUFFIXES, RawDocument, ReadOptions, Unre
 from qa.records import Article, Skip
 
 log = logging.getLogger("qa")
+T = TypeVar("T")
 
 
 @dataclass
@@ -30,13 +32,13 @@ class CorpusLoad:
     files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256 of the bytes read
 
 
-def _progress(paths: list[Path], show: bool) -> Iterable[Path]:
-    """The files, with a progress bar on the terminal when ``show``."""
+def _progress(items: list[T], show: bool, label: str, unit: str) -> Iterable[T]:
+    """``items``, with a progress bar on the terminal when ``show``."""
     if not show:
-        return paths
+        return items
     from tqdm.auto import tqdm
 
-    return tqdm(paths, desc="Reading", unit="file", position=0)
+    return tqdm(items, desc=label, unit=unit, position=0)
 
 
 def _walk(corpus_dir: Path, skipped: list[Skip]) -> list[Path]:
@@ -117,7 +119,7 @@ def load_corpus(corpus_dir: Path | str, strict: bool = False, options: ReadOptio
     paths = _walk(corpus_dir, load.skipped)
     ids = _assign_ids([p for p in paths if p.suffix.lower() in SUPPORTED_SUFFIXES], corpus_dir)
     documents: list[RawDocument] = []
-    for path in _progress(paths, options.progress):
+    for path in _progress(paths, options.progress, "Reading", "file"):
         location = _relative(path, corpus_dir)
         try:
             if path not in ids:
@@ -134,7 +136,7 @@ def load_corpus(corpus_dir: Path | str, strict: bool = False, options: ReadOptio
     lines = [split_lines(doc.text, markdown=doc.markdown) for doc in documents]
     repeated = repeated_lines(lines)
     seen_text: dict[str, str] = {}
-    for doc, doc_lines in zip(documents, lines):
+    for doc, doc_lines in _progress(list(zip(documents, lines)), options.progress, "Cleaning", "article"):
         cleaned = clean_lines(doc_lines, repeated)
         if not cleaned.paragraphs:
             load.skipped.append(Skip(doc.path, "no usable paragraph (only boilerplate or too short)"))
