@@ -239,22 +239,41 @@ class Hit:
 
 
 @dataclass(frozen=True, slots=True)
+class Correction:
+    """A question word the corpus lacks, as typed, and the corpus word it was searched as (spelling)."""
+
+    typed: str
+    searched: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"typed": self.typed, "searched": self.searched}
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
-    """The hits for one question, and whether the corpus plausibly answers it at all."""
+    """The hits for one question, and whether the corpus plausibly answers it at all.
+
+    ``question`` is the question as asked; when ``corrections`` is not empty it was searched with
+    those words replaced (see qa.search.spelling).
+    """
 
     question: str
     mode: str
     hits: list[Hit]
     confident: bool
     warnings: list[str] = field(default_factory=list)
+    corrections: list[Correction] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "question": self.question,
             "confident": self.confident,
             "mode": self.mode,
             "hits": [hit.to_dict() for hit in self.hits],
         }
+        if self.corrections:  # only when a word was replaced, so other answers keep their shape
+            data["corrections"] = [correction.to_dict() for correction in self.corrections]
+        return data
 
 
 @dataclass(frozen=True, slots=True)

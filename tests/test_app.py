@@ -590,3 +590,17 @@ def test_pdf_hit_shows_its_page_and_opens_at_it_with_page_markers(page, document
     skipped.locator("summary").click()
     assert "encrypted PDF" in skipped.inner_text()
     page.screenshot(path=str(tmp_path / "pdf-reader.png"), full_page=True)
+
+
+def test_the_page_says_which_spelling_it_searched_for(page, lexical_server):
+    _ask(page, lexical_server.url, "How many traffickers did the FIA arrest in Gujranwla?")
+    _cards(page)
+    assert page.locator(".qa-note").inner_text() == "Showing results for Gujranwala (you typed Gujranwla)."
+    assert "109 traffickers in Gujranwala" in page.locator(".qa-card").first.inner_text()
+
+
+def test_a_question_in_another_language_gets_a_hint_that_the_search_is_english(page, lexical_server):
+    _ask(page, lexical_server.url, "Pourquoi le Pakistan a-t-il abandonné les poursuites contre les trafiquants ?")
+    warning = page.locator(".qa-warning")
+    warning.wait_for(timeout=30_000)
+    assert "does not seem to be in English" in warning.inner_text()

@@ -289,6 +289,11 @@ class LexicalIndex:
             total += np.float32(self.settings.bigram_weight) * self._bigram.scores(bigrams(terms))
         return total
 
+    def vocabulary(self) -> dict[str, int]:
+        """Every analysed term of the passage field (titles and text) with its document frequency."""
+        df = self._passage.df
+        return {term: int(df[index]) for term, index in self._passage.vocab.items() if term and index < len(df)}
+
     def idf(self, term: str) -> float:
         """Lucene IDF over passages; a term absent from the corpus gets the highest possible value."""
         index = self._passage.vocab.get(term)

@@ -13,6 +13,7 @@ Weights: Apache-2.0 (sentence-transformers/all-MiniLM-L6-v2). The wrapper packag
 
 from __future__ import annotations
 
+import hashlib
 from importlib import metadata
 from pathlib import Path
 
@@ -91,3 +92,19 @@ def check_digests(folder: Path, digests: dict[str, str], pinned: dict[str, str])
             + ", so the model is not used. "
             + INSTALL_HINT
         )
+
+
+def english_words() -> frozenset[str]:
+    """The whole words of the default model's WordPiece vocabulary (about 21,000 common English words,
+    lowercase), read from its verified vocab.txt; empty when the package is missing or the file was altered.
+
+    Spelling correction leaves these alone: a real English word the corpus lacks ("world") is not a typo.
+    """
+    try:
+        path = bundled_folder() / "vocab.txt"
+        data = path.read_bytes()
+    except (ModelUnavailableError, OSError):
+        return frozenset()
+    if hashlib.sha256(data).hexdigest() != PINNED_FILES["vocab.txt"]:
+        return frozenset()
+    return frozenset(line for line in data.decode("utf-8").split("\n") if line.isalpha() and line.islower())

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -75,6 +75,11 @@ class LexicalSearcher(Protocol):
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of an analysed term; a term the corpus lacks gets the highest value."""
+        ...
+
+    def vocabulary(self) -> Mapping[str, int]:
+        """Every analysed term the passages contain, with the number of passages holding it (spelling
+        correction matches a question's unknown words against it)."""
         ...
 
     def search(self, question: str, depth: int, filters: Filters) -> Candidates:

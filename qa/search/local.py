@@ -60,6 +60,9 @@ class LocalLexical:
     def idf(self, term: str) -> float:
         return self.index.idf(term)
 
+    def vocabulary(self) -> dict[str, int]:
+        return self.index.vocabulary()
+
     def _scores(self, question: str) -> np.ndarray:
         last = getattr(self._last, "scores", None)
         if last is not None and last[0] == question:

@@ -8,6 +8,7 @@ A question becomes hits in four steps, each in its own module:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -19,12 +20,14 @@ from qa.errors import InvalidRequestError
 from qa.index.catalog import Catalog
 from qa.index.document import passage_document
 from qa.index.manifest import Manifest
+from qa.models.bundled import english_words
 from qa.models.encoder import DEFAULT_MODEL, Encoder
 from qa.models.reranker import DEFAULT_RERANKER, RERANK_DEPTH, Reranker, RerankerStatus
-from qa.records import Answer, Article, Hit, Passage
+from qa.records import Answer, Article, Correction, Hit, Passage
 from qa.search.answers import build_hits, evidence, is_confident
-from qa.search.backend import Backend, DenseSearcher, LexicalSearcher
+from qa.search.backend import NO_FILTERS, Backend, DenseSearcher, LexicalSearcher
 from qa.search.confidence import ConfidenceRule, rule_for
+from qa.search.language import ENGLISH_ONLY, looks_english, searches_english
 from qa.search.opening import open_index
 from qa.search.ranking import Ranked, rank
 from qa.search.request import (
@@ -37,6 +40,7 @@ from qa.search.request import (
     resolve_outlets,
 )
 from qa.search.reranking import LazyReranker
+from qa.search.spelling import Speller, correct_question, spelling_in
 from qa.settings import MODES, Mode
 
 if TYPE_CHECKING:
@@ -44,6 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_QUESTION_CHARS", "MODES", "Retriever", "clean_question"]
 log = logging.getLogger("qa")
+SPELLING_SAMPLE = 10  # passages read to learn how the corpus spells a corrected word
 
 
 class Retriever:
@@ -70,6 +75,7 @@ class Retriever:
         self.confidence = confidence  # None: the calibrated rules (qa/search/confidence.py)
         self.rerank_depth = check_k(rerank_depth)
         self._reranker = LazyReranker(reranker)  # located on first status check, loaded on first use
+        self._spelling: Speller | None = None
 
     @classmethod
     def build(
@@ -177,9 +183,21 @@ class Retriever:
         answer's ``mode`` is the ranking mode, with ``+rerank`` when the cross-encoder rescored it.
         """
         request = self._check(questions, k, **options)
-        for warnings in request.warnings:
+        asked = request.questions
+        notes = [list(warnings) for warnings in request.warnings]
+        corrections: list[list[Correction]] = [[] for _ in asked]
+        searched = []
+        for number, question in enumerate(asked):
+            if self._english and not looks_english(question):
+                notes[number].append(ENGLISH_ONLY)  # and no spelling correction: its words are not typos
+                searched.append(question)
+                continue
+            text, corrections[number] = correct_question(question, self._speller(), self._spelling_of)
+            searched.append(text)
+        for warnings in notes:
             for warning in warnings:
                 log.warning("%s", warning)
+        request = dataclasses.replace(request, questions=tuple(searched))
         ranked = self._rank(request)
         label = f"{request.mode}+rerank" if request.rerank else request.mode
         rule = self.confidence_rule(request.mode, rerank=request.rerank)
@@ -195,8 +213,27 @@ class Retriever:
                 reranked=request.rerank,
             )
             confident = is_confident(rule, self.backend, question, hits)
-            answers.append(Answer(question, label, hits, confident, list(request.warnings[number])))
+            answers.append(Answer(asked[number], label, hits, confident, notes[number], corrections[number]))
         return answers
+
+    def _speller(self) -> Speller:
+        """Spelling suggestions from this index's vocabulary (built on the first question that needs it)."""
+        if self._spelling is None:
+            dictionary = english_words() if self._english else frozenset()
+            self._spelling = Speller(self.lexical.vocabulary(), self.lexical.analyzer, dictionary)
+        return self._spelling
+
+    def _spelling_of(self, term: str, typed: str) -> str | None:
+        """How the corpus writes the word ``typed`` meant (analysed term ``term``): read from passages holding it."""
+        found = self.lexical.search(term, SPELLING_SAMPLE, NO_FILTERS)
+        texts = []
+        for row in found.rows.tolist():
+            texts += [self.catalog.passages[row].text, self.catalog.article_of(row).title or ""]
+        return spelling_in(texts, term, self.lexical.analyzer, typed)
+
+    @property
+    def _english(self) -> bool:
+        return searches_english(self.lexical.analyzer)
 
     def rank_many(
         self, questions: Sequence[str], k: int = 10, *, mode: str | None = None, rerank: bool = False

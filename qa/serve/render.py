@@ -36,8 +36,19 @@ def format_hit(hit: Hit, color: bool = False, width: int | None = None) -> str:
     return f"{head}\n{body}\n   score {hit.score:.4f} ({scores})"
 
 
+def correction_note(answer: Answer) -> str | None:
+    """ "Showing results for Gujranwala (you typed Gujranwla)." when spelling correction changed the question."""
+    if not answer.corrections:
+        return None
+    words = ", ".join(f"{fix.searched} (you typed {fix.typed})" for fix in answer.corrections)
+    return f"Showing results for {words}."
+
+
 def format_answer(answer: Answer, color: bool = False) -> str:
     lines = [f"Q: {answer.question}"]
+    note = correction_note(answer)
+    if note:
+        lines[0] += f"\n{note}"
     if not answer.hits:
         lines.append(NO_HITS)
     elif not answer.confident:

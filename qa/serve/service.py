@@ -26,6 +26,7 @@ from qa.models.reranker import DEFAULT_RERANKER
 from qa.records import Answer
 from qa.search.retriever import Retriever
 from qa.serve import web
+from qa.serve.render import correction_note
 
 # Questions the shipped corpus answers; the page offers those the open index answers confidently.
 SEED_EXAMPLES = [
@@ -131,7 +132,8 @@ class Service:
             )
         except QAError as error:
             return web.render_message(str(error), active=active)
-        return web.render_answer(answer, match_strengths(retriever, answer), active)
+        note = correction_note(answer)
+        return web.render_answer(answer, match_strengths(retriever, answer), active, [note] if note else [])
 
     def ask_json(self, question: str, k: float = 5) -> str:
         """Exactly what `qa ask --json` prints for the question; raises QAError for a bad one."""
