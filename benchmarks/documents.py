@@ -87,17 +87,18 @@ def make_report(path: Path, pages: int) -> list[str]:
     return paragraphs[: len(paragraphs) - len(words)]  # the paragraphs drawn whole
 
 
-def scanned_page_image(lines: list[str], width: float, height: float, dpi: int = 150) -> Any:
-    """A page-sized image of typed lines (for reportlab's drawImage), made by rasterising a text page."""
+def scanned_page_image(lines: list[str], width: float, height: float, size: float = 12, dpi: int = 150) -> Any:
+    """A page-sized image of lines typed at ``size`` points (for reportlab's drawImage), made by
+    rasterising a text page: no font files needed."""
     import pypdfium2 as pdfium
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas as pdf_canvas
 
     buffer = io.BytesIO()
     canvas = pdf_canvas.Canvas(buffer, pagesize=(width, height))
-    canvas.setFont("Times-Roman", 12)
+    canvas.setFont("Times-Roman", size)
     for number, line in enumerate(lines):
-        canvas.drawString(72, height - 100 - 17 * number, line)
+        canvas.drawString(72, height - 100 - 1.42 * size * number, line)
     canvas.showPage()
     canvas.save()
     return ImageReader(pdfium.PdfDocument(buffer.getvalue())[0].render(scale=dpi / 72, grayscale=True).to_pil())

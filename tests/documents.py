@@ -7,9 +7,10 @@ signatures. The texts below are what the tests expect to find (or not find) in t
 
 from __future__ import annotations
 
-import io
 from email.message import EmailMessage
 from pathlib import Path
+
+from benchmarks.documents import scanned_page_image
 
 REPORT_TITLE = "Trafficking on the River Delta"
 REPORT_AUTHOR = "Amina Qureshi"
@@ -65,6 +66,13 @@ def _report_page(canvas, page: int, height: float) -> None:
     canvas.drawCentredString(297, 30, f"Page {page} of 4")
 
 
+def _draw_lines(canvas, lines: list[str], top: float) -> None:
+    """One line every 13 points down from ``top``; an empty line leaves a gap (a paragraph break)."""
+    for number, line in enumerate(lines):
+        if line:
+            canvas.drawString(72, top - 13 * number, line)
+
+
 def build_report_pdf(path: Path, scan: bool = True) -> Path:
     """A 4-page NGO report: one column, two columns, a paragraph running across a page break, a scan."""
     from reportlab.lib.pagesizes import A4
@@ -79,14 +87,7 @@ def build_report_pdf(path: Path, scan: bool = True) -> Path:
     canvas.setFont("Helvetica-Bold", 18)
     canvas.drawString(72, height - 100, REPORT_TITLE)
     canvas.setFont("Helvetica", 10)
-    y = height - 140
-    for line in P1_LINES:
-        canvas.drawString(72, y, line)
-        y -= 13
-    y -= 13
-    for line in P1_SECOND:
-        canvas.drawString(72, y, line)
-        y -= 13
+    _draw_lines(canvas, [*P1_LINES, "", *P1_SECOND], height - 140)
     canvas.showPage()
 
     _report_page(canvas, 2, height)
@@ -102,38 +103,18 @@ def build_report_pdf(path: Path, scan: bool = True) -> Path:
 
     _report_page(canvas, 3, height)
     canvas.setFont("Helvetica", 10)
-    y = height - 100
-    for line in P3_LINES:
-        if line:
-            canvas.drawString(72, y, line)
-        y -= 13
+    _draw_lines(canvas, P3_LINES, height - 100)
     canvas.showPage()
 
     if scan:
-        canvas.drawImage(_scanned_image(SCAN_LINES, width, height), 0, 0, width=width, height=height)
+        image = scanned_page_image(SCAN_LINES, width, height, size=14)
+        canvas.drawImage(image, 0, 0, width=width, height=height)
         _report_page(canvas, 4, height)  # the header and page number stay text, as a scanner's stamp would
         canvas.showPage()
     canvas.save()
     # invariant=1 stamps 2000-01-01; give the report a real creation date (same length: offsets hold).
     path.write_bytes(path.read_bytes().replace(b"D:20000101000000", b"D:20240315093000"))
     return path
-
-
-def _scanned_image(lines: list[str], width: float, height: float):
-    """A page-sized image of typed lines, made by rasterising a text page (no font files needed)."""
-    import pypdfium2 as pdfium
-    from reportlab.lib.utils import ImageReader
-    from reportlab.pdfgen import canvas as pdf_canvas
-
-    buffer = io.BytesIO()
-    canvas = pdf_canvas.Canvas(buffer, pagesize=(width, height))
-    canvas.setFont("Times-Roman", 14)
-    for number, line in enumerate(lines):
-        canvas.drawString(72, height - 110 - 20 * number, line)
-    canvas.showPage()
-    canvas.save()
-    page = pdfium.PdfDocument(buffer.getvalue())[0]
-    return ImageReader(page.render(scale=150 / 72, grayscale=True).to_pil())
 
 
 def build_plain_pdf(path: Path, paragraphs: list[str], title: str | None = None) -> Path:

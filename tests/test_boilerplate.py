@@ -140,28 +140,22 @@ def test_tiny_fragments_merge_with_a_neighbour(paragraphs, expected):
 
 
 @pytest.mark.parametrize(
-    "text,markdown,expected",
+    "text,expected",
     [
-        ("One paragraph.\n\nAnother one.", False, ["One paragraph.", "Another one."]),
-        ("Line one of a page\nLine two of a page", False, ["Line one of a page", "Line two of a page"]),
+        ("One paragraph.\n\nAnother one.", ["One paragraph.", "Another one."]),
+        ("Line one of a page\nLine two of a page", ["Line one of a page", "Line two of a page"]),
         (
             "This paragraph was wrapped at a fixed width by an old\nnewswire system so every line is about the\nsame length.",
-            False,
             [
                 "This paragraph was wrapped at a fixed width by an old newswire system so every line is about the "
                 "same length."
             ],
         ),
-        (
-            "# Title\n\nSoft wrapped\nmarkdown text.\n\n- item one\n- item two",
-            True,
-            ["Title", "Soft wrapped markdown text.", "- item one", "- item two"],
-        ),
-        ("Windows\r\nline endings\r\n\r\nwork", False, ["Windows", "line endings", "work"]),
+        ("Windows\r\nline endings\r\n\r\nwork", ["Windows", "line endings", "work"]),
     ],
 )
-def test_split_lines(text, markdown, expected):
-    assert split_lines(text, markdown) == expected
+def test_split_lines(text, expected):
+    assert split_lines(text) == expected
 
 
 BOILERPLATE_IN_SEEDS = [

@@ -312,6 +312,26 @@ def test_markdown_passages_hold_the_text_a_reader_sees(retriever):
     _exact(retriever, hit)
 
 
+@pytest.mark.parametrize(
+    "source,text",
+    [
+        ("# Title\n\nSoft wrapped\nmarkdown text.", "Title\n\nSoft wrapped markdown text."),
+        (
+            "Councillor **Priya Raman** met _them_ at [the hall](https://x.org).",
+            "Councillor Priya Raman met them at the hall.",
+        ),
+        ("- item one\n- item two\n\n3. third\n4. fourth", "item one\n\nitem two\n\n3. third\n\n4. fourth"),
+        ("| Name | Paid |\n|---|---|\n| Osei | £1.4m |", "Name | Paid\n\nOsei | £1.4m"),
+        ("Code `x = 1` and ![a chart](c.png) and <b>tags</b> &amp; entities.", "Code x = 1 and and tags & entities."),
+        ("> A quoted\n> statement.", "A quoted statement."),
+    ],
+)
+def test_markdown_renders_to_the_text_a_reader_sees(source, text):
+    from qa.ingest.formats.markdown import markdown_text
+
+    assert markdown_text(source) == text
+
+
 # -- The skipped-file report, the page and the CLI -----------------------------------------
 
 

@@ -9,8 +9,6 @@ from qa.ingest.boilerplate import boilerplate_reason, is_end_marker
 from qa.ingest.metadata import Metadata, extract_metadata
 
 FRAGMENT_MAX_WORDS = 4
-_MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
-_MARKDOWN_LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 
 
 @dataclass
@@ -29,12 +27,11 @@ def _is_hard_wrapped(block: list[str]) -> bool:
     return 50 <= longest <= 100 and min(widths) >= 0.75 * longest
 
 
-def split_lines(text: str, markdown: bool = False) -> list[str]:
+def split_lines(text: str) -> list[str]:
     """The text's logical lines: blank-line separated blocks, wrapped lines joined back together.
 
-    In plain text a single newline usually separates paragraphs (scraped pages) unless the
-    block is visibly hard-wrapped; in Markdown it is a soft wrap, except before a heading or
-    list item.
+    A single newline usually separates paragraphs (scraped pages) unless the block is visibly
+    hard-wrapped. (Markdown arrives rendered, one paragraph a line: qa.ingest.formats.markdown.)
     """
     lines: list[str] = []
     for block_text in re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n")):
@@ -42,16 +39,7 @@ def split_lines(text: str, markdown: bool = False) -> list[str]:
         block = [line for line in block if line]
         if not block:
             continue
-        if markdown:
-            joined: list[str] = []
-            for line in block:
-                starts_item = bool(_MARKDOWN_HEADING.match(line) or _MARKDOWN_LIST.match(line))
-                if joined and not starts_item and not _MARKDOWN_HEADING.match(joined[-1]):
-                    joined[-1] += " " + line
-                else:
-                    joined.append(line)
-            lines.extend(_MARKDOWN_HEADING.sub("", line) for line in joined)
-        elif _is_hard_wrapped(block):
+        if _is_hard_wrapped(block):
             lines.append(" ".join(block))
         else:
             lines.extend(block)

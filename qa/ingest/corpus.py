@@ -106,7 +106,7 @@ def load_corpus(corpus_dir: Path | str, strict: bool = False, options: ReadOptio
 
     Files that cannot be used are skipped with a reason (logged, and listed in the result);
     with ``strict`` any skip is a CorpusError instead. No usable article at all is an error.
-    ``options`` set OCR and progress bars (one over the files, one over each scan's pages).
+    ``options`` set OCR and progress bars (over the files, each scan's pages, the cleaning).
     """
     options = options or ReadOptions()
     corpus_dir = Path(corpus_dir)
@@ -133,7 +133,7 @@ def load_corpus(corpus_dir: Path | str, strict: bool = False, options: ReadOptio
         load.skipped.extend(Skip(where, why) for where, why in result.skipped)
         documents.extend(result.documents)
 
-    lines = [split_lines(doc.text, markdown=doc.markdown) for doc in documents]
+    lines = [split_lines(doc.text) for doc in documents]
     repeated = repeated_lines(lines)
     seen_text: dict[str, str] = {}
     for doc, doc_lines in _progress(list(zip(documents, lines)), options.progress, "Cleaning", "article"):

@@ -49,7 +49,6 @@ class RawDocument:
     path: str
     text: str
     known: dict[str, str | None] = field(default_factory=dict)
-    markdown: bool = False
     pages: list[tuple[int, int]] | None = None
     ocr_pages: list[int] = field(default_factory=list)
     attached_to: str | None = None  # the id of the e-mail this document was attached to

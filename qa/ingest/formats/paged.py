@@ -224,7 +224,7 @@ def paragraphs(pages: list[Page]) -> PagedText:
     return _text(paragraphs_)
 
 
-def _join_across(runs: list[tuple[int, str]], vocabulary: set[str]) -> None:
+def _join_across(runs: list[tuple[int, str]], vocabulary: Counter[str]) -> None:
     """Join the last two runs (a paragraph crossing a page break) as lines; a word hyphenated
     across the break belongs to the earlier page, the rest of the new run to the new one."""
     (page_a, text_a), (page_b, text_b) = runs[-2], runs[-1]
