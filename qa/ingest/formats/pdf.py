@@ -199,6 +199,8 @@ def _recognise_scans(
         result.skipped.append((where, f"scanned page(s) without a text layer; to read them, {ocr.ENABLE_HINT}"))
         return []
     done, failed = [], []
+    if not options.progress:  # on a terminal the progress bar says it, page by page
+        log.info("%s: reading %s by OCR (Tesseract, %s) …", location, _page_ranges(scans), options.ocr_language)
     progress = _progress(scans, location, options.progress)
     for number in progress:
         page = document[number - 1]
