@@ -75,7 +75,14 @@ class App:
     """``app.py`` serving ``index`` on a free loopback port until :meth:`stop`."""
 
     def __init__(
-        self, index: Path, corpus: Path, log: Path, *extra: str, timeout: float = 180, program: list[str] | None = None
+        self,
+        index: Path,
+        corpus: Path,
+        log: Path,
+        *extra: str,
+        timeout: float = 180,
+        program: list[str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.port = _free_port()
         self.index = index
@@ -85,7 +92,8 @@ class App:
         command = [*program, "--index", str(index), "--corpus", str(corpus)]
         command += ["--port", str(self.port), *extra]
         with log.open("w") as out:
-            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=_environment(), cwd=ROOT)
+            environment = {**_environment(), **(env or {})}
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=environment, cwd=ROOT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -206,3 +206,103 @@ def test_zz_fault_summary():
     print(f"\nfault injections this run: {len(FAULTS)}")
     for fault in FAULTS:
         print("  -", fault)
+
+
+# -- permissions, and two builds at once ----------------------------------------------------------------------
+
+GOOD = "Floods hit Lahore\n\nHeavy rain flooded large parts of Lahore on Saturday, officials said.\n"
+
+
+def test_an_unreadable_folder_is_reported_and_fails_a_strict_build(tmp_path, corpus_copy):
+    from unprivileged import qa_unprivileged
+
+    locked = corpus_copy / "locked"
+    locked.mkdir()
+    (locked / "story.txt").write_text(GOOD, encoding="utf-8")
+    locked.chmod(0)
+    try:
+        build = ["build", "--corpus", corpus_copy, "--index", tmp_path / "index", "--model", "none"]
+        result = qa_unprivileged(*build)
+        assert result.returncode == 0, result.stderr
+        assert "skipped locked/: cannot read this folder (Permission denied)" in result.stderr.splitlines()
+        strict = qa_unprivileged(*build, "--strict")
+        assert strict.returncode == 1
+        assert "could not be used (--strict): locked/: cannot read this folder (Permission denied)" in strict.stderr
+        corpus_copy.chmod(0)
+        unreadable = qa_unprivileged(*build)
+        assert unreadable.returncode == 1
+        assert unreadable.stderr.startswith(f"error: Cannot read the corpus folder {corpus_copy} (Permission denied)")
+    finally:
+        corpus_copy.chmod(0o755)
+        locked.chmod(0o755)
+    FAULTS.append("unreadable corpus subfolder and corpus folder")
+
+
+def test_a_read_only_index_folder_is_refused_and_left_as_it_was(tmp_path, seed_corpus):
+    from unprivileged import qa_unprivileged
+
+    index = tmp_path / "index"
+    build_index(seed_corpus, index, model="none")
+    before = _answers(index)
+    index.chmod(0o555)
+    try:
+        result = qa_unprivileged("build", "--corpus", seed_corpus, "--index", index, "--model", "none")
+    finally:
+        index.chmod(0o755)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: Cannot write the index at {index}: it is not writable.")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index"], "no copy of the old index is left behind"
+    assert _answers(index) == before
+    FAULTS.append("build into a read-only index folder (writable parent)")
+
+
+def test_unreadable_index_files_give_one_clear_line(tmp_path, seed_corpus):
+    from unprivileged import qa_unprivileged
+
+    index = tmp_path / "index"
+    build_index(seed_corpus, index, model="none")
+    for locked in (index / "passages.jsonl", index / "lexical", index):
+        locked.chmod(0)
+        try:
+            for command in (["ask", QUESTION, "--index", index], ["info", "--index", index]):
+                result = qa_unprivileged(*command)
+                assert result.returncode == 1, (locked, command, result.stderr)
+                assert "Traceback" not in result.stderr
+                assert result.stderr.startswith("error: ") and "Permission denied" in result.stderr, result.stderr
+                assert len(result.stderr.strip().splitlines()) == 1
+        finally:
+            locked.chmod(0o755 if locked.is_dir() else 0o644)
+    FAULTS.append("unreadable index file, subfolder and folder")
+
+
+@pytest.mark.slow
+def test_a_second_build_of_one_index_fails_at_once_naming_the_first(tmp_path, corpus_copy):
+    index = tmp_path / "index"
+    build_index(corpus_copy, index, model="none")
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    build = [sys.executable, "-m", "qa", "build", "--corpus", str(corpus_copy), "--index", str(index)]
+    first = subprocess.Popen(
+        [*build, "--model", "self", "--train-seconds", "8"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+    )
+    training = tmp_path / f"index.building-model-{first.pid}"  # exists while the first build trains its model
+    deadline = time.monotonic() + 120
+    while not training.exists() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert training.exists(), "the first build never reached its training step"
+    second = subprocess.run(
+        [*build, "--model", "none"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+    )
+    assert first.poll() is None, "the second build must not wait for the first"
+    assert second.returncode == 1
+    assert second.stderr.startswith(f"error: Another qa build (process {first.pid}) is writing the index at {index}.")
+    first.communicate(timeout=300)
+    assert first.returncode == 0
+    assert Retriever.load(index).manifest.model["self_trained"], "the first build's index is the one in place"
+    FAULTS.append("two builds of one index at once")

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -9,6 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from servers import ROOT
 
 from qa.errors import CorpusError, EmptyQuestionError, InvalidRequestError, QAError
 from qa.index.build import build_index
@@ -164,31 +170,263 @@ def test_deeply_nested_folders_and_odd_names(tmp_path):
     _count("corpus pathologies")
 
 
-@pytest.mark.slow
-def test_a_50_mb_article_is_indexed(tmp_path):
+def _long_article(characters: int) -> str:
     import random
 
     generator = random.Random(1)
     words = [f"w{n}" for n in range(5000)] + "the flood river court minister said on".split()
-    paragraphs = []
-    size = 0
-    while size < 50 * 1024 * 1024:
+    paragraphs, size = [], 0
+    while size < characters:
         paragraph = " ".join(generator.choice(words) for _ in range(90)).capitalize() + "."
         paragraphs.append(paragraph)
         size += len(paragraph) + 2
+    return ("A very long report\n\n" + "\n\n".join(paragraphs))[:characters]
+
+
+@pytest.mark.slow
+def test_an_article_at_the_size_limit_and_the_memory_bombs_build_in_3_gb_of_address_space(tmp_path):
+    """The proof of bounded memory per file: under `ulimit -v` 3 GB, a corpus with the memory bombs, an
+    article just under the text limit (10 M characters: indexed) and a 50 MB one (skipped) builds and answers."""
+    from qa.ingest.limits import MAX_ARTICLE_CHARS
+
     corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "huge.txt").write_text("A very long report\n\n" + "\n\n".join(paragraphs), encoding="utf-8")
-    (corpus / "small.txt").write_text("Floods\n\nHeavy rain flooded Lahore on Saturday, officials said.\n")
+    _hostile_corpus(corpus)
+    (corpus / "huge.txt").write_text(_long_article(MAX_ARTICLE_CHARS - 1000), encoding="utf-8")
+    (corpus / "too-long.txt").write_text(_long_article(50_000_000), encoding="utf-8")
     started = time.monotonic()
-    report = build_index(corpus, tmp_path / "index", model="none")
-    seconds = time.monotonic() - started
-    print(f"\n50 MB article: {report.manifest.passages:,} passages indexed in {seconds:.0f} s")
-    retriever = Retriever.load(tmp_path / "index")
-    assert retriever.search("Heavy rain flooded Lahore", k=1)[0].article.id == "small"
+    result = subprocess.run(
+        [sys.executable, "-c", CAPPED_BUILD, str(corpus), str(tmp_path / "index"), "3"],
+        capture_output=True,
+        text=True,
+        timeout=3000,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    path, peak_mb = result.stdout.split()
+    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    print(
+        f"\nunder ulimit -v 3 GB: {manifest['passages']:,} passages (a {MAX_ARTICLE_CHARS:,}-character article "
+        f"among them) built in {time.monotonic() - started:.0f} s, peak address space {peak_mb} MB"
+    )
+    assert path == "good.txt" and manifest["articles"] == 4
+    assert "skipped too-long.txt: its text is 50,000,000 characters long, more than the 10,000,000" in result.stderr
     _count("corpus pathologies")
 
 
 def test_zz_hostile_summary():
     print("\nhostile inputs tried this run:", sum(TRIED.values()), TRIED)
     assert not isinstance(QAError, type(None))
+
+
+# -- hostile corpus files: each is skipped (or cut down) with one line, and the build goes on ---------------
+
+RAIN = "Heavy rain flooded large parts of Lahore on Saturday, officials said."
+
+
+def _reasons(load) -> dict[str, str]:
+    return {skip.path: skip.reason for skip in load.skipped}
+
+
+def _write_clashing_articles(corpus: Path) -> None:
+    (corpus / "feed").mkdir(parents=True)
+    stories = {
+        "a-b.txt": "Ravi river\n\nThe Ravi river rose three metres after heavy monsoon rain, officials said.\n",
+        "a_b.txt": "Wheat prices rise\n\nWheat prices rose sharply in Lahore markets this week, traders said.\n",
+        "Report.txt": "Dam report\n\nThe first report said the Tarbela dam was safe after an inspection.\n",
+        "report.txt": "Bridge report\n\nThe second report said the Attock bridge needs repair before the rains.\n",
+        "feed/1.txt": "Cotton\n\nCotton exports from Multan doubled this season, the trade body said.\n",
+    }
+    for name, text in stories.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    lines = [
+        {"text": "Mango exports from Multan reached a record this summer, growers said."},
+        {"id": "x", "title": "Rice", "text": "The rice harvest in Sindh province was the largest in a decade."},
+        {"id": "x", "title": "Sugar", "text": "Sugar cane prices in Punjab fell for the third year running."},
+    ]
+    (corpus / "feed.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+
+
+def test_clashing_article_ids_are_made_unique_and_each_hit_cites_its_own_file(tmp_path, caplog):
+    corpus = tmp_path / "corpus"
+    _write_clashing_articles(corpus)
+    with caplog.at_level(logging.WARNING, logger="qa"):
+        load = load_corpus(corpus)
+    ids = [article.id for article in load.articles]
+    assert len(ids) == len(set(ids)) == 8
+    assert {i.rsplit("-", 1)[0] for i in ids if i.startswith(("a-b", "report", "feed/1", "feed/x"))} == {
+        "a-b",
+        "report",
+        "feed/1",
+        "feed/x",
+    }
+    assert any("another article also has the id 'a-b'" in message for message in caplog.messages)
+    assert [a.id for a in load_corpus(corpus).articles] == ids, "ids are deterministic"
+
+    retriever = Retriever.build(corpus, tmp_path / "index", model="none")
+    for question, path, title in [
+        ("Ravi river rose three metres", "a-b.txt", "Ravi river"),
+        ("Wheat prices rose sharply", "a_b.txt", "Wheat prices rise"),
+        ("Tarbela dam safe inspection", "Report.txt", "Dam report"),
+        ("Attock bridge repair", "report.txt", "Bridge report"),
+        ("Cotton exports doubled", "feed/1.txt", "Cotton"),
+        ("Mango exports record", "feed.jsonl:1", None),
+        ("rice harvest Sindh", "feed.jsonl:2", "Rice"),
+        ("Sugar cane prices", "feed.jsonl:3", "Sugar"),
+    ]:
+        hit = retriever.search(question, k=1)[0]
+        assert (hit.article.path, hit.article.title) == (path, title), question
+        assert hit.article.text[hit.passage.char_start : hit.passage.char_end] == hit.passage.text
+
+
+def test_indexing_two_articles_under_one_id_is_refused(tmp_path):
+    from qa.errors import CorpusError
+    from qa.index.build import index_articles
+    from qa.records import Article
+
+    twins = [Article("same", "a.txt", RAIN), Article("same", "b.txt", "Wheat prices rose in Lahore this week.")]
+    with pytest.raises(CorpusError, match="Two articles have the id 'same'"):
+        index_articles(twins, tmp_path / "index", model="none")
+    assert not (tmp_path / "index").exists()
+
+
+def _laughs(levels: int) -> str:
+    """YAML front matter whose aliases expand to 9**(levels + 1) items ("billion laughs") in ~60 bytes a level."""
+    names = "abcdefghij"
+    lines = [f"a: &a [{','.join(['lol'] * 9)}]"]
+    lines += [f"{names[n + 1]}: &{names[n + 1]} [{','.join([f'*{names[n]}'] * 9)}]" for n in range(levels)]
+    return "---\n" + "\n".join(lines) + f"\ntitle: *{names[levels]}\nauthor: *{names[levels]}\n---\n"
+
+
+def _hostile_corpus(corpus: Path, levels: int = 8) -> None:
+    """The red team's memory bombs, next to one good article: YAML aliases expanding to 9**9 items in
+    a 600-byte front matter, a 1 MB title over 300 paragraphs, a 4 GB sparse file."""
+    corpus.mkdir()
+    (corpus / "good.txt").write_text(f"Floods in Lahore\n\n{RAIN}\n", encoding="utf-8")
+    (corpus / "laughs.md").write_text(_laughs(levels) + "The dam on the Indus held after the storm, engineers said.\n")
+    paragraphs = "\n\n".join(f"Paragraph {n} says the canal in Sialkot was dredged again." for n in range(300))
+    (corpus / "title.jsonl").write_text(json.dumps({"title": "T" * 1_000_000, "text": paragraphs}) + "\n")
+    with (corpus / "sparse.txt").open("wb") as handle:
+        handle.truncate(4 << 30)
+
+
+def test_memory_bombs_in_corpus_files_are_cut_down_or_skipped_with_a_line_each(tmp_path, caplog):
+    _hostile_corpus(tmp_path / "corpus", levels=2)  # small here: the full-size bombs run under a cap below
+    with caplog.at_level(logging.WARNING, logger="qa"):
+        load = load_corpus(tmp_path / "corpus")
+    assert _reasons(load) == {"sparse.txt": "larger than 64 MB, the limit for one file (4,096 MB)"}
+    by_path = {article.path: article for article in load.articles}
+    assert by_path["laughs.md"].title is None and "Indus" in by_path["laughs.md"].text
+    assert "laughs.md: front matter uses an alias (*name) (line 2), which may expand without limit; ignored it" in (
+        caplog.messages
+    )
+    assert len(by_path["title.jsonl:1"].title) == 300
+    assert "title.jsonl:1: its title is 1,000,000 characters long; kept the first 300" in caplog.messages
+
+
+MEMORY_CAP_GB = 2
+CAPPED_BUILD = """
+import resource, sys
+limit = int(sys.argv[3]) << 30
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))  # ulimit -v: every allocation counts
+from qa.index.build import build_index
+from qa.search.retriever import Retriever
+build_index(sys.argv[1], sys.argv[2], model="none")
+hit = Retriever.load(sys.argv[2]).search("Heavy rain flooded Lahore", k=1)[0]
+peak = [line for line in open("/proc/self/status") if line.startswith("VmPeak")][0].split()[1]
+print(hit.article.path, int(peak) // 1024)
+"""
+
+
+def test_a_build_of_the_memory_bombs_fits_in_a_few_gigabytes_of_address_space(tmp_path):
+    """Under `ulimit -v` (RLIMIT_AS) of 2 GB the whole build and a search succeed; the old code
+    needed more than 8 GB for these files and died with MemoryError."""
+    _hostile_corpus(tmp_path / "corpus")
+    result = subprocess.run(
+        [sys.executable, "-c", CAPPED_BUILD, str(tmp_path / "corpus"), str(tmp_path / "index"), str(MEMORY_CAP_GB)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    path, peak_mb = result.stdout.split()
+    print(f"\nbuild of the memory bombs under ulimit -v {MEMORY_CAP_GB} GB: peak address space {peak_mb} MB")
+    assert path == "good.txt"
+    assert "skipped sparse.txt: larger than 64 MB" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "name,content,reason",
+    [
+        ("surrogate.jsonl", b'{"text": "The river \\ud800 rose in Multan after the rain."}\n', "feed"),
+        ("surrogate.md", b'---\ntitle: "Floods \\ud800"\n---\nThe river rose in Multan after the rain.\n', "md"),
+    ],
+)
+def test_lone_surrogates_are_skipped_with_a_line(tmp_path, name, content, reason, caplog):
+    (tmp_path / "good.txt").write_text(f"Floods\n\n{RAIN}\n", encoding="utf-8")
+    (tmp_path / name).write_bytes(content)
+    report = build_index(tmp_path, tmp_path.parent / f"index-{reason}", model="none")
+    where = "surrogate.jsonl:1" if reason == "feed" else name
+    assert [(s.path, s.reason) for s in report.skipped] == [
+        (where, "holds text that is not valid Unicode (a lone surrogate such as \\ud800)")
+    ]
+    assert report.manifest.articles == 1
+
+
+def test_unusable_names_and_paths_are_skipped_with_a_line_each(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text(f"Floods\n\n{RAIN}\n", encoding="utf-8")
+    with open(os.fsencode(corpus) + b"/caf\xe9.txt", "wb") as handle:  # a Latin-1 file name
+        handle.write(b"Cafe\n\nTea prices rose in Quetta this week.\n")
+    os.symlink("loop-b.txt", corpus / "loop-a.txt")
+    os.symlink("loop-a.txt", corpus / "loop-b.txt")
+    os.symlink("self", corpus / "self")
+    fd = os.open(corpus, os.O_RDONLY)  # folders nested past PATH_MAX (4096 on Linux), made relative to each other
+    for _ in range(22):
+        os.mkdir("d" * 200, dir_fd=fd)
+        fd, parent = os.open("d" * 200, os.O_RDONLY, dir_fd=fd), fd
+        os.close(parent)
+    with open(os.open("story.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "w") as handle:
+        handle.write("Deep\n\nThe river rose in Multan after the rain.\n")
+    os.close(fd)
+    report = build_index(corpus, tmp_path / "index", model="none")
+    reasons = {skip.path: skip.reason for skip in report.skipped}
+    assert reasons["caf\\xe9.txt"] == "its name is not valid UTF-8 (rename it)"
+    assert reasons["loop-a.txt"] == reasons["loop-b.txt"] == reasons["self"] == "symlink loop"
+    too_long = [path for path, reason in reasons.items() if reason == "its path is longer than the system allows"]
+    assert len(too_long) == 1 and too_long[0].endswith("/")
+    assert report.manifest.articles == 1
+
+
+def test_the_app_starts_on_a_corpus_with_a_symlink_loop(tmp_path, corpus_copy):
+    os.symlink("loop", corpus_copy / "loop")
+    service = Service.open(tmp_path / "index", corpus_copy, model="none")
+    assert service.retriever.manifest.articles == 5
+
+
+def test_a_fifo_swapped_in_after_the_folder_walk_is_skipped_not_waited_on(tmp_path, monkeypatch):
+    import threading
+
+    from qa.ingest import corpus as corpus_module
+
+    (tmp_path / "good.txt").write_text(f"Floods\n\n{RAIN}\n", encoding="utf-8")
+    (tmp_path / "late.txt").write_text("Late\n\nThe river rose in Multan after the rain.\n", encoding="utf-8")
+    walk = corpus_module._walk
+
+    def walk_then_swap(*args, **kwargs):
+        found = walk(*args, **kwargs)
+        (tmp_path / "late.txt").unlink()
+        os.mkfifo(tmp_path / "late.txt")
+        return found
+
+    monkeypatch.setattr(corpus_module, "_walk", walk_then_swap)
+    outcome: dict[str, object] = {}
+    reader = threading.Thread(target=lambda: outcome.update(load=load_corpus(tmp_path)), daemon=True)
+    reader.start()
+    reader.join(30)
+    if reader.is_alive():  # the old code blocks in open() until a writer appears: give it one, then fail
+        os.close(os.open(tmp_path / "late.txt", os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(10)
+        pytest.fail("reading a FIFO blocked the build")
+    assert _reasons(outcome["load"]) == {"late.txt": "not a regular file"}

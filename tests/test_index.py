@@ -287,3 +287,87 @@ def test_a_built_index_is_recognised_and_replaced(tmp_path, seed_corpus):
     assert is_qa_index(tmp_path / "index")
     build_index(seed_corpus, tmp_path / "index", model="none")
     assert is_qa_index(tmp_path / "index")
+
+
+def _tree(folder: Path) -> list[tuple[str, bytes]]:
+    return sorted((p.relative_to(folder).as_posix(), p.read_bytes() if p.is_file() else b"") for p in folder.rglob("*"))
+
+
+def test_refuses_to_replace_an_index_folder_that_holds_other_files(tmp_path, seed_corpus):
+    index = tmp_path / "index"
+    build_index(seed_corpus, index, model="none")
+    (index / "my-notes.txt").write_text("precious")
+    before = _tree(index)
+    with pytest.raises(IndexWriteError, match=r"holds files qa did not write \(my-notes.txt\); a build replaces"):
+        build_index(seed_corpus, index, model="none")
+    assert _tree(index) == before
+
+
+def test_refuses_a_symlinked_manifest_even_to_a_real_index(tmp_path, seed_corpus):
+    build_index(seed_corpus, tmp_path / "real", model="none")
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<h1>my site</h1>")
+    (tmp_path / "site" / "manifest.json").symlink_to(tmp_path / "real" / "manifest.json")
+    with pytest.raises(IndexWriteError, match="is not a qa index"):
+        build_index(seed_corpus, tmp_path / "site", model="none")
+    assert (tmp_path / "site" / "index.html").read_text() == "<h1>my site</h1>"
+
+
+@pytest.mark.parametrize("where", ["the index folder", "inside the index folder"])
+def test_refuses_a_corpus_that_is_the_index_or_lies_inside_it(tmp_path, seed_corpus, where):
+    index = tmp_path / "index"
+    build_index(seed_corpus, index, model="none")
+    corpus = index if where == "the index folder" else index / "lexical"
+    before = _tree(index)
+    with pytest.raises(IndexWriteError, match=f"is {where} .*which a build replaces"):
+        build_index(corpus, index, model="none")
+    assert _tree(index) == before
+
+
+def test_an_index_inside_the_corpus_is_never_read_as_articles(tmp_path, corpus_copy):
+    (corpus_copy / "old-index").mkdir()
+    build_index(corpus_copy, corpus_copy / "old-index", model="none")
+    for _ in range(3):
+        report = build_index(corpus_copy, corpus_copy / "index", model="none", strict=True)
+        assert report.manifest.articles == 5 and report.skipped == []
+    from qa.index.store import corpus_folder_check
+    from qa.ingest.corpus import load_corpus
+
+    load = load_corpus(corpus_copy, skip_folder=corpus_folder_check(corpus_copy / "index"))
+    assert {skip.path: skip.reason for skip in load.passed} == {
+        "index/": "the index folder being built (an index is never read as articles)",
+        "old-index/": "a qa index folder (an index is never read as articles)",
+    }
+
+
+def test_a_symlinked_index_path_stays_a_symlink_and_its_target_is_replaced(tmp_path, seed_corpus, corpus_copy):
+    target, link = tmp_path / "indexes" / "news", tmp_path / "index"
+    build_index(seed_corpus, target, model="none")
+    link.symlink_to(target)
+    (corpus_copy / "extra.txt").write_text("Flood update\n\nHeavy rain flooded Lahore on Saturday, officials said.\n")
+    build_index(corpus_copy, link, model="none")
+    assert link.is_symlink() and Path(os.readlink(link)) == target
+    assert Retriever.load(link).manifest.articles == Retriever.load(target).manifest.articles == 6
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "index", "indexes"]
+    assert sorted(p.name for p in target.parent.iterdir()) == ["news"]
+
+
+def test_cleanup_removes_only_folders_qa_made_and_treats_the_index_name_literally(tmp_path, seed_corpus, monkeypatch):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = dead.stdout.strip()  # a process that has exited
+    monkeypatch.chdir(tmp_path)
+    thesis = tmp_path / "thesis.building-2023"  # a user's folder that a glob from `--index '*'` would match
+    thesis.mkdir()
+    (thesis / "chapter1.txt").write_text("precious")
+    lookalike = tmp_path / f"index.building-{pid}"  # named like a dead build's staging folder, without the marker
+    lookalike.mkdir()
+    (lookalike / "data.txt").write_text("precious too")
+    stale = tmp_path / f"index.building-model-{pid}"  # a killed build's leftover: it carries the marker
+    stale.mkdir()
+    (stale / ".qa-staging").write_text(pid)
+    build_index(seed_corpus, Path("*"), model="none")
+    build_index(seed_corpus, Path("index"), model="none")
+    assert (thesis / "chapter1.txt").read_text() == "precious"
+    assert (lookalike / "data.txt").read_text() == "precious too"
+    assert not stale.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["*", "index", thesis.name, lookalike.name])

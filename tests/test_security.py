@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+import time
 import urllib.error
 import urllib.request
 from importlib.metadata import version
@@ -118,3 +119,179 @@ def test_gradio_version_excludes_known_path_traversal_releases():
     assert installed >= floor
     pyproject = Path(ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert '"gradio>=6.16,<7"' in pyproject
+
+
+# -- DNS rebinding, uploads and body sizes, telemetry, what the console shows ---------------------------------
+
+
+def _request(server, path: str, host: str | None = None, method: str = "GET", body: bytes | None = None, **headers):
+    """(status, body) of one raw HTTP request, with the Host header set as given (a browser after DNS rebinding)."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        connection.putrequest(method, path, skip_host=host is not None)
+        if host is not None:
+            connection.putheader("Host", host)
+        for name, value in headers.items():
+            connection.putheader(name.replace("_", "-"), value)
+        if body is not None:
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+ASK = b'{"data": ["How many traffickers did the FIA arrest in Gujranwala?", 3]}'
+
+
+@pytest.mark.parametrize("host", ["rebind.evil.example.com", "attacker.test:{port}", "localhost.evil.com"])
+def test_a_rebound_host_name_gets_nothing(server, host):
+    host = host.format(port=server.port)
+    for method, path, body in [
+        ("GET", "/", None),
+        ("GET", "/gradio_api/info", None),
+        ("POST", "/gradio_api/call/ask", ASK),
+    ]:
+        headers = {"Content-Type": "application/json"} if body else {}
+        status, answer = _request(server, path, host, method, body, **headers)
+        assert status == 403, (host, path, status)
+        assert b"Gujranwala" not in answer and b"trafficking" not in answer.lower()
+        assert b"does not answer for the host name" in answer
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "[::1]:{port}", "LOCALHOST"])
+def test_loopback_host_names_are_answered(server, host):
+    status, _ = _request(server, "/gradio_api/info", host.format(port=server.port))
+    assert status == 200
+
+
+def test_a_host_name_allowed_at_start_is_answered(tmp_path, seed_corpus):
+    with lexical_app(seed_corpus, tmp_path, "--allow-host", "newsroom.example.org") as running:
+        assert _request(running, "/gradio_api/info", f"newsroom.example.org:{running.port}")[0] == 200
+        assert _request(running, "/gradio_api/info", "other.example.org")[0] == 403
+
+
+MULTIPART = (
+    b'--b\r\nContent-Disposition: form-data; name="video"; filename="x.webm"\r\n'
+    b"Content-Type: video/webm\r\n\r\n" + b"\x1a" * 900_000 + b"\r\n--b--\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    "path", ["/gradio_api/process_recording", "/gradio_api/component_server", "/gradio_api/queue/join", "/upload"]
+)
+def test_no_route_takes_a_file(server, path):
+    status, body = _request(server, path, method="POST", body=MULTIPART, Content_Type="multipart/form-data; boundary=b")
+    assert status == 403 and b"takes no uploads" in body
+
+
+def test_a_declared_huge_body_is_refused_before_it_is_sent(server):
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        connection.putrequest("POST", "/gradio_api/component_server")
+        connection.putheader("Content-Type", "application/json")
+        connection.putheader("Content-Length", str(300 << 20))
+        connection.endheaders()  # not one byte of the 300 MB is sent: the answer comes first
+        response = connection.getresponse()
+        assert response.status == 413 and b"limited to 1,048,576 bytes" in response.read()
+    finally:
+        connection.close()
+
+
+def test_a_chunked_body_over_the_limit_is_refused(server):
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        chunks = (b"x" * 65536 for _ in range(40))  # 2.6 MB without a stated length
+        connection.request(
+            "POST", "/gradio_api/component_server", body=chunks, headers={"Content-Type": "application/json"}
+        )
+        response = connection.getresponse()
+        assert response.status == 413
+    finally:
+        connection.close()
+
+
+def test_the_api_still_answers_behind_the_guards(server):
+    from gradio_client import Client
+
+    answer = Client(server.url, verbose=False).predict("How many traffickers did the FIA arrest?", 2, api_name="/ask")
+    assert "Gujranwala" in answer
+
+
+@pytest.mark.parametrize(
+    "question,k,message",
+    [
+        ('""', "5", "The question is empty"),
+        ('"trafficking"', "0", "k must be at least 1"),
+        ('"trafficking"', "Infinity", "k must be a whole number, not inf"),
+        ('"trafficking"', "1000000", "k can be at most 20"),
+    ],
+)
+def test_api_user_errors_are_clear_and_log_no_traceback(server, question, k, message):
+    import json
+
+    payload = f'{{"data": [{question}, {k}]}}'.encode()  # raw JSON: "Infinity" as a browser script can send it
+    status, body = _request(
+        server, "/gradio_api/call/ask", method="POST", body=payload, Content_Type="application/json"
+    )
+    assert status == 200, body
+    status, events = _request(server, f"/gradio_api/call/ask/{json.loads(body)['event_id']}")
+    assert "event: error" in events.decode() and message in events.decode(), events
+    assert "cannot convert" not in events.decode()
+    log = server.log.read_text()
+    assert "Traceback" not in log, log[-3000:]
+
+
+def test_nothing_leaves_the_machine_when_the_server_starts(tmp_path, seed_corpus):
+    """Every outward connection goes through a proxy that only records it: none may arrive (no telemetry,
+    no version check), also where the environment turned Gradio's analytics on."""
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.2)
+    proxy = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    attempts: list[bytes] = []
+    running = True
+
+    def record() -> None:
+        while running:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                continue
+            with connection:
+                connection.settimeout(2)
+                try:
+                    attempts.append(connection.recv(200))
+                except OSError:
+                    attempts.append(b"?")
+
+    recorder = threading.Thread(target=record, daemon=True)
+    recorder.start()
+    env = {
+        "GRADIO_ANALYTICS_ENABLED": "True",
+        "HTTPS_PROXY": proxy,
+        "HTTP_PROXY": proxy,
+        "https_proxy": proxy,
+        "http_proxy": proxy,
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    }
+    try:
+        with lexical_app(seed_corpus, tmp_path, env=env) as app:
+            _request(app, "/")
+            time.sleep(5)  # the version check and launch analytics run in background threads
+    finally:
+        running = False
+        recorder.join(2)
+        listener.close()
+    assert attempts == [], attempts

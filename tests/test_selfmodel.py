@@ -194,8 +194,11 @@ def test_a_named_model_that_cannot_load_is_never_replaced_by_a_trained_one(tmp_p
 
 
 def test_a_training_folder_left_by_a_killed_build_is_swept_away(tmp_path, seed_corpus):
+    from qa.index.store import OWNER_FILE
+
     stale = tmp_path / "index.building-model-999999999"  # no such process
     stale.mkdir()
+    (stale / OWNER_FILE).write_text("999999999\n")  # qa's marker: every folder a build makes starts with it
     (stale / "model.safetensors").write_bytes(b"half-written")
     build_index(seed_corpus, tmp_path / "index", model="self", training=QUICK)
     assert not stale.exists() and not list(tmp_path.glob("index.building-*"))

@@ -13,14 +13,25 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.errors import ModelUnavailableError
+from qa.errors import CorpusError, IndexWriteError, ModelUnavailableError
 from qa.index.catalog import ARTICLES_FILE, PASSAGES_FILE, write_catalog
 from qa.index.dense import DENSE_FILE, DenseIndex, DenseSettings
 from qa.index.document import MODEL_DIR, passage_document
 from qa.index.integrity import file_record
 from qa.index.lexical import LEXICAL_DIR, LexicalIndex, LexicalSettings
 from qa.index.manifest import Manifest, library_versions
-from qa.index.store import STAGING_MARK, check_replaceable, staged_index, write_error
+from qa.index.store import (
+    OWNER_FILE,
+    STAGING_MARK,
+    build_lock,
+    check_replaceable,
+    corpus_folder_check,
+    index_target,
+    make_own_folder,
+    remove_own_folder,
+    staged_index,
+    write_error,
+)
 from qa.index.vectorcache import VectorCache, content_keys, model_key, save_keys
 from qa.ingest.chunking import DEFAULT_MAX_TOKENS, estimate_tokens, split_passages
 from qa.ingest.corpus import load_corpus
@@ -108,30 +119,49 @@ def build_index(
     (OCR of scanned pages).
     """
     corpus_dir = Path(corpus_dir)
-    check_replaceable(Path(index_dir))  # before any work: a folder that is not a qa index is never touched
-    started = time.perf_counter()
-    load = load_corpus(corpus_dir, strict=strict, options=replace(reading or ReadOptions(), progress=progress))
-    loaded = time.perf_counter() - started
-    report = index_articles(
-        load.articles,
-        index_dir,
-        model=model,
-        require_dense=require_dense,
-        lexical=lexical,
-        progress=progress,
-        corpus={
-            "path": str(corpus_dir.resolve()),
-            "files": load.files,
-            "skipped": [skip.to_dict() for skip in load.skipped],
-        },
-        dense=dense,
-        reuse_vectors=reuse_vectors,
-        training=training,
-        auto_self=auto_self,
-    )
+    index_dir = index_target(Path(index_dir))
+    with build_lock(index_dir):  # one build of an index at a time; a second one fails here, at once
+        check_replaceable(index_dir)  # before any work: a folder that is not a qa index is never touched
+        _check_apart(corpus_dir, index_dir)
+        started = time.perf_counter()
+        load = load_corpus(
+            corpus_dir,
+            strict=strict,
+            options=replace(reading or ReadOptions(), progress=progress),
+            skip_folder=corpus_folder_check(index_dir),
+        )
+        loaded = time.perf_counter() - started
+        report = index_articles(
+            load.articles,
+            index_dir,
+            model=model,
+            require_dense=require_dense,
+            lexical=lexical,
+            progress=progress,
+            corpus={
+                "path": str(corpus_dir.resolve()),
+                "files": load.files,
+                "skipped": [skip.to_dict() for skip in load.skipped],
+            },
+            dense=dense,
+            reuse_vectors=reuse_vectors,
+            training=training,
+            auto_self=auto_self,
+        )
     report.seconds = {"load": loaded, **report.seconds}
     report.skipped = load.skipped
     return report
+
+
+def _check_apart(corpus_dir: Path, index_dir: Path) -> None:
+    """The corpus may hold the index (it is skipped when reading), but not be it or lie inside it:
+    a build replaces the whole index folder."""
+    corpus, index = Path(os.path.realpath(corpus_dir)), Path(os.path.realpath(index_dir))
+    if corpus == index or corpus.is_relative_to(index):
+        raise IndexWriteError(
+            f"The corpus folder {corpus_dir} is {'the index folder' if corpus == index else 'inside the index folder'} "
+            f"{index_dir}, which a build replaces. Choose another folder with --index."
+        )
 
 
 def index_articles(
@@ -156,6 +186,7 @@ def index_articles(
     index_dir = Path(index_dir)
     settings = lexical or LexicalSettings()
     seconds: dict[str, float] = {}
+    _check_unique_ids(articles)
 
     started = time.perf_counter()
     encoder, off_reason = _resolve_encoder(model, require_dense)
@@ -192,8 +223,9 @@ def index_articles(
                     )
                 elif not _wants_self(model):
                     log.warning("Training a semantic model on this corpus instead (%s words).", f"{words:,}")
-                model_folder = _scratch(index_dir, "model")
-                cleanup.callback(shutil.rmtree, model_folder, ignore_errors=True)
+                scratch = _scratch(index_dir, "model")
+                cleanup.callback(remove_own_folder, scratch)
+                model_folder = scratch / MODEL_DIR
                 try:
                     encoder, trained = _train_corpus_model(by_id, passages, model_folder, training, progress)
                     off_reason = None
@@ -271,7 +303,7 @@ def index_articles(
                 save_keys(staging, keys)
                 if model_folder is not None:
                     shutil.copytree(model_folder, staging / MODEL_DIR)
-            for path in sorted(p for p in staging.rglob("*") if p.is_file()):
+            for path in sorted(p for p in staging.rglob("*") if p.is_file() and p.name != OWNER_FILE):
                 manifest.files[path.relative_to(staging).as_posix()] = file_record(path)
             manifest.write(staging)
         seconds["write"] = time.perf_counter() - started
@@ -286,18 +318,27 @@ def _fusion(encoder: Encoder | None, trained: TrainReport | None) -> dict[str, o
     return dict(tuned) if tuned else dict(RRF_FUSION)
 
 
+def _check_unique_ids(articles: list[Article]) -> None:
+    """Never two articles under one id: a citation would show another article's title, path and span."""
+    seen: set[str] = set()
+    for article in articles:
+        if article.id in seen:
+            raise CorpusError(
+                f"Two articles have the id {article.id!r} (one from {article.path}); give each article its own id."
+            )
+        seen.add(article.id)
+
+
 def _scratch(index_dir: Path, purpose: str) -> Path:
     """An empty folder next to the index for temporary files (a model being trained, BM25 postings), named
-    like a staging folder so that one left by a killed build is swept away by the next
+    and marked like a staging folder so that one left by a killed build is swept away by the next
     (``remove_stale_staging``)."""
+    index_dir = index_target(index_dir)
     folder = index_dir.resolve().parent / f"{index_dir.name}{STAGING_MARK}{purpose}-{os.getpid()}"
     try:
-        if folder.exists():
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True)
+        return make_own_folder(folder)
     except OSError as error:
         raise write_error(index_dir, error) from None
-    return folder
 
 
 def _training_failed(error: Exception, require_dense: bool) -> str:

@@ -130,8 +130,13 @@ class JsonlRows(Sequence[T], Generic[T]):
 
     def _bytes(self) -> mmap.mmap:
         if self._map is None:
-            with self.path.open("rb") as handle:
-                self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            try:
+                with self.path.open("rb") as handle:
+                    self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            except OSError as error:
+                raise IndexFormatError(
+                    f"Cannot read {self.path} ({error.strerror or error}). Check the index folder's permissions."
+                ) from None
             if hasattr(mmap, "MADV_RANDOM"):  # rows are read one by one: no read-around (see qa.index.dense)
                 with contextlib.suppress(OSError):
                     self._map.madvise(mmap.MADV_RANDOM)

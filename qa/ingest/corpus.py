@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -14,6 +16,7 @@ from qa.errors import CorpusError
 from qa.ingest.boilerplate import repeated_lines
 from qa.ingest.cleaning import clean_lines, split_lines
 from qa.ingest.formats.paged import carry_pages
+from qa.ingest.limits import FIELD_LIMITS, MAX_ARTICLE_CHARS, cap_field, invalid_unicode, open_reason, printable_path
 from qa.ingest.sources import SUPPORTED_SUFFIXES, RawDocument, ReadOptions, UnreadableFile, read_file, slugify
 from qa.records import Article, Skip
 
@@ -28,6 +31,7 @@ class CorpusLoad:
     corpus_dir: Path
     articles: list[Article]
     skipped: list[Skip] = field(default_factory=list)
+    passed: list[Skip] = field(default_factory=list)  # folders that are not corpus files (index folders), and why
     warnings: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256 of the bytes read
 
@@ -41,51 +45,99 @@ def _progress(items: list[T], show: bool, label: str, unit: str) -> Iterable[T]:
     return tqdm(items, desc=label, unit=unit, position=0)
 
 
-def _walk(corpus_dir: Path, skipped: list[Skip]) -> list[Path]:
-    """Candidate files in a stable order; hidden entries and escaping symlinks are skipped."""
-    root = corpus_dir.resolve()
+FolderCheck = Callable[[Path], "str | None"]
+
+
+def _walk(
+    corpus_dir: Path, skipped: list[Skip], skip_folder: FolderCheck | None = None, passed: list[Skip] | None = None
+) -> list[Path]:
+    """Candidate files in a stable order (a folder's files, then its subfolders, depth first).
+
+    Skipped with a reason: hidden entries, symlinks that leave the folder or loop, names that
+    are not UTF-8, folders that cannot be listed. Folders ``skip_folder`` names a reason for
+    (an index folder is never read as articles) go to ``passed``: they are not corpus files.
+    """
+    try:
+        root = Path(os.path.realpath(corpus_dir, strict=True))
+    except OSError as error:
+        raise CorpusError(f"Cannot open the corpus folder {corpus_dir} ({open_reason(error)}).") from None
     found: list[Path] = []
-    for current, dirnames, filenames in os.walk(corpus_dir, followlinks=False):
-        here = Path(current)
-        for name in sorted(dirnames):
-            path = here / name
-            if name.startswith("."):
-                skipped.append(Skip(_relative(path, corpus_dir) + "/", "hidden folder"))
-            elif path.is_symlink():
-                skipped.append(Skip(_relative(path, corpus_dir) + "/", _symlink_reason(path, root)))
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not (here / d).is_symlink())
-        for name in sorted(filenames):
-            path = here / name
-            if name.startswith("."):
-                skipped.append(Skip(_relative(path, corpus_dir), "hidden file"))
-            elif path.is_symlink():
-                target = path.resolve()
-                if target.is_file() and target.is_relative_to(root):
-                    found.append(path)
-                else:
-                    skipped.append(Skip(_relative(path, corpus_dir), _symlink_reason(path, root)))
-            elif path.is_file():
+    pending = [corpus_dir]
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as error:
+            if folder == corpus_dir:
+                raise CorpusError(
+                    f"Cannot read the corpus folder {corpus_dir} ({error.strerror or error}). Check its permissions."
+                ) from None
+            reason = open_reason(error).replace("cannot read it", "cannot read this folder")
+            skipped.append(Skip(_relative(folder, corpus_dir) + "/", reason))
+            continue
+        subfolders = []
+        for entry in entries:
+            path = Path(entry.path)
+            if skip_folder is not None and entry.is_dir(follow_symlinks=False) and (why := skip_folder(path)):
+                if passed is not None:
+                    passed.append(Skip(_relative(path, corpus_dir) + "/", why))
+                continue
+            try:
+                reason, is_folder = _entry_reason(entry, root)
+            except OSError as error:
+                reason, is_folder = open_reason(error), False
+            if reason is None and is_folder:
+                subfolders.append(path)
+            elif reason is None:
                 found.append(path)
             else:
-                skipped.append(Skip(_relative(path, corpus_dir), "not a regular file"))
+                skipped.append(Skip(_relative(path, corpus_dir) + ("/" if is_folder else ""), reason))
+        pending.extend(reversed(subfolders))
     return found
 
 
-def _symlink_reason(path: Path, root: Path) -> str:
-    target = path.resolve()
-    if not target.exists():
-        return "broken symlink"
+def _entry_reason(entry: os.DirEntry[str], root: Path) -> tuple[str | None, bool]:
+    """(why this entry is skipped, or None; whether it is a folder)."""
+    is_folder = entry.is_dir(follow_symlinks=False)
+    if invalid_unicode(entry.name):
+        return "its name is not valid UTF-8 (rename it)", is_folder
+    if entry.name.startswith("."):
+        return ("hidden folder" if is_folder else "hidden file"), is_folder
+    if entry.is_symlink():
+        return _symlink_reason(Path(entry.path), root)
+    if is_folder:
+        return None, True
+    if not entry.is_file(follow_symlinks=False):
+        return "not a regular file", False
+    return None, False
+
+
+def _symlink_reason(path: Path, root: Path) -> tuple[str | None, bool]:
+    """A symlink is read when it points to a file inside the corpus; otherwise the reason it is not."""
+    try:
+        target = Path(os.path.realpath(path, strict=True))
+    except OSError as error:
+        if error.errno == errno.ENOENT:
+            return "broken symlink", False
+        return open_reason(error), False
+    is_folder = target.is_dir()
     if not target.is_relative_to(root):
-        return f"symlink points outside the corpus folder (to {target})"
-    return "symlinked folder inside the corpus (its files are read at their real path)"
+        return f"symlink points outside the corpus folder (to {printable_path(str(target))})", is_folder
+    if is_folder:
+        return "symlinked folder inside the corpus (its files are read at their real path)", True
+    return None, False
 
 
 def _relative(path: Path, corpus_dir: Path) -> str:
-    return path.relative_to(corpus_dir).as_posix()
+    return printable_path(path.relative_to(corpus_dir).as_posix())
 
 
 def _assign_ids(paths: list[Path], corpus_dir: Path) -> dict[Path, str]:
-    """Readable ids from relative paths without the extension; clashes keep the extension."""
+    """Readable ids from relative paths without the extension; files differing only by extension keep it.
+
+    Other clashes (`a-b.txt` and `a_b.txt`) are settled later by :func:`unique_ids`.
+    """
     stems: dict[Path, str] = {}
     for path in paths:
         parts = [slugify(part) for part in path.relative_to(corpus_dir).with_suffix("").parts]
@@ -93,20 +145,71 @@ def _assign_ids(paths: list[Path], corpus_dir: Path) -> dict[Path, str]:
         if not parts[-1]:
             stem = stem[:-1] + "article-" + hashlib.sha256(path.name.encode()).hexdigest()[:8]
         stems[path] = stem
-    counts: dict[str, int] = {}
-    for stem in stems.values():
-        counts[stem] = counts.get(stem, 0) + 1
+    suffixes: dict[str, list[str]] = {}
+    for path, stem in stems.items():
+        suffixes.setdefault(stem, []).append(path.suffix.lower())
     return {
-        path: stem if counts[stem] == 1 else f"{stem}-{slugify(path.suffix) or 'noext'}" for path, stem in stems.items()
+        path: f"{stem}-{slugify(path.suffix) or 'noext'}"
+        if len(suffixes[stem]) > 1 and len(set(suffixes[stem])) == len(suffixes[stem])
+        else stem
+        for path, stem in stems.items()
     }
 
 
-def load_corpus(corpus_dir: Path | str, strict: bool = False, options: ReadOptions | None = None) -> CorpusLoad:
+def unique_ids(articles: list[Article], sources: list[int], warnings: list[str]) -> list[Article]:
+    """The articles with ids made unique: every article of a clashing id gets a suffix from a hash of its
+    own location (path, and line for JSON lines), so each id depends only on its own file and never
+    two articles share one key (`a-b.txt` and `a_b.txt`, `Report.txt` and `report.txt`, `feed/1.txt`
+    and line 1 of `feed.jsonl`, JSON lines repeating an "id"). ``sources`` numbers the file each
+    article came from: an attachment's ``attached_to`` follows its e-mail's new id within that file."""
+    counts = Counter(article.id for article in articles)
+    taken = {article.id for article in articles}
+    renamed: dict[tuple[int, str], str] = {}
+    unique = []
+    for article, source in zip(articles, sources):
+        if counts[article.id] == 1:
+            unique.append(article)
+            continue
+        digest = hashlib.sha256(article.path.encode("utf-8", "surrogatepass")).hexdigest()
+        width = 8
+        while f"{article.id}-{digest[:width]}" in taken:
+            width += 4
+        new_id = f"{article.id}-{digest[:width]}"
+        taken.add(new_id)
+        renamed[source, article.id] = new_id
+        warnings.append(f"{article.path}: another article also has the id {article.id!r}; this one is {new_id!r}")
+        unique.append(replace(article, id=new_id))
+    return [
+        replace(article, attached_to=renamed[source, article.attached_to])
+        if article.attached_to is not None and (source, article.attached_to) in renamed
+        else article
+        for article, source in zip(unique, sources)
+    ]
+
+
+def _unusable_reason(doc: RawDocument) -> str | None:
+    """Why a read document cannot be indexed as it is, or None."""
+    if len(doc.text) > MAX_ARTICLE_CHARS:
+        return f"its text is {len(doc.text):,} characters long, more than the {MAX_ARTICLE_CHARS:,} an article may have"
+    if invalid_unicode(doc.text) or any(invalid_unicode(value) for value in doc.known.values() if value):
+        return "holds text that is not valid Unicode (a lone surrogate such as \\ud800)"
+    return None
+
+
+def load_corpus(
+    corpus_dir: Path | str,
+    strict: bool = False,
+    options: ReadOptions | None = None,
+    skip_folder: FolderCheck | None = None,
+) -> CorpusLoad:
     """Read every usable article under ``corpus_dir``.
 
     Files that cannot be used are skipped with a reason (logged, and listed in the result);
     with ``strict`` any skip is a CorpusError instead. No usable article at all is an error.
     ``options`` set OCR and progress bars (over the files, each scan's pages, the cleaning).
+    ``skip_folder`` names a reason not to read a subfolder (the builder passes one that names
+    index folders), or None to read it; such folders are listed in ``passed``, not among the
+    skipped files (they are not corpus files, and ``strict`` does not fail on them).
     """
     options = options or ReadOptions()
     corpus_dir = Path(corpus_dir)
@@ -116,10 +219,11 @@ def load_corpus(corpus_dir: Path | str, strict: bool = False, options: ReadOptio
             f"({', '.join(SUPPORTED_SUFFIXES)} files), or pass --corpus DIR."
         )
     load = CorpusLoad(corpus_dir, [])
-    paths = _walk(corpus_dir, load.skipped)
+    paths = _walk(corpus_dir, load.skipped, skip_folder, load.passed)
     ids = _assign_ids([p for p in paths if p.suffix.lower() in SUPPORTED_SUFFIXES], corpus_dir)
     documents: list[RawDocument] = []
-    for path in _progress(paths, options.progress, "Reading", "file"):
+    source: list[int] = []  # the file each document was read from (an e-mail and its attachments share one)
+    for number, path in enumerate(_progress(paths, options.progress, "Reading", "file")):
         location = _relative(path, corpus_dir)
         try:
             if path not in ids:
@@ -131,12 +235,20 @@ def load_corpus(corpus_dir: Path | str, strict: bool = False, options: ReadOptio
         load.files[location] = result.sha256
         load.warnings.extend(result.warnings)
         load.skipped.extend(Skip(where, why) for where, why in result.skipped)
-        documents.extend(result.documents)
+        for doc in result.documents:
+            problem = _unusable_reason(doc)
+            if problem:
+                load.skipped.append(Skip(doc.path, problem))
+            else:
+                documents.append(doc)
+                source.append(number)
 
     lines = [split_lines(doc.text) for doc in documents]
     repeated = repeated_lines(lines)
     seen_text: dict[str, str] = {}
-    for doc, doc_lines in _progress(list(zip(documents, lines)), options.progress, "Cleaning", "article"):
+    sources: list[int] = []
+    cleaning = list(zip(documents, lines, source))
+    for doc, doc_lines, file_number in _progress(cleaning, options.progress, "Cleaning", "article"):
         cleaned = clean_lines(doc_lines, repeated)
         if not cleaned.paragraphs:
             load.skipped.append(Skip(doc.path, "no usable paragraph (only boilerplate or too short)"))
@@ -149,24 +261,30 @@ def load_corpus(corpus_dir: Path | str, strict: bool = False, options: ReadOptio
         meta = cleaned.metadata
         found = {"title": meta.title, "date": meta.date, "author": meta.author, "outlet": meta.outlet}
         fields = {name: doc.known.get(name) or found.get(name) for name in ("title", "date", "author", "outlet")}
+        fields.update(url=doc.known.get("url"), language=doc.known.get("language"))
+        for name, value in fields.items():
+            if value and name in FIELD_LIMITS:
+                fields[name] = cap_field(name, value, doc.path, load.warnings)
         load.articles.append(
             Article(
                 id=doc.id,
                 path=doc.path,
                 text=text,
-                url=doc.known.get("url"),
-                language=doc.known.get("language"),
                 pages=tuple(carry_pages(doc.text, doc.pages, text)) if doc.pages else None,
                 ocr_pages=tuple(doc.ocr_pages),
                 attached_to=doc.attached_to,
                 **fields,
             )
         )
+        sources.append(file_number)
+    load.articles = unique_ids(load.articles, sources, load.warnings)
 
     for warning in load.warnings:
         log.warning("%s", warning)
     for skip in load.skipped:
         log.warning("%s", skip)
+    for folder in load.passed:
+        log.debug("not read: %s (%s)", folder.path, folder.reason)
     if strict and load.skipped:
         listing = "; ".join(f"{skip.path}: {skip.reason}" for skip in load.skipped)
         raise CorpusError(f"{len(load.skipped)} corpus file(s) could not be used (--strict): {listing}")

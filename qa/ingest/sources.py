@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.ingest.dates import normalize_date
+from qa.ingest.limits import MAX_FRONT_MATTER_CHARS, UnreadableFile, cap_field, read_capped
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 HTML_SUFFIXES = (".html", ".htm")
@@ -31,10 +32,7 @@ _FIELD_ALIASES = {
 }
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _BINARY_SAMPLE = 8192
-
-
-class UnreadableFile(Exception):
-    """This file (or record) cannot be indexed; the message says why."""
+ALIAS_PROBLEM = "uses an alias (*name)"
 
 
 @dataclass
@@ -111,14 +109,29 @@ def known_fields(record: dict[str, Any], location: str, warnings: list[str]) -> 
             continue
         if isinstance(value, list):
             value = ", ".join(str(item) for item in value)
+        text = cap_field(name, " ".join(str(value).split()), location, warnings)
         if name == "date":
-            date = normalize_date(value)
+            date = normalize_date(text)
             if date is None:
-                warnings.append(f"{location}: date {value!r} is not a recognisable date; left empty")
+                warnings.append(f"{location}: date {text!r} is not a recognisable date; left empty")
             known[name] = date
         else:
-            known[name] = " ".join(str(value).split())
+            known[name] = text
     return known
+
+
+def _front_matter_loader() -> type:
+    """PyYAML's safe loader, refusing aliases: `*name` can expand ~500 bytes into gigabytes ("billion laughs")."""
+    import yaml
+
+    class FrontMatterLoader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(None, None, ALIAS_PROBLEM, event.start_mark)
+            return super().compose_node(parent, index)
+
+    return FrontMatterLoader
 
 
 def split_front_matter(text: str, location: str, warnings: list[str]) -> tuple[dict[str, str | None], str]:
@@ -128,12 +141,22 @@ def split_front_matter(text: str, location: str, warnings: list[str]) -> tuple[d
         return {}, text
     import yaml
 
+    if len(match.group(1)) > MAX_FRONT_MATTER_CHARS:
+        warnings.append(f"{location}: front matter is longer than {MAX_FRONT_MATTER_CHARS:,} characters; ignored it")
+        return {}, text[match.end() :]
     try:
-        data = yaml.safe_load(match.group(1))
+        data = yaml.load(match.group(1), Loader=_front_matter_loader())  # a SafeLoader that refuses aliases
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
-        warnings.append(f"{location}: front matter is not valid YAML{where}; ignored it")
+        if str(getattr(error, "problem", "")).startswith(ALIAS_PROBLEM):
+            why = f"{ALIAS_PROBLEM}{where}, which may expand without limit"
+        else:
+            why = f"is not valid YAML{where}"
+        warnings.append(f"{location}: front matter {why}; ignored it")
+        return {}, text[match.end() :]
+    except RecursionError:
+        warnings.append(f"{location}: front matter is nested too deeply; ignored it")
         return {}, text[match.end() :]
     if not isinstance(data, dict):
         warnings.append(f"{location}: front matter is not a set of 'key: value' fields; ignored it")
@@ -194,10 +217,13 @@ def _read_jsonl(text: str, base_id: str, location: str, result: ReadResult) -> N
         except json.JSONDecodeError as error:
             result.skipped.append((where, f"not valid JSON ({error.msg})"))
             continue
+        except RecursionError:
+            result.skipped.append((where, "JSON nested too deeply"))
+            continue
         if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not record["text"].strip():
             result.skipped.append((where, "no 'text' field with article text"))
             continue
-        record_id = slugify(str(record["id"])) if record.get("id") not in (None, "") else ""
+        record_id = slugify(str(record["id"])[:200]) if record.get("id") not in (None, "") else ""
         doc_id = f"{base_id}/{record_id or number}"
         known = known_fields(record, where, result.warnings)
         result.documents.append(RawDocument(doc_id, where, record["text"], known))
@@ -213,10 +239,7 @@ def read_file(path: Path, doc_id: str, location: str, options: ReadOptions | Non
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise unsupported(suffix)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise UnreadableFile(f"cannot read it ({error.strerror or error})") from None
+    data = read_capped(path)  # every format reads through this: size cap, no FIFO hang
     return read_data(data, suffix, doc_id, location, options or ReadOptions())
 
 

@@ -13,7 +13,7 @@ from qa.errors import IndexMismatchError, ModelUnavailableError
 from qa.index.catalog import Catalog
 from qa.index.document import model_location
 from qa.index.manifest import Manifest
-from qa.index.store import open_manifest
+from qa.index.store import open_manifest, reading_index
 from qa.models.encoder import Encoder, load_encoder
 from qa.search.backend import Backend, open_backend
 
@@ -39,9 +39,10 @@ def open_index(index_dir: Path, mmap: bool = True) -> OpenIndex:
     When the index has passage vectors but their model cannot be loaded now, it opens for keyword
     search only and says why (a warning, and ``semantic_off_reason``).
     """
-    manifest = open_manifest(index_dir)
-    catalog = Catalog.load(index_dir, manifest.passages, manifest.articles, mmap_arrays=mmap)
-    backend = open_backend(index_dir, manifest, catalog, mmap=mmap)
+    with reading_index(index_dir):  # permissions and I/O errors become one clear line
+        manifest = open_manifest(index_dir)
+        catalog = Catalog.load(index_dir, manifest.passages, manifest.articles, mmap_arrays=mmap)
+        backend = open_backend(index_dir, manifest, catalog, mmap=mmap)
     encoder = None
     off_reason = manifest.semantic_off_reason
     if manifest.model is not None:

@@ -1,9 +1,10 @@
 """Serving the page: the options `app.py` and `qa serve` share, and the one guarded launch both use.
 
-    qa serve [--index DIR] [--corpus DIR] [--host H] [--port P] [--reranker ID|PATH] [--share]
+    qa serve [--index DIR] [--corpus DIR] [--host H] [--port P] [--reranker ID|PATH] [--allow-host NAME] [--share]
 
-Settings also come from QA_INDEX, QA_CORPUS, QA_RERANKER, GRADIO_SERVER_NAME and GRADIO_SERVER_PORT.
-Serves on 127.0.0.1:7860 by default; a public share link only with --share.
+Settings also come from QA_INDEX, QA_CORPUS, QA_RERANKER, GRADIO_SERVER_NAME, GRADIO_SERVER_PORT and
+QA_ALLOWED_HOSTS. Serves on 127.0.0.1:7860 by default; a public share link only with --share. Nothing
+leaves the machine: Gradio's analytics, version check and run history are off.
 """
 
 from __future__ import annotations
@@ -48,6 +49,14 @@ def add_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "--reranker",
         default=os.environ.get("QA_RERANKER", DEFAULT_RERANKER),
         help=f"cross-encoder id or folder for the Rerank option (default: {DEFAULT_RERANKER})",
+    )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[name.strip() for name in os.environ.get("QA_ALLOWED_HOSTS", "").split(",") if name.strip()],
+        metavar="NAME",
+        help="also answer requests for this host name (repeatable; '*' for any). By default only loopback "
+        "names, IP addresses and --host are answered, against DNS rebinding",
     )
     parser.add_argument("--share", action="store_true", help="also open a public Gradio share link")
     return parser
@@ -104,7 +113,15 @@ def serve(args: argparse.Namespace) -> int:
     try:
         port = port_from(args)
         check_port(args.host, port)
-        launch(args.index, args.corpus, args.host, port, reranker=args.reranker, share=args.share)
+        launch(
+            args.index,
+            args.corpus,
+            args.host,
+            port,
+            reranker=args.reranker,
+            share=args.share,
+            allowed_hosts=args.allow_host,
+        )
     except QAError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -120,15 +137,16 @@ def launch(
     reranker: str = DEFAULT_RERANKER,
     share: bool = False,
     block: bool = True,
+    allowed_hosts: list[str] | None = None,
 ) -> object:
-    """The one way the page is served: Gradio with the guards of qa.serve.webguard, quiet about
-    advice meant for Gradio developers; returns the Blocks (still serving when ``block`` is False)."""
-    from starlette.middleware import Middleware
-
+    """The one way the page is served: Gradio with the guards of qa.serve.webguard (``allowed_hosts``:
+    host names answered besides loopback, IP addresses and ``host``), sending nothing off the machine,
+    quiet about advice meant for Gradio developers; returns the Blocks (still serving when ``block`` is False)."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # no telemetry or version check, for any Blocks made here on
     from qa.serve.page import THEME, build_page
     from qa.serve.service import Service
     from qa.serve.web import stylesheet
-    from qa.serve.webguard import RefuseUploads
+    from qa.serve.webguard import guard_middleware
 
     service = Service.open(index, corpus, reranker=reranker)
     demo = build_page(service)
@@ -142,7 +160,8 @@ def launch(
             css=stylesheet(),
             footer_links=[],
             max_file_size="1mb",
-            app_kwargs={"middleware": [Middleware(RefuseUploads)]},
+            run_history=False,  # its page can send runs to a Hugging Face bucket
+            app_kwargs={"middleware": guard_middleware(host, allowed_hosts or [], share)},
             quiet=True,  # Gradio's own lines advise `share=True` and `launch()` parameters
             prevent_thread_lock=True,
         )

@@ -13,6 +13,7 @@ from typing import Any
 
 import gradio as gr
 
+from qa.errors import QAError
 from qa.serve import service as logic
 from qa.serve.service import Service
 
@@ -108,7 +109,7 @@ HEADER = (
 
 def build_page(service: Service) -> gr.Blocks:
     """The whole page for one index, wired to ``service``; plus the `/ask` API endpoint."""
-    with gr.Blocks(title="News QA — cited answers") as demo:
+    with gr.Blocks(title="News QA — cited answers", analytics_enabled=False) as demo:
         gr.HTML(HEADER, js_on_load=None, elem_id="qa-header")
         with gr.Tabs(selected="ask") as tabs:
             with gr.Tab("Ask", id="ask"):
@@ -234,8 +235,8 @@ def build_page(service: Service) -> gr.Blocks:
             gradio_client would try to download any returned object that has a "path" key)."""
             try:
                 return service.ask_json(question, k)
-            except Exception as error:  # QAError: shown to the API caller as a clear message
-                raise gr.Error(str(error)) from None
+            except QAError as error:  # the caller's mistake: a clear message, no traceback on the console
+                raise gr.Error(str(error), print_exception=False) from None
 
         gr.api(ask_api, api_name="ask")
     return demo

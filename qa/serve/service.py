@@ -328,7 +328,7 @@ def _stamp(index_dir: Path) -> tuple[int, int] | None:
 def _k(k: object) -> int:
     try:
         value = int(k)  # the slider sends floats
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: k = Infinity
         raise InvalidRequestError(f"k must be a whole number, not {k!r}.") from None
     if value > MAX_K:
         raise InvalidRequestError(f"k can be at most {MAX_K} here (got {value}).")
