@@ -39,6 +39,7 @@ from qa.ingest.sentences import split_sentences
 from qa.ingest.sources import ReadOptions
 from qa.models.encoder import DEFAULT_MODEL, ENABLE_HINT, Encoder, load_encoder
 from qa.models.selftrain import SELF_MIN_WORDS, TrainReport, TrainSettings, train_static_model
+from qa.progress import stage, steps
 from qa.records import Article, Passage, Skip
 from qa.settings import MODEL_FUSION, RRF_K, __version__
 
@@ -49,6 +50,7 @@ SELF_MODEL = "self"  # `--model self`: train a model on the corpus being indexed
 SELF_FUSION = {"method": "interpolation", "lexical_weight": 0.65}
 RRF_FUSION = {"method": "rrf", "k": RRF_K}
 CHECK_QUESTIONS = 100
+EMBED_CHUNK = 1024  # passages encoded per call (the progress bar's step; the encoder batches within it)
 log = logging.getLogger("qa")
 
 
@@ -89,8 +91,7 @@ def _resolve_encoder(model: str | Encoder | None, require_dense: bool) -> tuple[
     except ModelUnavailableError as error:
         if require_dense:
             raise
-        log.warning("semantic search is off: %s %s", error, ENABLE_HINT)
-        return None, str(error)
+        return None, str(error)  # said once the build knows whether a corpus model replaces it
 
 
 def build_index(
@@ -189,7 +190,11 @@ def index_articles(
     _check_unique_ids(articles)
 
     started = time.perf_counter()
-    encoder, off_reason = _resolve_encoder(model, require_dense)
+    with stage(
+        "model", 1, progress and isinstance(model, str) and not _turned_off(model) and not _wants_self(model)
+    ) as bar:
+        encoder, off_reason = _resolve_encoder(model, require_dense)
+        bar.update(1)
     seconds["model"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -199,7 +204,7 @@ def index_articles(
         count, max_tokens, counter = estimate_tokens, DEFAULT_MAX_TOKENS, "word estimate"
     by_id = {article.id: article for article in articles}
     passages: list[Passage] = []
-    for article in articles:
+    for article in steps(articles, "split", progress):
         if split:
             prefix = article.title + "\n" if article.title else ""
             passages.extend(split_passages(article, count, max_tokens, prefix))
@@ -222,7 +227,13 @@ def index_articles(
                         f"{SELF_MIN_WORDS:,}",
                     )
                 elif not _wants_self(model):
-                    log.warning("Training a semantic model on this corpus instead (%s words).", f"{words:,}")
+                    log.warning(
+                        "The model %s cannot be loaded (%s), so a semantic model is trained on this corpus "
+                        "instead (%s words).",
+                        model,
+                        off_reason,
+                        f"{words:,}",
+                    )
                 scratch = _scratch(index_dir, "model")
                 cleanup.callback(remove_own_folder, scratch)
                 model_folder = scratch / MODEL_DIR
@@ -241,6 +252,8 @@ def index_articles(
                     f" (a model trained on the corpus itself helps from about {SELF_MIN_WORDS:,} words; "
                     f"this corpus has {words:,})"
                 )
+        if encoder is None and off_reason and not _turned_off(model):  # said once, after every fallback was tried
+            log.warning("semantic search is off: %s %s", off_reason, ENABLE_HINT)
 
         vectors = keys = None
         reused = 0
@@ -261,7 +274,12 @@ def index_articles(
         )
         titles = [by_id[p.article_id].title for p in passages]
         lexical_index = LexicalIndex.build(
-            lexical_documents, [p.text for p in passages], settings, titles, scratch_dir=_scratch(index_dir, "lexical")
+            lexical_documents,
+            [p.text for p in passages],
+            settings,
+            titles,
+            scratch_dir=_scratch(index_dir, "lexical"),
+            progress=progress,
         )
         del lexical_documents, documents
         seconds["lexical"] = time.perf_counter() - started
@@ -269,10 +287,12 @@ def index_articles(
         if encoder is not None and vectors is not None:
             started = time.perf_counter()
             dense_settings = dense or DenseSettings()
-            probes = None
-            if len(passages) > dense_settings.approximate_above:
-                probes = encoder.encode_queries(probe_questions(passages))
-            dense_index = DenseIndex.build(vectors, dense_settings, probes)
+            with stage("dense", 1, progress) as bar:
+                probes = None
+                if len(passages) > dense_settings.approximate_above:
+                    probes = encoder.encode_queries(probe_questions(passages))
+                dense_index = DenseIndex.build(vectors, dense_settings, probes)
+                bar.update(1)
             seconds["dense"] = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -295,17 +315,21 @@ def index_articles(
             ),
             versions=library_versions(),
         )
-        with staged_index(index_dir) as staging:
+        with staged_index(index_dir) as staging, stage("write", 4, progress) as bar:
             write_catalog(staging, articles, passages)
+            bar.update(1)
             lexical_index.save(staging)
+            bar.update(1)
             if dense_index is not None and keys is not None:
                 dense_index.save(staging)
                 save_keys(staging, keys)
                 if model_folder is not None:
                     shutil.copytree(model_folder, staging / MODEL_DIR)
-            for path in sorted(p for p in staging.rglob("*") if p.is_file() and p.name != OWNER_FILE):
+            bar.update(1)
+            for path in sorted(p for p in staging.rglob("*") if p.is_file() and p.name != OWNER_FILE):  # checksums
                 manifest.files[path.relative_to(staging).as_posix()] = file_record(path)
             manifest.write(staging)
+            bar.update(1)
         seconds["write"] = time.perf_counter() - started
         return BuildReport(index_dir, manifest, seconds, vectors_reused=reused)
 
@@ -349,7 +373,6 @@ def _training_failed(error: Exception, require_dense: bool) -> str:
         reason = f"training a model on the corpus failed ({type(error).__name__}: {error})"
     if require_dense:
         raise ModelUnavailableError(reason) from None
-    log.warning("semantic search is off: %s", reason)
     return reason
 
 
@@ -403,8 +426,11 @@ def _embed(
         assert cache is not None
         vectors[hit] = cache.vectors(found[hit])
     missing = np.flatnonzero(~hit)
-    if len(missing):
-        vectors[missing] = encoder.encode_passages([documents[row] for row in missing.tolist()], progress=progress)
+    with stage("embed", len(missing), progress and len(missing) > 0) as bar:
+        for start in range(0, len(missing), EMBED_CHUNK):
+            rows = missing[start : start + EMBED_CHUNK]
+            vectors[rows] = encoder.encode_passages([documents[row] for row in rows.tolist()])
+            bar.update(len(rows))
     return vectors, int(hit.sum())
 
 

@@ -26,9 +26,11 @@ from qa.errors import IndexFormatError, InvalidRequestError
 from qa.index.postings import FieldWriter
 from qa.index.terms import Analyzer
 from qa.ingest.sentences import sentence_spans
+from qa.progress import stage
 
 LEXICAL_DIR = "lexical"
 SENTENCE_OFFSETS_FILE = "sentence_offsets.npy"
+PROGRESS_CHUNK = 5_000  # passages added to the writer at a time when building at once (the bar's step)
 
 
 @dataclass(frozen=True)
@@ -214,17 +216,23 @@ class LexicalIndex:
         settings: LexicalSettings,
         titles: list[str | None] | None = None,
         scratch_dir: Path | None = None,
+        progress: bool = False,
     ) -> LexicalIndex:
-        """Index everything at once (see :class:`LexicalWriter` for the arguments) and open the result, read
-        into memory; ``scratch_dir`` (a new temporary folder when None) holds the files meanwhile and is removed."""
+        """Index everything (see :class:`LexicalWriter` for the arguments) and open the result, read into
+        memory; ``scratch_dir`` (a new temporary folder when None) holds the files meanwhile and is removed.
+        With ``progress`` a bar counts the passages indexed."""
         import shutil
         import tempfile
 
         folder = Path(scratch_dir) if scratch_dir is not None else Path(tempfile.mkdtemp(prefix="qa-lexical-"))
         try:
             writer = LexicalWriter(folder / "scratch", settings)
-            writer.add(documents, passage_texts, titles)
-            writer.finish(folder)
+            with stage("lexical", len(documents), progress) as bar:
+                for start in range(0, max(len(documents), 1), PROGRESS_CHUNK):  # once even when empty
+                    end = start + PROGRESS_CHUNK
+                    writer.add(documents[start:end], passage_texts[start:end], titles[start:end] if titles else None)
+                    bar.update(len(documents[start:end]))
+                writer.finish(folder)
             return cls.load(folder, settings, mmap=False)
         finally:
             shutil.rmtree(folder, ignore_errors=True)

@@ -7,10 +7,9 @@ import hashlib
 import logging
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
 
 from qa.errors import CorpusError
 from qa.ingest.boilerplate import repeated_lines
@@ -18,10 +17,10 @@ from qa.ingest.cleaning import clean_lines, split_lines
 from qa.ingest.formats.paged import carry_pages
 from qa.ingest.limits import FIELD_LIMITS, MAX_ARTICLE_CHARS, cap_field, invalid_unicode, open_reason, printable_path
 from qa.ingest.sources import SUPPORTED_SUFFIXES, RawDocument, ReadOptions, UnreadableFile, read_file, slugify
+from qa.progress import steps
 from qa.records import Article, Skip
 
 log = logging.getLogger("qa")
-T = TypeVar("T")
 
 
 @dataclass
@@ -34,15 +33,6 @@ class CorpusLoad:
     passed: list[Skip] = field(default_factory=list)  # folders that are not corpus files (index folders), and why
     warnings: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256 of the bytes read
-
-
-def _progress(items: list[T], show: bool, label: str, unit: str) -> Iterable[T]:
-    """``items``, with a progress bar on the terminal when ``show``."""
-    if not show:
-        return items
-    from tqdm.auto import tqdm
-
-    return tqdm(items, desc=label, unit=unit, position=0)
 
 
 FolderCheck = Callable[[Path], "str | None"]
@@ -223,7 +213,7 @@ def load_corpus(
     ids = _assign_ids([p for p in paths if p.suffix.lower() in SUPPORTED_SUFFIXES], corpus_dir)
     documents: list[RawDocument] = []
     source: list[int] = []  # the file each document was read from (an e-mail and its attachments share one)
-    for number, path in enumerate(_progress(paths, options.progress, "Reading", "file")):
+    for number, path in enumerate(steps(paths, "read", options.progress)):
         location = _relative(path, corpus_dir)
         try:
             if path not in ids:
@@ -248,7 +238,7 @@ def load_corpus(
     seen_text: dict[str, str] = {}
     sources: list[int] = []
     cleaning = list(zip(documents, lines, source))
-    for doc, doc_lines, file_number in _progress(cleaning, options.progress, "Cleaning", "article"):
+    for doc, doc_lines, file_number in steps(cleaning, "clean", options.progress):
         cleaned = clean_lines(doc_lines, repeated)
         if not cleaned.paragraphs:
             load.skipped.append(Skip(doc.path, "no usable paragraph (only boilerplate or too short)"))

@@ -206,7 +206,6 @@ def _train(passages: Sequence[Sequence[str]], folder: Path, settings: TrainSetti
         for step in range(steps):
             if step > 0 and time.perf_counter() > deadline:
                 stopped_early = True
-                log.warning("Training stopped after %d of %d steps: it ran far over its time budget.", step, steps)
                 break
             if len(order) < batch:
                 fresh = usable[:]
@@ -229,6 +228,13 @@ def _train(passages: Sequence[Sequence[str]], folder: Path, settings: TrainSetti
         raise ModelUnavailableError(
             f"training a model on the corpus was cut short after {done} of {steps} steps by its time budget "
             f"({settings.seconds:g} s) on this machine; give it more time with --train-seconds"
+        )
+    if stopped_early:  # said only for a model that is used
+        log.warning(
+            "Training stopped after %d of its %d planned steps, at 1.5 times its time budget (the machine is "
+            "busy); the model is used as far as it got. Rebuild later to train it fully.",
+            done,
+            steps,
         )
     model.eval()
     folder.mkdir(parents=True, exist_ok=True)
