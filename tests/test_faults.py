@@ -306,3 +306,50 @@ def test_a_second_build_of_one_index_fails_at_once_naming_the_first(tmp_path, co
     assert first.returncode == 0
     assert Retriever.load(index).manifest.model["self_trained"], "the first build's index is the one in place"
     FAULTS.append("two builds of one index at once")
+
+
+# -- standard streams closed or full ---------------------------------------------------------------------------
+
+
+def _qa_with(redirect: str, *args: object) -> subprocess.CompletedProcess[str]:
+    """`python -m qa ARGS` run by the shell with ``redirect`` applied (e.g. `>&-`, `> /dev/full`)."""
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    script = f'exec "$0" -m qa "$@" {redirect}'
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "HF_HUB_OFFLINE": "1"}
+    command = ["sh", "-c", script, sys.executable, *map(str, args)]
+    return subprocess.run(command, stderr=subprocess.PIPE, text=True, env=environment, timeout=300)
+
+
+@pytest.mark.parametrize(
+    "redirect,why", [(">&-", "it is closed"), ("> /dev/full", "No space left on device")], ids=["closed", "full"]
+)
+def test_answers_that_cannot_be_written_are_one_error_line(lexical_index, redirect, why):
+    result = _qa_with(redirect, "ask", QUESTION, "--index", lexical_index, "-k", "20")
+    assert result.returncode == 1
+    assert result.stderr == f"error: cannot write to standard output: {why}.\n"
+
+
+@pytest.mark.parametrize(
+    "redirect,why", [(">&-", "it is closed"), ("> /dev/full", "No space left on device")], ids=["closed", "full"]
+)
+def test_a_build_whose_summary_cannot_be_printed_still_succeeds(tmp_path, seed_corpus, redirect, why):
+    index = tmp_path / "index"
+    result = _qa_with(redirect, "build", "--corpus", seed_corpus, "--index", index, "--model", "none")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        f"warning: the index at {index} was built; its summary was not printed "
+        f"(cannot write to standard output: {why}).\n"
+    )
+    assert Retriever.load(index).manifest.articles == 5
+    FAULTS.append(f"qa build with standard output {'closed' if '&-' in redirect else 'full'}")
+
+
+@pytest.mark.parametrize("redirect", ["2>&-", "2> /dev/full"], ids=["closed", "full"])
+def test_commands_run_with_standard_error_closed_or_full(tmp_path, seed_corpus, redirect):
+    index = tmp_path / "index"
+    built = _qa_with(redirect, "build", "--corpus", seed_corpus, "--index", index, "--model", "none")
+    assert built.returncode == 0 and Retriever.load(index).manifest.articles == 5
+    failed = _qa_with(redirect, "ask", QUESTION, "--index", tmp_path / "missing")
+    assert failed.returncode == 1  # the error line had nowhere to go, and no traceback was attempted either
+    FAULTS.append(f"qa build and ask with standard error {'closed' if '&-' in redirect else 'full'}")

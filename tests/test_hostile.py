@@ -430,3 +430,37 @@ def test_a_fifo_swapped_in_after_the_folder_walk_is_skipped_not_waited_on(tmp_pa
         reader.join(10)
         pytest.fail("reading a FIFO blocked the build")
     assert _reasons(outcome["load"]) == {"late.txt": "not a regular file"}
+
+
+def test_a_binary_batch_file_is_refused_in_one_line_and_nothing_is_echoed(tmp_path, lexical_index):
+    from qa.serve.cli import main
+
+    binary = tmp_path / "questions.txt"
+    binary.write_bytes(b"\x00" * 5_000_000)
+    result = subprocess.run(
+        [sys.executable, "-m", "qa", "ask", "--batch", str(binary), "--index", str(lexical_index)],
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+    )
+    assert result.returncode == 1 and result.stdout == b""
+    assert result.stderr.decode() == (
+        f"error: {binary} is a binary file, not questions (one per line, or a .csv or .jsonl file).\n"
+    )
+    huge = tmp_path / "huge.txt"
+    with huge.open("wb") as handle:
+        handle.truncate(200 << 20)  # 200 MB (sparse): refused by its size before it is read
+    assert main(["ask", "--batch", str(huge), "--index", str(lexical_index)]) == 1
+    _count("batch files")
+
+
+def test_a_failed_question_is_echoed_only_in_part(tmp_path, lexical_index, capsys):
+    from qa.serve.cli import main
+
+    batch = tmp_path / "questions.txt"
+    batch.write_text("What did the FIA do in Gujranwala?\n" + "\x1b" * 50_000 + "\n", encoding="utf-8")
+    assert main(["ask", "--batch", str(batch), "--index", str(lexical_index)]) == 1  # one of two failed
+    out = capsys.readouterr().out
+    assert "Gujranwala" in out and len(out) < 20_000
+    assert "\x1b" not in out, "no terminal escape from the file reaches the terminal"
+    assert "Q: \\x1b\\x1b" in out and "(50,000 characters)" in out

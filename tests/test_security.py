@@ -295,3 +295,74 @@ def test_nothing_leaves_the_machine_when_the_server_starts(tmp_path, seed_corpus
         recorder.join(2)
         listener.close()
     assert attempts == [], attempts
+
+
+# -- an index folder from someone else ------------------------------------------------------------------------
+
+
+def _tampered_copy(index: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    copy = tmp_path / "untrusted"
+    shutil.copytree(index, copy)
+    return copy
+
+
+def _reseal(index: Path) -> None:
+    """Recompute the manifest's file records and checksum, as anyone can (the checksum has no key)."""
+    from qa.index.integrity import file_record
+    from qa.index.manifest import Manifest
+
+    manifest = Manifest.read(index)
+    manifest.files = {name: file_record(index / name) for name in manifest.files}
+    manifest.write(index)
+
+
+def test_an_index_whose_manifest_names_files_outside_it_is_refused(tmp_path, lexical_index):
+    from qa.errors import IndexFormatError
+    from qa.index.integrity import file_record
+    from qa.index.manifest import Manifest
+    from qa.search.retriever import Retriever
+
+    for outside in ("/etc/passwd", "../../../../etc/passwd", "catalog/../../secret.txt"):
+        index = _tampered_copy(lexical_index, tmp_path / outside.replace("/", "_"))
+        manifest = Manifest.read(index)
+        manifest.files[outside] = {"bytes": 1, "sha256": "0" * 64, "sample_sha256": "0" * 64}
+        manifest.write(index)
+        with pytest.raises(IndexFormatError, match="names a file outside its folder") as raised:
+            Retriever.load(index)
+        assert not re.search(r"\d+ bytes", str(raised.value)), "nothing about the outside file is told"
+    index = _tampered_copy(lexical_index, tmp_path / "symlink")
+    (index / "passages.jsonl").unlink()
+    (index / "passages.jsonl").symlink_to("/etc/passwd")
+    manifest = Manifest.read(index)
+    manifest.files["passages.jsonl"] = file_record(Path("/etc/passwd"))
+    manifest.write(index)
+    with pytest.raises(IndexFormatError, match="passages.jsonl is a symlink, which qa never writes"):
+        Retriever.load(index)
+
+
+@pytest.mark.parametrize("damage", ["posting past the last passage", "vocabulary past the terms", "offsets"])
+def test_out_of_range_lexical_arrays_give_a_clean_error(tmp_path, lexical_index, damage):
+    import json
+
+    import numpy as np
+
+    from qa.errors import IndexFormatError, IndexMismatchError
+    from qa.search.retriever import Retriever
+
+    index = _tampered_copy(lexical_index, tmp_path)
+    field = index / "lexical" / "passage"
+    if damage == "posting past the last passage":
+        indices = np.load(field / "indices.csc.index.npy")
+        indices[:] = 10**6
+        np.save(field / "indices.csc.index.npy", indices)
+    elif damage == "vocabulary past the terms":
+        vocab = json.loads((field / "vocab.index.json").read_text())
+        (field / "vocab.index.json").write_text(json.dumps({term: 10**6 for term in vocab}))
+    else:
+        indptr = np.load(field / "indptr.csc.index.npy")
+        np.save(field / "indptr.csc.index.npy", indptr[::-1].copy())
+    _reseal(index)
+    with pytest.raises((IndexFormatError, IndexMismatchError), match="lexical index .*damaged"):
+        Retriever.load(index).search("How many traffickers did the FIA arrest in Gujranwala?")

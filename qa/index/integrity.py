@@ -9,6 +9,7 @@ stays fast. `qa info --verify` always hashes everything.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ def check_files(index_dir: Path, files: dict[str, dict[str, Any]], full: bool = 
     Raises IndexFormatError (missing) or IndexMismatchError (truncated, altered) naming the file.
     """
     rebuild = f"Rebuild the index with `qa build --index {index_dir}`."
+    check_contained(index_dir, files)
     hashed = 0
     for name, record in files.items():
         path = index_dir / name
@@ -63,3 +65,22 @@ def check_files(index_dir: Path, files: dict[str, dict[str, Any]], full: bool = 
         if not matches:
             raise IndexMismatchError(f"{path} does not match its checksum in the manifest: it was altered. {rebuild}")
     return hashed
+
+
+def check_contained(index_dir: Path, files: dict[str, Any]) -> None:
+    """An index is read only inside its folder: the manifest may name no file outside it (absolute, ``..``),
+    and no entry in the folder may be a symlink (through which a load would read another file).
+
+    An index folder can come from anyone, and the manifest's checksum has no key; without this,
+    naming ``/etc/passwd`` in ``files`` made opening the index report that file's size.
+    """
+    untrusted = f"The index at {index_dir} cannot be trusted"
+    for name in files:
+        parts = Path(name).parts
+        if not isinstance(name, str) or not parts or Path(name).is_absolute() or ".." in parts:
+            raise IndexFormatError(f"{untrusted}: its manifest names a file outside its folder ({name!r}). Rebuild it.")
+    for current, folders, names in os.walk(index_dir):
+        for entry in folders + names:
+            if os.path.islink(os.path.join(current, entry)):
+                where = Path(current, entry).relative_to(index_dir).as_posix()
+                raise IndexFormatError(f"{untrusted}: {where} is a symlink, which qa never writes. Rebuild it.")

@@ -101,6 +101,23 @@ class _Field:
         # Variants that score absent terms (bm25l, bm25+) need bm25s' own path; Lucene BM25 does not.
         self._sparse = getattr(bm25, "nonoccurrence_array", None) is None
 
+    def damage(self) -> str | None:
+        """What is structurally wrong with the arrays (cheap checks: no pass over the postings), or None."""
+        terms = len(self._indptr) - 1
+        if terms < 0 or (terms and int(self._indptr[0]) != 0) or int(self._indptr[-1]) != len(self._indices):
+            return "its term offsets do not match its postings"
+        if len(self._data) != len(self._indices):
+            return "its scores and postings differ in length"
+        try:  # bm25s numbers an empty token last, without postings; no question ever looks it up
+            ids = np.fromiter((i for term, i in self.vocab.items() if term), dtype=np.int64)
+        except (TypeError, ValueError, OverflowError):
+            return "its vocabulary holds something other than term numbers"
+        if len(ids) and (int(ids.min()) < 0 or int(ids.max()) >= terms):
+            return "its vocabulary points past its terms"
+        if terms and bool(np.any(np.diff(self._indptr) < 0)):
+            return "its term offsets decrease"
+        return None
+
     def scores(self, terms: list[str]) -> np.ndarray:
         ids = [self.vocab[term] for term in terms if term in self.vocab]
         if not ids:
@@ -276,6 +293,10 @@ class LexicalIndex:
 
     def check_rows(self, passages: int) -> str | None:
         """A description of what disagrees with ``passages`` rows, or None when all fields agree."""
+        for name, found in (("passage", self._passage), ("sentence", self._sentence), ("bigram", self._bigram)):
+            problem = found.damage() if found is not None else None
+            if problem:
+                return f"the {name} field is damaged: {problem}"
         if self._passage.num_docs != passages:
             return f"the passage field has {self._passage.num_docs} rows for {passages} passages"
         if self._sentence_offsets is not None and len(self._sentence_offsets) != passages:
@@ -289,12 +310,17 @@ class LexicalIndex:
     def scores(self, question: str) -> np.ndarray:
         """The lexical score of every passage for ``question`` (zeros where nothing matches)."""
         terms = self.analyzer.terms(question)
-        total = self._passage.scores(terms)
-        if self._sentence is not None and self._sentence_owner is not None and self.settings.sentence_weight:
-            best = best_per_group(self._sentence.scores(terms), self._sentence_owner, self.num_docs)
-            total += np.float32(self.settings.sentence_weight) * best
-        if self._bigram is not None and self.settings.bigram_weight and len(terms) > 1:
-            total += np.float32(self.settings.bigram_weight) * self._bigram.scores(bigrams(terms))
+        try:
+            total = self._passage.scores(terms)
+            if self._sentence is not None and self._sentence_owner is not None and self.settings.sentence_weight:
+                best = best_per_group(self._sentence.scores(terms), self._sentence_owner, self.num_docs)
+                total += np.float32(self.settings.sentence_weight) * best
+            if self._bigram is not None and self.settings.bigram_weight and len(terms) > 1:
+                total += np.float32(self.settings.bigram_weight) * self._bigram.scores(bigrams(terms))
+        except IndexError:  # a posting past the last passage: only a damaged (or crafted) index has one
+            raise IndexFormatError(
+                "The lexical index is damaged: a posting points past the last passage. Rebuild it with `qa build`."
+            ) from None
         return total
 
     def vocabulary(self) -> dict[str, int]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,9 @@ from qa.errors import QAError
 from qa.serve.export import Asked
 
 MAX_PASTED = 200  # questions the page's Batch tab takes at once
+MAX_BATCH_BYTES = 16 << 20  # a batch file: a million questions, far more than anyone asks at once
+SHOWN_CHARS = 200  # of a question that failed, this much is echoed with its error
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +42,20 @@ class BatchItem:
 
 
 def read_batch(path: Path) -> list[BatchItem]:
-    """The questions of a batch file, in file order; raises QAError when the file cannot be read at all."""
+    """The questions of a batch file, in file order; raises QAError when the file cannot be read at all
+    (missing, not a regular file, over MAX_BATCH_BYTES, binary, not UTF-8)."""
+    from qa.ingest.limits import UnreadableFile, read_capped
+
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise QAError(f"Cannot read {path}: {getattr(error, 'strerror', None) or error}.") from None
+        data = read_capped(path, MAX_BATCH_BYTES)
+    except UnreadableFile as reason:
+        raise QAError(f"Cannot read the batch file {path}: {reason}.") from None
+    if b"\x00" in data:
+        raise QAError(f"{path} is a binary file, not questions (one per line, or a .csv or .jsonl file).")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise QAError(f"{path} is not UTF-8 text; save it as UTF-8 and ask again.") from None
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return _csv_items(text, str(path))
@@ -126,12 +139,21 @@ def ask_batch(retriever: Any, items: Sequence[BatchItem], k: int, **options: Any
             askable.append(item.question or "")
             outcomes.append(None)
         else:
-            outcomes.append(Asked(item.question, error=problem, id=item.id))
+            outcomes.append(Asked(_shown(item.question), error=problem, id=item.id))
     answers = iter(retriever.ask_many(askable, k, **options) if askable else [])
     return [
         outcome if outcome is not None else Asked(item.question or "", next(answers), id=item.id)
         for item, outcome in zip(items, outcomes)
     ]
+
+
+def _shown(question: str | None) -> str | None:
+    """A failed question as echoed with its error: control characters written as escapes (they could
+    drive the terminal), and only its start when it is long."""
+    if question is None:
+        return None
+    shown = _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode(), question[:SHOWN_CHARS])
+    return shown if len(question) <= SHOWN_CHARS else f"{shown}… ({len(question):,} characters)"
 
 
 def failure_summary(items: Sequence[BatchItem], asked: Sequence[Asked]) -> str | None:

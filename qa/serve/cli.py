@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from qa.errors import QAError
 from qa.search.syntax import SYNTAX_HELP
 from qa.serve.export import FORMATS
+from qa.serve.streams import OutputError, finish_output, guard_streams, silence_stdout
 from qa.settings import __version__
 
 if TYPE_CHECKING:
@@ -34,6 +35,9 @@ class _UserMessages(logging.Handler):
         if not message.startswith("skipped "):
             message = f"{record.levelname.lower()}: {message}"
         print(message, file=sys.stderr)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass  # stderr is closed or full: there is nowhere to say anything
 
 
 def setup_logging() -> None:
@@ -268,12 +272,16 @@ def _build(args: argparse.Namespace) -> None:
     reused = ""
     if manifest.vectors and report.vectors_reused:
         reused = f"; reused {report.vectors_reused:,} passage vectors, embedded {manifest.vectors['embedded']:,}"
-    print(
-        f"Indexed {manifest.articles} articles as {manifest.passages} passages into {args.index} "
-        f"({manifest.mode} search{skipped}{reused}) in {sum(report.seconds.values()):.1f} s."
-    )
-    if manifest.model is not None:
-        print(f"Semantic layer: {manifest.semantic_layer()}.")
+    try:
+        print(
+            f"Indexed {manifest.articles} articles as {manifest.passages} passages into {args.index} "
+            f"({manifest.mode} search{skipped}{reused}) in {sum(report.seconds.values()):.1f} s."
+        )
+        if manifest.model is not None:
+            print(f"Semantic layer: {manifest.semantic_layer()}.")
+        sys.stdout.flush()
+    except OutputError as error:  # the index is built and in place; only the summary is lost
+        print(f"warning: the index at {args.index} was built; its summary was not printed ({error}).", file=sys.stderr)
 
 
 def _batch_items(args: argparse.Namespace) -> list[BatchItem]:
@@ -435,6 +443,9 @@ def main(argv: list[str] | None = None) -> int:
     except QAError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except OutputError as error:
+        print(f"error: {error}.", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -442,8 +453,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> Any:
+    guard_streams()  # closed or full standard streams: one line, never a traceback
     try:
-        sys.exit(main())
+        code = main()
+        finish_output()
     except BrokenPipeError:  # `qa ask … | head`: the reader left; no traceback, and the shell's code for it
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        silence_stdout()
         sys.exit(141)
+    except OutputError as error:
+        print(f"error: {error}.", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(code)
