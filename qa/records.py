@@ -263,6 +263,12 @@ class Answer:
     confident: bool
     warnings: list[str] = field(default_factory=list)
     corrections: list[Correction] = field(default_factory=list)
+    searched: str | None = None  # the question with the corrections applied (None: searched as asked)
+
+    @property
+    def searched_question(self) -> str:
+        """The text the hits were ranked, highlighted and judged for."""
+        return self.searched if self.searched is not None else self.question
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {

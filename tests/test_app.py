@@ -449,8 +449,10 @@ def test_question_box_is_visible_without_scrolling_on_a_phone(phone, lexical_ser
     assert bounds["y"] >= 0 and ask["y"] + ask["height"] <= PHONE["height"] / 2
 
 
-def test_page_shows_no_developer_language(page, lexical_server):
-    page.goto(lexical_server.url)
+@pytest.mark.parametrize("server", ["lexical_server", "hybrid_server"])
+def test_page_shows_no_developer_language(page, server, request):
+    """On the shipped corpus, keyword-only and with semantic search on: every tab, before and after a question."""
+    page.goto(request.getfixturevalue(server).url)
     page.locator("#qa-question textarea").wait_for(timeout=60_000)
     texts = {"first view": page.inner_text("body")}
     _options(page)

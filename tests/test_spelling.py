@@ -69,6 +69,7 @@ def test_a_misspelt_word_is_searched_as_the_corpus_word_and_the_answer_says_so(l
     answer = lexical.ask(GUJRANWALA, 3)
     assert answer.corrections == [Correction("Gujranwla", "Gujranwala")]
     assert answer.question == GUJRANWALA  # the question as asked
+    assert answer.searched_question == GUJRANWALA.replace("Gujranwla", "Gujranwala")
     assert answer.confident
     top = answer.hits[0]
     assert (top.article.outlet, top.passage.paragraph) == ("Shafaqna Pakistan", 2)
@@ -129,3 +130,10 @@ def test_the_cli_says_what_it_searched_for(lexical_index, capsys):
 def test_the_cli_hints_that_the_search_is_english(lexical_index, capsys):
     assert main(["ask", "¿Qué pasó con las mujeres paquistaníes?", "--index", str(lexical_index)]) == 0
     assert f"warning: {ENGLISH_ONLY}" in capsys.readouterr().err
+
+
+def test_the_relevance_cue_judges_the_question_as_searched(lexical):
+    from qa.serve.service import match_strengths
+
+    answer = lexical.ask(GUJRANWALA, 1)
+    assert match_strengths(lexical, answer) == ["strong"]  # as for the question spelt right

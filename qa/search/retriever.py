@@ -213,7 +213,8 @@ class Retriever:
                 reranked=request.rerank,
             )
             confident = is_confident(rule, self.backend, question, hits)
-            answers.append(Answer(asked[number], label, hits, confident, notes[number], corrections[number]))
+            searched = question if corrections[number] else None
+            answers.append(Answer(asked[number], label, hits, confident, notes[number], corrections[number], searched))
         return answers
 
     def _speller(self) -> Speller:

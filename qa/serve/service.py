@@ -289,7 +289,7 @@ def match_strengths(retriever: Retriever, answer: Answer) -> list[str]:
     rule = retriever.confidence_rule(answer.mode)
     levels = []
     for hit in answer.hits:
-        coverage, cosine = retriever.evidence(answer.question, [hit])
+        coverage, cosine = retriever.evidence(answer.searched_question, [hit])
         if rule.decide(coverage, cosine):
             levels.append("strong")
         elif coverage >= rule.min_coverage / 2:
