@@ -353,3 +353,91 @@ def test_commands_run_with_standard_error_closed_or_full(tmp_path, seed_corpus, 
     failed = _qa_with(redirect, "ask", QUESTION, "--index", tmp_path / "missing")
     assert failed.returncode == 1  # the error line had nowhere to go, and no traceback was attempted either
     FAULTS.append(f"qa build and ask with standard error {'closed' if '&-' in redirect else 'full'}")
+
+
+# -- readers racing a rebuild: one consistent snapshot, never a mix -------------------------------------------
+
+MONSOON = "Monsoon rain flooded the old city of Lahore on Tuesday."
+WHEAT = "Wheat prices rose in the grain markets of Multan today."  # as long as MONSOON
+
+
+def _two_articles(corpus: Path, first: str, second: str) -> None:
+    corpus.mkdir(exist_ok=True)
+    (corpus / "a.txt").write_text(f"Report one\n\n{first}\n", encoding="utf-8")
+    (corpus / "b.txt").write_text(f"Report two\n\n{second}\n", encoding="utf-8")
+
+
+def test_a_retriever_opened_before_a_rebuild_answers_from_its_own_index(tmp_path):
+    """The rebuild writes files of the same length with the rows swapped: a reader that opened
+    passages.jsonl only later would read the wheat row at the monsoon row's offsets."""
+    assert len(MONSOON) == len(WHEAT)
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    _two_articles(corpus, MONSOON, WHEAT)
+    build_index(corpus, index, model="none")
+    before = Retriever.load(index)
+    _two_articles(corpus, WHEAT, MONSOON)
+    build_index(corpus, index, model="none")
+    hit = before.search("Where did monsoon rain flood?", k=1)[0]
+    assert hit.passage.text == MONSOON and hit.article.path == "a.txt"
+    assert hit.article.text[hit.passage.char_start : hit.passage.char_end] == hit.passage.text
+    assert sorted(before.articles) == ["a", "b"] and before.article("a").text.endswith(MONSOON)
+    after = Retriever.load(index).search("Where did monsoon rain flood?", k=1)[0]
+    assert after.passage.text == MONSOON and after.article.path == "b.txt"
+    FAULTS.append("retriever opened before a rebuild of equal-length files")
+
+
+def test_a_load_that_a_rebuild_overtakes_opens_one_whole_index(tmp_path, monkeypatch):
+    """The swap lands between reading the manifest and checking the files it lists."""
+    import qa.index.store as store
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    _two_articles(corpus, MONSOON, WHEAT)
+    build_index(corpus, index, model="none")
+    other = tmp_path / "other"
+    _two_articles(other, WHEAT, MONSOON)
+    (other / "c.txt").write_text("Report three\n\nCotton exports from Sindh doubled this season.\n")
+    real_check, swaps = store.check_files, []
+
+    def check_after_a_rebuild(*args, **kwargs):
+        if not swaps:
+            swaps.append(build_index(other, index, model="none"))
+        return real_check(*args, **kwargs)
+
+    monkeypatch.setattr(store, "check_files", check_after_a_rebuild)
+    retriever = Retriever.load(index)
+    assert swaps and retriever.manifest.articles == 3 == len(retriever.articles)
+    hit = retriever.search("Cotton exports doubled", k=1)[0]
+    assert hit.article.path == "c.txt" and hit.article.text.endswith(hit.passage.text)
+    FAULTS.append("load overtaken by a rebuild between manifest and files")
+
+
+@pytest.mark.slow
+def test_loads_in_a_loop_during_rebuilds_never_fail_or_mix(tmp_path):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    write_big_corpus(corpus, 800)
+    build_index(corpus, index, model="none")
+    rebuilds = 6
+    script = (
+        "import sys, pathlib\nfrom qa.index.build import build_index\n"
+        "corpus = pathlib.Path(sys.argv[1])\n"
+        f"for n in range({rebuilds}):\n"
+        "    (corpus / f'extra-{n}.txt').write_text(f'Extra {n}\\n\\nA new story number {n} about the river.\\n')\n"
+        "    build_index(corpus, sys.argv[2], model='none')\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    builder = subprocess.Popen([sys.executable, "-c", script, str(corpus), str(index)], env=environment)
+    loads, errors, generations = 0, [], set()
+    while builder.poll() is None:
+        try:
+            retriever = Retriever.load(index)
+            hit = retriever.search("new story about the river", k=1)[0]
+            assert hit.article.text[hit.passage.char_start : hit.passage.char_end] == hit.passage.text
+            assert len(retriever.articles) == retriever.manifest.articles
+            generations.add(retriever.manifest.articles)
+            loads += 1
+        except Exception as error:  # any failure is a defect: the index was never broken
+            errors.append(repr(error))
+    assert builder.returncode == 0
+    print(f"\n{loads} loads during {rebuilds} rebuilds: {len(errors)} errors, {len(generations)} generations seen")
+    assert errors == [] and loads > 20 and len(generations) > 1
+    FAULTS.append(f"{loads} loads during {rebuilds} rebuilds")

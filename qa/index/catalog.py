@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import json
 import mmap
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Generic, TypeVar, overload
@@ -120,25 +121,35 @@ def write_catalog(index_dir: Path, articles: Sequence[Article], passages: Sequen
 
 
 class JsonlRows(Sequence[T], Generic[T]):
-    """A read-only sequence over the lines of a JSON-lines file; item *i* is parsed from line *i* when read."""
+    """A read-only sequence over the lines of a JSON-lines file; item *i* is parsed from line *i* when read.
+
+    :meth:`open` maps the file at once: from then on rows come from that file as it was, even
+    after a rebuild has swapped a new index in (the old file lives on while it is mapped).
+    """
 
     def __init__(self, path: Path, offsets: np.ndarray, make: Callable[[dict[str, Any]], T]) -> None:
         self.path = path
         self._offsets = offsets
         self._make = make
-        self._map: mmap.mmap | None = None
+        self._map: mmap.mmap | bytes | None = None
 
-    def _bytes(self) -> mmap.mmap:
+    def open(self) -> JsonlRows[T]:
+        """Map the file now (rather than at the first row read); returns itself."""
+        self._bytes()
+        return self
+
+    def _bytes(self) -> mmap.mmap | bytes:
         if self._map is None:
             try:
                 with self.path.open("rb") as handle:
-                    self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+                    empty = os.fstat(handle.fileno()).st_size == 0  # an empty file cannot be mapped
+                    self._map = b"" if empty else mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
             except OSError as error:
                 raise IndexFormatError(
                     f"Cannot read {self.path} ({error.strerror or error}). Check the index folder's permissions."
                 ) from None
-            if hasattr(mmap, "MADV_RANDOM"):  # rows are read one by one: no read-around (see qa.index.dense)
-                with contextlib.suppress(OSError):
+            if isinstance(self._map, mmap.mmap) and hasattr(mmap, "MADV_RANDOM"):
+                with contextlib.suppress(OSError):  # rows are read one by one: no read-around (see qa.index.dense)
                     self._map.madvise(mmap.MADV_RANDOM)
         return self._map
 
@@ -169,13 +180,8 @@ class JsonlRows(Sequence[T], Generic[T]):
         return self._row(row)
 
     def __iter__(self) -> Iterator[T]:
-        if len(self) == 0:
-            return
-        with self.path.open("rb") as handle:
-            for number, line in enumerate(handle):
-                if number == len(self):
-                    break
-                yield self._make(json.loads(line))
+        for row in range(len(self)):
+            yield self._row(row)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
@@ -188,19 +194,44 @@ class JsonlRows(Sequence[T], Generic[T]):
         return f"JsonlRows({self.path}, {len(self)} rows)"
 
 
+class HeldFile:
+    """A file opened now and read later, as it was when opened (a rebuild swapping a new one in does not change it)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._file = path.open("rb")
+        except OSError as error:
+            raise IndexFormatError(f"{path} cannot be read ({error.strerror or error}). Rebuild the index.") from None
+
+    def json(self) -> Any:
+        fd = self._file.fileno()
+        try:
+            size = os.fstat(fd).st_size
+            data = bytearray()
+            while len(data) < size:  # pread: no shared file position, so threads may read at once
+                block = os.pread(fd, size - len(data), len(data))
+                if not block:
+                    break
+                data += block
+            return json.loads(data)
+        except (OSError, ValueError) as error:
+            raise IndexFormatError(f"{self.path} cannot be read ({error}). Rebuild the index.") from None
+
+
 class ArticleMap(Mapping[str, Article]):
     """Article id → Article, read from ``articles.jsonl`` on demand; the id table loads on first lookup by id."""
 
-    def __init__(self, rows: JsonlRows[Article], ids_path: Path | None, ids: list[str] | None = None) -> None:
+    def __init__(self, rows: JsonlRows[Article], ids_file: HeldFile | None, ids: list[str] | None = None) -> None:
         self.rows = rows
-        self._ids_path = ids_path
+        self._ids_file = ids_file
         self._ids = ids
         self._row_of: dict[str, int] | None = None
 
     def ids(self) -> list[str]:
         if self._ids is None:
-            assert self._ids_path is not None
-            self._ids = _read_json(self._ids_path)
+            assert self._ids_file is not None
+            self._ids = self._ids_file.json()
         return self._ids
 
     def _rows_by_id(self) -> dict[str, int]:
@@ -279,17 +310,18 @@ class Catalog:
         if folder.is_dir():
             arrays = {name: _load_array(folder / f"{name}.npy", mmap_arrays) for name in _ARRAYS}
             outlets = _read_json(folder / OUTLETS_FILE)
-            ids_path: Path | None = folder / ARTICLE_IDS_FILE
+            ids_file: HeldFile | None = HeldFile(folder / ARTICLE_IDS_FILE)
             ids = None
         else:  # an index written before the catalog existed: derive the same arrays from the JSON lines
             arrays, outlets, ids = _scan(index_dir)
-            ids_path = None
+            ids_file = None
         _check(index_dir, arrays, passages, articles)
-        passage_rows = JsonlRows(index_dir / PASSAGES_FILE, arrays["passage_offsets"], _passage)
-        article_rows = JsonlRows(index_dir / ARTICLES_FILE, arrays["article_offsets"], _article)
+        # Every file is opened (or mapped) now: later reads see this index even after a rebuild swapped in another.
+        passage_rows = JsonlRows(index_dir / PASSAGES_FILE, arrays["passage_offsets"], _passage).open()
+        article_rows = JsonlRows(index_dir / ARTICLES_FILE, arrays["article_offsets"], _article).open()
         return cls(
             passage_rows,
-            ArticleMap(article_rows, ids_path, ids),
+            ArticleMap(article_rows, ids_file, ids),
             arrays["passage_article"],
             arrays["article_outlet"],
             arrays["article_day"],

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qa.errors import IndexMismatchError, ModelUnavailableError
+from qa.errors import IndexFormatError, IndexMismatchError, IndexNotFoundError, ModelUnavailableError
 from qa.index.catalog import Catalog
 from qa.index.document import model_location
-from qa.index.manifest import Manifest
+from qa.index.manifest import MANIFEST_FILE, Manifest
 from qa.index.store import open_manifest, reading_index
 from qa.models.encoder import Encoder, load_encoder
 from qa.search.backend import Backend, open_backend
 
+SNAPSHOT_ATTEMPTS = 5
 log = logging.getLogger("qa")
 
 
@@ -38,7 +40,38 @@ def open_index(index_dir: Path, mmap: bool = True) -> OpenIndex:
 
     When the index has passage vectors but their model cannot be loaded now, it opens for keyword
     search only and says why (a warning, and ``semantic_off_reason``).
+
+    The result is one consistent snapshot: every file is opened or mapped while opening, so later
+    reads never see a rebuild's files; and when a rebuild swapped the folder while it was being
+    opened (the manifest read from one index, files from the next), the opening starts again
+    instead of reporting damage that is not there.
     """
+    for attempt in range(1, SNAPSHOT_ATTEMPTS + 1):
+        before = folder_identity(index_dir)
+        try:
+            opened = _open_once(index_dir, mmap)
+        except (IndexNotFoundError, IndexFormatError, IndexMismatchError):
+            if attempt < SNAPSHOT_ATTEMPTS and folder_identity(index_dir) != before:
+                continue  # a rebuild swapped the folder mid-way: what looked damaged was two indexes mixed
+            raise
+        if folder_identity(index_dir) == before:
+            return opened
+    raise IndexMismatchError(
+        f"The index at {index_dir} was replaced {SNAPSHOT_ATTEMPTS} times while it was being opened "
+        "(builds running back to back?). Open it again when the builds are done."
+    )
+
+
+def folder_identity(index_dir: Path) -> tuple[int, ...] | None:
+    """What changes when a rebuild swaps a new index in: the folder's and its manifest's file identity."""
+    try:
+        folder, manifest = os.stat(index_dir), os.stat(index_dir / MANIFEST_FILE)
+    except OSError:
+        return None
+    return folder.st_dev, folder.st_ino, manifest.st_ino, manifest.st_mtime_ns, manifest.st_size
+
+
+def _open_once(index_dir: Path, mmap: bool) -> OpenIndex:
     with reading_index(index_dir):  # permissions and I/O errors become one clear line
         manifest = open_manifest(index_dir)
         catalog = Catalog.load(index_dir, manifest.passages, manifest.articles, mmap_arrays=mmap)
