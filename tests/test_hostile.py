@@ -299,7 +299,7 @@ def _laughs(levels: int) -> str:
 
 def _hostile_corpus(corpus: Path, levels: int = 8) -> None:
     """The red team's memory bombs, next to one good article: YAML aliases expanding to 9**9 items in
-    a 600-byte front matter, a 1 MB title over 300 paragraphs, a 4 GB sparse file."""
+    a 400-byte front matter, a 1 MB title over 300 paragraphs, a 4 GB sparse file."""
     corpus.mkdir()
     (corpus / "good.txt").write_text(f"Floods in Lahore\n\n{RAIN}\n", encoding="utf-8")
     (corpus / "laughs.md").write_text(_laughs(levels) + "The dam on the Indus held after the storm, engineers said.\n")

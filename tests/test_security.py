@@ -109,7 +109,9 @@ def test_no_share_link_unless_asked(server):
 
 def test_no_pickle_in_the_code():
     risky = re.compile(r"\bimport pickle\b|\bpickle\.loads?\b|allow_pickle=True|\btorch\.load\(|\bjoblib\b|\bdill\b")
-    for path in [*ROOT.joinpath("qa").glob("*.py"), ROOT / "app.py"]:
+    paths = [*ROOT.joinpath("qa").rglob("*.py"), ROOT / "app.py"]
+    assert len(paths) > 40, "every module of every stage is read"
+    for path in paths:
         assert not risky.search(path.read_text(encoding="utf-8")), path
 
 
@@ -162,8 +164,8 @@ def test_a_rebound_host_name_gets_nothing(server, host):
         assert b"does not answer for the host name" in answer
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "[::1]:{port}", "LOCALHOST"])
-def test_loopback_host_names_are_answered(server, host):
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "[::1]:{port}", "LOCALHOST", "192.0.2.7"])
+def test_loopback_host_names_and_ip_addresses_are_answered(server, host):
     status, _ = _request(server, "/gradio_api/info", host.format(port=server.port))
     assert status == 200
 
@@ -172,6 +174,25 @@ def test_a_host_name_allowed_at_start_is_answered(tmp_path, seed_corpus):
     with lexical_app(seed_corpus, tmp_path, "--allow-host", "newsroom.example.org") as running:
         assert _request(running, "/gradio_api/info", f"newsroom.example.org:{running.port}")[0] == 200
         assert _request(running, "/gradio_api/info", "other.example.org")[0] == 403
+
+
+@pytest.mark.parametrize(
+    "allowed,host,answered",
+    [
+        ([], "newsroom.example.org", False),
+        (["newsroom.example.org"], "newsroom.example.org", True),
+        (["newsroom.example.org"], "evil.newsroom.example.org", False),
+        (["*.example.org"], "newsroom.example.org", True),
+        (["*"], "anything.example.com", True),
+        (["0.0.0.0"], "0.0.0.0", True),  # an IP literal: nothing to rebind
+        (["0.0.0.0"], "evil.example.com", False),  # listening everywhere allows no name by itself
+        ([], "app.localhost", True),
+    ],
+)
+def test_host_rules(allowed, host, answered):
+    from qa.serve.webguard import AllowedHosts
+
+    assert AllowedHosts(None, allowed).allows(host) is answered  # type: ignore[arg-type]
 
 
 MULTIPART = (
