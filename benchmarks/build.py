@@ -83,7 +83,7 @@ def build(work: str, passages: int, from_files: bool = True) -> dict[str, Any]:
         "memory": memory(),
         "disk_bytes": sizes,
         "disk_bytes_per_passage": round(sizes["total"] / manifest.passages, 1),
-        "dense": manifest.dense,
+        "dense": manifest.dense.to_dict() if manifest.dense else None,
     }
 
 

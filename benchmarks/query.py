@@ -99,7 +99,7 @@ def latency(work: str, passages: int, questions: int = 200) -> dict[str, Any]:
     truth, _ = exact_top_k(dense.vectors if dense.vectors is not None else dense._vectors(), vectors, 10)
     found, _ = dense.search(vectors, 100)  # the depth the retriever asks for
     result["dense_index"] = {
-        **(retriever.manifest.dense or {}),
+        **(retriever.manifest.dense.to_dict() if retriever.manifest.dense else {}),
         "recall_at_10_vs_exact": round(recall_at(found[:, :10], truth), 4),
     }
     if dense.approximate:  # the measurement behind the default share of cells searched

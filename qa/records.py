@@ -8,6 +8,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from qa.settings import Mode
+
 
 def page_label(page: int | None, page_end: int | None = None) -> str | None:
     """``p. 12``, or ``pp. 12–13`` for a passage that runs onto later pages; None without pages."""
@@ -258,23 +260,29 @@ class Answer:
     """
 
     question: str
-    mode: str
+    mode: Mode  # how the candidates were ranked ...
     hits: list[Hit]
     confident: bool
     warnings: list[str] = field(default_factory=list)
     corrections: list[Correction] = field(default_factory=list)
     searched: str | None = None  # the question with the corrections applied (None: searched as asked)
+    reranked: bool = False  # whether the cross-encoder reordered the hits ranked in ``mode``
 
     @property
     def searched_question(self) -> str:
         """The text the hits were ranked, highlighted and judged for."""
         return self.searched if self.searched is not None else self.question
 
+    @property
+    def label(self) -> str:
+        """The mode as people and the JSON output name it: ``hybrid``, or ``hybrid+rerank`` when reranked."""
+        return f"{self.mode}+rerank" if self.reranked else self.mode
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "question": self.question,
             "confident": self.confident,
-            "mode": self.mode,
+            "mode": self.label,
             "hits": [hit.to_dict() for hit in self.hits],
         }
         if self.corrections:  # only when a word was replaced, so other answers keep their shape

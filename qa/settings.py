@@ -6,8 +6,9 @@ Every stage may import this module; it imports nothing from qa.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 __version__ = "0.1.0"
 
@@ -16,6 +17,35 @@ RRF_K = 60  # reciprocal rank fusion's k (Cormack et al. 2009), used when a mani
 # How a question is ranked: BM25 alone, passage vectors alone, or both fused.
 Mode = Literal["lexical", "dense", "hybrid"]
 MODES: tuple[Mode, ...] = get_args(Mode)
+SEMANTIC_MODES: tuple[Mode, ...] = ("dense", "hybrid")  # the modes that need passage vectors
+EVAL_MODES = (*MODES, "rerank")  # what `qa eval` scores: each mode, and reranking the index's own mode
+
+
+@dataclass(frozen=True, slots=True)
+class FusionSettings:
+    """How hybrid mode fuses the two rankings: reciprocal rank fusion (``k``), or min-max normalised score
+    interpolation with ``lexical_weight`` on BM25. Recorded in each index's manifest."""
+
+    method: Literal["rrf", "interpolation"] = "rrf"
+    k: int = RRF_K
+    lexical_weight: float = 0.5
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.method == "interpolation":
+            return {"method": self.method, "lexical_weight": self.lexical_weight}
+        return {"method": self.method, "k": self.k}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FusionSettings:
+        method = data.get("method")
+        if method == "interpolation":
+            return cls("interpolation", lexical_weight=float(data["lexical_weight"]))
+        if method == "rrf":
+            return cls("rrf", k=int(data.get("k", RRF_K)))
+        raise ValueError(f"unknown fusion method {method!r}")
+
+
+RRF_FUSION = FusionSettings()  # what an index whose model has no tuned fusion uses
 
 DEFAULT_RERANKER = "cross-encoder/ms-marco-MiniLM-L6-v2"  # the cross-encoder behind "Rerank" unless another is named
 
@@ -33,6 +63,6 @@ def user_data_dir() -> Path:
 # How hybrid search fuses BM25 with a pretrained model's cosines, per model (the name an index records),
 # tuned on SciFact train and SQuAD articles 1-24 (benchmarks/fusion_tuning.py, docs/retrieval-quality.md).
 # A model not listed is fused by rank (RRF, k = RRF_K); each index's manifest records what it uses.
-MODEL_FUSION: dict[str, dict[str, object]] = {
-    "sentence-transformers/all-MiniLM-L6-v2": {"method": "interpolation", "lexical_weight": 0.65},
+MODEL_FUSION: dict[str, FusionSettings] = {
+    "sentence-transformers/all-MiniLM-L6-v2": FusionSettings("interpolation", lexical_weight=0.65),
 }

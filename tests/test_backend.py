@@ -71,7 +71,7 @@ def test_lexical_candidates_are_every_positive_passing_row_best_first(backend, f
 @pytest.mark.parametrize("filters", FILTERS, ids=repr)
 def test_dense_candidates_are_the_nearest_passing_rows_in_one_batched_call(backend, filters):
     searcher, retriever = backend[0].dense, backend[1]
-    assert searcher is not None and searcher.dimension == retriever.manifest.model["dimension"]
+    assert searcher is not None and searcher.dimension == retriever.manifest.model.dimension
     vectors = retriever.encoder.encode_queries([QUESTION, "women trafficked to China"])
     found = searcher.search(vectors, 7, filters)
     assert len(found) == 2

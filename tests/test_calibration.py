@@ -88,7 +88,7 @@ def test_a_calibrated_model_cosine_rescues_a_question_without_shared_words(hybri
     question = "zzyzx quixotic frobnication"  # no word of it is in the corpus: coverage 0
     plain = Retriever.load(hybrid_index)
     assert plain.confidence_rule("hybrid").min_cosine is None and not plain.ask(question, k=3).confident
-    name = plain.manifest.model["name"]
+    name = plain.manifest.model.name
     monkeypatch.setitem(confidence.MODEL_RULES, name, {"hybrid": ConfidenceRule(DEFAULT_MIN_COVERAGE, -1.0)})
     calibrated = Retriever.load(hybrid_index)
     assert calibrated.confidence_rule("hybrid").min_cosine == -1.0

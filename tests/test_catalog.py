@@ -10,10 +10,11 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
+from qa.errors import IndexFormatError
 from qa.index.build import index_articles
 from qa.index.catalog import CATALOG_DIR, NO_DAY, day_number
 from qa.index.integrity import file_record
-from qa.index.manifest import Manifest
+from qa.index.manifest import FORMAT_VERSION, Manifest, is_qa_index
 from qa.records import Article, Passage
 from qa.search.local import CatalogRows
 from qa.search.request import check_filters
@@ -133,20 +134,20 @@ def test_day_number_reads_iso_dates_and_marks_the_rest():
     assert day_number(None) == day_number("May 2019") == NO_DAY
 
 
-def test_index_written_before_the_catalog_still_loads(tmp_path, catalog_index):
-    """Older indexes have no catalog/ folder: the same arrays are derived from the JSON lines."""
+def test_an_index_of_format_1_is_refused_with_a_rebuild_hint_and_a_build_replaces_it(tmp_path, catalog_index):
+    """Format 1 indexes could lack catalog/; format 2 always has it, so an old index is rebuilt, not scanned."""
     old = tmp_path / "old"
     shutil.copytree(catalog_index, old)
     shutil.rmtree(old / CATALOG_DIR)
     manifest = Manifest.read(old)
     manifest.files = {name: record for name, record in manifest.files.items() if not name.startswith("catalog/")}
+    manifest.format_version = 1
     manifest.write(old)  # a manifest as such an index had (with its own checksum)
-    before, after = Retriever.load(catalog_index), Retriever.load(old)
-    question = "harbour rail election"
-    assert [h.to_dict() for h in after.search(question, k=5, outlets=["Beta Post"])] == [
-        h.to_dict() for h in before.search(question, k=5, outlets=["Beta Post"])
-    ]
-    assert after.passages == before.passages and dict(after.articles) == dict(before.articles)
+    assert is_qa_index(old)
+    with pytest.raises(IndexFormatError, match=r"uses an old format \(1\)\. Rebuild it with `qa build`"):
+        Retriever.load(old)
+    index_articles(_articles(5), old, model=None)
+    assert Retriever.load(old).manifest.format_version == FORMAT_VERSION
 
 
 def test_catalog_that_disagrees_with_the_passages_file_is_refused(tmp_path, catalog_index):

@@ -59,8 +59,8 @@ def default_model(default_model_index: Path) -> Retriever:
 def test_the_shipped_corpus_is_indexed_with_the_verified_default_model(default_model):
     model = default_model.manifest.model
     assert default_model.mode == "hybrid"
-    assert (model["name"], model["revision"]) == (DEFAULT_MODEL, bundled.REVISION)
-    assert default_model.manifest.fusion["method"] == "interpolation"
+    assert (model.name, model.revision) == (DEFAULT_MODEL, bundled.REVISION)
+    assert default_model.manifest.fusion.method == "interpolation"
 
 
 @pytest.mark.skip(reason="fusion for the default model is being tuned (issue 11); enabled with the tuned fusion")

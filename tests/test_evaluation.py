@@ -135,11 +135,11 @@ def test_a_kept_evaluation_index_lends_its_vectors_to_the_next_run(beir, tmp_pat
 
     keep = tmp_path / "kept"
     first = _eval_json(capsys, beir, "--mode", "hybrid", "--model", static_model_dir, "--keep-index", keep)
-    assert Manifest.read(keep).vectors["reused"] == 0
+    assert Manifest.read(keep).vectors.reused == 0
     again = _eval_json(
         capsys, beir, "--mode", "hybrid", "--model", static_model_dir, "--keep-index", keep, "--confidence"
     )
-    assert Manifest.read(keep).vectors["embedded"] == 0
+    assert Manifest.read(keep).vectors.embedded == 0
     assert again["modes"] == first["modes"] | {
         "hybrid": {**first["modes"]["hybrid"], "qps": again["modes"]["hybrid"]["qps"]}
     }

@@ -22,6 +22,7 @@ from qa.errors import (
     ModelUnavailableError,
 )
 from qa.index.build import build_index
+from qa.index.manifest import FORMAT_VERSION
 from qa.search.retriever import Retriever
 
 QUESTION = "How many traffickers did the FIA arrest in Gujranwala?"
@@ -37,7 +38,7 @@ def test_lexical_index_contents_and_manifest(lexical_index, seed_corpus):
     assert any(name.startswith("lexical/") for name in names)
     assert not any(name.endswith((".pkl", ".pickle")) for name in names)
     manifest = json.loads((lexical_index / "manifest.json").read_text())
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == FORMAT_VERSION and manifest["backend"] == "local"
     assert manifest["mode"] == "lexical" and manifest["model"] is None
     assert manifest["semantic_off_reason"] == "semantic search was turned off (--model none)"
     assert manifest["articles"] == 5
@@ -110,8 +111,8 @@ def test_hub_id_resolves_from_the_hugging_face_cache(tmp_path, seed_corpus, stat
 
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
     report = build_index(seed_corpus, tmp_path / "index", model="tiny-org/tiny-static")
-    assert report.manifest.model["name"] == "tiny-org/tiny-static"
-    assert report.manifest.model["revision"] == "a" * 40
+    assert report.manifest.model.name == "tiny-org/tiny-static"
+    assert report.manifest.model.revision == "a" * 40
 
 
 def test_missing_index_says_to_build(tmp_path):

@@ -3,6 +3,7 @@ download for a model an index names, and a hub asked at most once, briefly."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import threading
 from pathlib import Path
@@ -126,7 +127,7 @@ def test_a_model_named_by_an_index_is_never_downloaded(hybrid_index, tmp_path, m
     index = tmp_path / "index"
     shutil.copytree(hybrid_index, index)
     manifest = Manifest.read(index)
-    manifest.model = {**manifest.model, "name": "attacker/evil-model", "fingerprint": None}
+    manifest.model = dataclasses.replace(manifest.model, name="attacker/evil-model", fingerprint=None)
     manifest.write(index)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     asked = []

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from qa.index.build import build_index
+from qa.index.manifest import ModelInfo, VectorsInfo
 from qa.index.vectorcache import KEYS_FILE, content_keys, model_key
 from qa.models.encoder import Encoder, load_encoder
 from qa.search.retriever import Retriever
@@ -57,11 +58,7 @@ def test_adding_an_article_embeds_only_its_passages(built, static_model_dir, tmp
     assert report.vectors_reused == first_passages
     assert sorted(encoder.embedded) == sorted("Flood update\n" + p.strip() for p in NEW_ARTICLE.split("\n\n")[1:])
     assert report.manifest.passages - before == 2
-    assert report.manifest.vectors == {
-        "model_key": model_key(encoder.describe()),
-        "embedded": 2,
-        "reused": first_passages,
-    }
+    assert report.manifest.vectors == VectorsInfo(model_key(ModelInfo.from_dict(encoder.describe())), 2, first_passages)
     full = build_index(corpus, tmp_path / "full", model=str(static_model_dir), reuse_vectors=False)
     assert full.vectors_reused == 0
     assert np.allclose(_vectors(index), _vectors(tmp_path / "full"), atol=1e-6)
@@ -125,9 +122,9 @@ def test_content_keys_depend_on_model_and_exact_text():
     assert keys.shape == (3, 16) and keys.dtype == np.uint8
     assert np.array_equal(keys[0], keys[2]) and not np.array_equal(keys[0], keys[1])
     assert not np.array_equal(content_keys("model-b", ["Title\nSome text."])[0], keys[0])
-    described = {"name": "m", "revision": None, "fingerprint": "f" * 64, "document_prompt": "", "dimension": 8}
-    assert model_key(described) == model_key({**described, "name": "moved/elsewhere", "query_prompt": "q: "})
-    assert model_key(described) != model_key({**described, "document_prompt": "passage: "})
+    described = ModelInfo("m", 8, fingerprint="f" * 64)
+    assert model_key(described) == model_key(dataclasses.replace(described, name="moved/elsewhere", query_prompt="q: "))
+    assert model_key(described) != model_key(dataclasses.replace(described, document_prompt="passage: "))
 
 
 def test_cli_build_reports_reused_vectors(built, static_model_dir, capsys):

@@ -37,7 +37,7 @@ def test_reranker_is_located_at_load_but_loaded_on_first_use(reranking, cross_en
 def test_reranked_hits_are_the_first_stage_candidates_in_cross_encoder_order(reranking, cross_encoder_dir):
     first_stage = reranking.search(QUESTION, k=6)
     answer = reranking.ask(QUESTION, k=4, rerank=True)
-    assert answer.mode == "lexical+rerank" and len(answer.hits) == 4
+    assert answer.label == "lexical+rerank" and answer.to_dict()["mode"] == "lexical+rerank" and len(answer.hits) == 4
     candidates = {(h.passage.article_id, h.passage.paragraph) for h in first_stage}
     assert {(h.passage.article_id, h.passage.paragraph) for h in answer.hits} <= candidates
     scores = [h.score for h in answer.hits]

@@ -43,9 +43,9 @@ def test_build_measures_recall_on_the_probes_it_is_given(corpus_vectors):
     dense = DenseIndex.build(vectors, settings, queries[:50])
     truth, _ = exact_top_k(vectors, queries[:50], 10)
     found, _ = dense.search(queries[:50], 10)
-    check = dense.describe()["check"]
-    assert check["probes"] == 50 and check["recall_at_10"] == round(recall_at(found, truth), 4)
-    tried = {int(nprobe): recall for nprobe, recall in check["by_nprobe"].items()}
+    check = dense.describe().check
+    assert check.probes == 50 and check.recall_at_10 == round(recall_at(found, truth), 4)
+    tried = {int(nprobe): recall for nprobe, recall in check.by_nprobe.items()}
     assert min(tried) == 4 and max(tried) == dense.nprobe  # started at 1/64 of 256 cells, doubled until good
     assert tried[dense.nprobe] >= 0.99 or dense.nprobe == 256
     assert all(recall < 0.99 for nprobe, recall in tried.items() if nprobe < dense.nprobe)
@@ -54,8 +54,8 @@ def test_build_measures_recall_on_the_probes_it_is_given(corpus_vectors):
 def test_small_indexes_stay_exact_and_large_ones_become_ivf(corpus_vectors, approximate):
     vectors, _ = corpus_vectors
     exact = DenseIndex.build(vectors, DenseSettings(approximate_above=50_000))
-    assert exact.describe()["index"] == "Flat" and exact.describe()["exact"] is True
-    described = approximate.describe()
+    assert exact.describe().index == "Flat" and exact.describe().exact is True
+    described = approximate.describe().to_dict()
     assert described["index"] == f"IVF{cells_for(12_000)},SQ8" and described["exact"] is False
     assert described["nlist"] == 256 and described["nprobe"] == 16  # 1/16 of the cells
     assert described["check"] is None  # no probes given
@@ -188,7 +188,7 @@ def test_approximate_dense_ranking_is_close_to_exact_search(approximate_retrieve
     vectors = approximate_retriever.encoder.encode_queries(questions)
     truth, _ = exact_top_k(dense.vectors, vectors, 10)
     found, _ = dense.search(vectors, 100)
-    assert dense.check["recall_at_10"] >= dense.settings.probe_recall or dense.nprobe == dense._ivf().nlist
+    assert dense.check.recall_at_10 >= dense.settings.probe_recall or dense.nprobe == dense._ivf().nlist
     assert recall_at(found[:, :10], truth) >= 0.95
 
 

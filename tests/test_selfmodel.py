@@ -13,6 +13,7 @@ from qa.index.build import build_index
 from qa.models.selftrain import TrainSettings
 from qa.search.fusion import interpolate_scores
 from qa.search.retriever import Retriever
+from qa.settings import FusionSettings
 
 QUESTIONS = [
     "How many traffickers did the FIA arrest in Gujranwala?",
@@ -33,12 +34,12 @@ def self_index(tmp_path_factory, seed_corpus):
 def test_the_model_is_trained_saved_in_the_index_and_described(self_index):
     retriever = Retriever.load(self_index)
     manifest = retriever.manifest
-    assert retriever.mode == "hybrid" and manifest.model["name"] == "model"
-    trained = manifest.model["self_trained"]
-    assert trained["seed"] == 7 and trained["dimension"] == manifest.model["dimension"] == 256
-    assert trained["steps"] > 0 and trained["pairs"] >= trained["steps"] and trained["vocab_size"] > 1000
-    assert 0 < trained["seconds"] < 60 and trained["trained_at"]
-    assert manifest.fusion == {"method": "interpolation", "lexical_weight": 0.65}
+    assert retriever.mode == "hybrid" and manifest.model.name == "model"
+    trained = manifest.model.self_trained
+    assert trained.seed == 7 and trained.dimension == manifest.model.dimension == 256
+    assert trained.steps > 0 and trained.pairs >= trained.steps and trained.vocab_size > 1000
+    assert 0 < trained.seconds < 60 and trained.trained_at
+    assert manifest.fusion == FusionSettings("interpolation", lexical_weight=0.65)
     assert "model/model.safetensors" in manifest.files  # checksummed like every index file
     assert "trained on this corpus" in manifest.semantic_layer()
     hits = retriever.search(QUESTIONS[0], k=3)
@@ -50,7 +51,7 @@ def test_same_corpus_and_seed_give_the_same_model_and_rankings(tmp_path, seed_co
     again = tmp_path / "again"
     build_index(seed_corpus, again, model="self", training=QUICK)
     first, second = Retriever.load(self_index), Retriever.load(again)
-    assert first.manifest.model["fingerprint"] == second.manifest.model["fingerprint"]
+    assert first.manifest.model.fingerprint == second.manifest.model.fingerprint
     for question in QUESTIONS:
         assert [(h.passage, round(h.score, 6)) for h in first.search(question, k=10)] == [
             (h.passage, round(h.score, 6)) for h in second.search(question, k=10)
@@ -60,7 +61,7 @@ def test_same_corpus_and_seed_give_the_same_model_and_rankings(tmp_path, seed_co
 def test_another_seed_gives_another_model(tmp_path, seed_corpus, self_index):
     other = tmp_path / "other"
     build_index(seed_corpus, other, model="self", training=TrainSettings(seconds=2, seed=8))
-    fingerprints = {Retriever.load(path).manifest.model["fingerprint"] for path in (self_index, other)}
+    fingerprints = {Retriever.load(path).manifest.model.fingerprint for path in (self_index, other)}
     assert len(fingerprints) == 2
 
 
@@ -107,7 +108,7 @@ def test_no_model_and_a_small_corpus_stays_lexical_and_says_why(tmp_path, seed_c
 def test_no_model_and_a_large_enough_corpus_trains_one(tmp_path, seed_corpus, monkeypatch):
     monkeypatch.setattr(build, "SELF_MIN_WORDS", 1_000)  # the shipped corpus has ~2,900 words
     report = build_index(seed_corpus, tmp_path / "index", model="no-such-org/no-such-model", training=QUICK)
-    assert report.manifest.mode == "hybrid" and report.manifest.model["self_trained"]["seed"] == 7
+    assert report.manifest.mode == "hybrid" and report.manifest.model.self_trained.seed == 7
     assert report.manifest.semantic_off_reason is None and "train" in report.seconds
     assert Retriever.load(tmp_path / "index").search(QUESTIONS[0], k=1)[0].passage.paragraph == 2
 

@@ -18,12 +18,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from qa.evaluate.evaldata import EvalSet
 from qa.search.confidence import ConfidenceRule
+from qa.settings import SEMANTIC_MODES, Mode
 
 CALIBRATION_K = 5  # hits per question, as `qa ask` and `Retriever.ask` return by default
 MAX_REBUILDS = 64
@@ -151,7 +152,7 @@ def calibrate(
     from qa.search.retriever import Retriever
 
     questions = [query.text for query in eval_set.queries]
-    needs_model = any(mode in ("dense", "hybrid") for mode in modes)
+    needs_model = any(mode in SEMANTIC_MODES for mode in modes)
     used = model if needs_model else None
     if isinstance(used, str) and used.strip().lower() not in ("self", "none", ""):
         from qa.models.encoder import load_encoder
@@ -172,7 +173,7 @@ def calibrate(
             training=training,  # how to train a model on each corpus with model="self"
         )
         retriever = Retriever.load(index_dir, reranker=reranker or DEFAULT_RERANKER)
-        first_stage = "hybrid" if retriever.mode == "hybrid" else "lexical"
+        first_stage = retriever.mode
         for mode in modes:
             texts = [questions[number] for number in asked]
             if mode == "rerank":
@@ -180,7 +181,7 @@ def calibrate(
                 rules[mode] = retriever.confidence_rule(first_stage, rerank=True)
             else:
                 evidence = gather_evidence(retriever, texts, mode)
-                rules[mode] = retriever.confidence_rule(mode)
+                rules[mode] = retriever.confidence_rule(cast(Mode, mode))
             into.setdefault(mode, []).append((asked, evidence))
 
     full: dict[str, list[tuple[list[int], Evidence]]] = {}

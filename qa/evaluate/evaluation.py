@@ -27,8 +27,8 @@ from qa.evaluate.evaldata import EvalSet
 from qa.evaluate.metrics import METRICS, mean_metrics
 from qa.index.lexical import LexicalSettings
 from qa.models.selftrain import TrainSettings
+from qa.settings import EVAL_MODES, SEMANTIC_MODES
 
-EVAL_MODES = ("lexical", "dense", "hybrid", "rerank")
 RANK_DEPTH = 100
 log = logging.getLogger("qa")
 
@@ -119,11 +119,12 @@ def evaluate(
     reuses its passage vectors (the other splits of a dataset, other modes, calibration).
     """
     from qa.index.build import index_articles
+    from qa.index.manifest import CorpusInfo
     from qa.models.reranker import DEFAULT_RERANKER, RERANK_DEPTH
     from qa.search.retriever import Retriever
 
     wanted, explicit = wanted_modes(modes)
-    needs_model = any(mode in ("dense", "hybrid") for mode in wanted) or (model is not None and "rerank" in wanted)
+    needs_model = any(mode in SEMANTIC_MODES for mode in wanted) or (model is not None and "rerank" in wanted)
     with tempfile.TemporaryDirectory(prefix="qa-eval-", dir=work_dir) as scratch:
         started = time.perf_counter()
         index_dir = keep_dir or Path(scratch) / "index"
@@ -131,10 +132,10 @@ def evaluate(
             eval_set.articles,
             index_dir,
             model=model if needs_model else None,
-            require_dense=explicit and any(mode in ("dense", "hybrid") for mode in wanted),
+            require_dense=explicit and any(mode in SEMANTIC_MODES for mode in wanted),
             lexical=lexical,
             split=False,
-            corpus={"path": eval_set.name, "files": {}},
+            corpus=CorpusInfo(eval_set.name),
             training=training,
         )
         retriever = Retriever.load(
@@ -143,7 +144,7 @@ def evaluate(
         build_seconds = time.perf_counter() - started
         skipped: dict[str, str] = {}
         if retriever.mode == "lexical":
-            for mode in ("dense", "hybrid"):
+            for mode in SEMANTIC_MODES:
                 if mode in wanted:
                     skipped[mode] = report.manifest.semantic_off_reason or "no embedding model"
         questions = [query.text for query in eval_set.queries]

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qa.errors import DatasetError
-from qa.settings import user_data_dir
+from qa.settings import SEMANTIC_MODES, user_data_dir
 
 if TYPE_CHECKING:
     from qa.evaluate.evaluation import EvalReport
@@ -253,7 +253,7 @@ def evaluate_marks(
     wanted, explicit = wanted_modes(modes or [retriever.mode])
     skipped: dict[str, str] = {}
     if retriever.mode == "lexical" and not explicit:
-        for mode in ("dense", "hybrid"):
+        for mode in SEMANTIC_MODES:
             if mode in wanted:
                 skipped[mode] = retriever.semantic_off_reason or "no embedding model"
     questions, qrels = qrels_of(judged)

@@ -19,7 +19,7 @@ from qa.index.dense import DENSE_FILE, DenseIndex, DenseSettings
 from qa.index.document import MODEL_DIR, passage_document
 from qa.index.integrity import file_record
 from qa.index.lexical import LEXICAL_DIR, LexicalIndex, LexicalSettings
-from qa.index.manifest import Manifest, library_versions
+from qa.index.manifest import ChunkingInfo, CorpusInfo, Manifest, ModelInfo, VectorsInfo, library_versions
 from qa.index.store import (
     OWNER_FILE,
     STAGING_MARK,
@@ -41,14 +41,13 @@ from qa.models.encoder import DEFAULT_MODEL, ENABLE_HINT, Encoder, load_encoder
 from qa.models.selftrain import SELF_MIN_WORDS, TrainReport, TrainSettings, train_static_model
 from qa.progress import stage, steps
 from qa.records import Article, Passage, Skip
-from qa.settings import MODEL_FUSION, RRF_K, __version__
+from qa.settings import MODEL_FUSION, RRF_FUSION, FusionSettings, __version__
 
 NO_MODEL = ("none", "")
 SELF_MODEL = "self"  # `--model self`: train a model on the corpus being indexed
 # The corpus-trained model is fused by min-max normalised score interpolation (weight tuned on
 # SciFact train and SQuAD articles 1-24); rank fusion lost to BM25 alone with it.
-SELF_FUSION = {"method": "interpolation", "lexical_weight": 0.65}
-RRF_FUSION = {"method": "rrf", "k": RRF_K}
+SELF_FUSION = FusionSettings("interpolation", lexical_weight=0.65)
 CHECK_QUESTIONS = 100
 EMBED_CHUNK = 1024  # passages encoded per call (the progress bar's step; the encoder batches within it)
 log = logging.getLogger("qa")
@@ -139,11 +138,7 @@ def build_index(
             require_dense=require_dense,
             lexical=lexical,
             progress=progress,
-            corpus={
-                "path": str(corpus_dir.resolve()),
-                "files": load.files,
-                "skipped": [skip.to_dict() for skip in load.skipped],
-            },
+            corpus=CorpusInfo(str(corpus_dir.resolve()), load.files, tuple(load.skipped)),
             dense=dense,
             reuse_vectors=reuse_vectors,
             training=training,
@@ -173,7 +168,7 @@ def index_articles(
     lexical: LexicalSettings | None = None,
     progress: bool = False,
     split: bool = True,
-    corpus: dict[str, object] | None = None,
+    corpus: CorpusInfo | None = None,
     dense: DenseSettings | None = None,
     reuse_vectors: bool = True,
     training: TrainSettings | None = None,
@@ -257,12 +252,11 @@ def index_articles(
 
         vectors = keys = None
         reused = 0
-        if encoder is not None:
+        model_info = _describe_model(encoder, trained)
+        if encoder is not None and model_info is not None:
             started = time.perf_counter()
-            keys = content_keys(model_key(encoder.describe()), documents)
-            cache = (
-                VectorCache.open(index_dir, model_key(encoder.describe()), encoder.dimension) if reuse_vectors else None
-            )
+            keys = content_keys(model_key(model_info), documents)
+            cache = VectorCache.open(index_dir, model_key(model_info), encoder.dimension) if reuse_vectors else None
             vectors, reused = _embed(encoder, documents, keys, cache, progress)
             seconds["embed"] = time.perf_counter() - started
 
@@ -301,17 +295,15 @@ def index_articles(
             mode="hybrid" if dense_index is not None else "lexical",
             articles=len(articles),
             passages=len(passages),
-            lexical=settings.to_dict(),
-            chunking={"max_tokens": max_tokens, "token_counter": counter, "title_prefix": True, "split": split},
-            corpus=corpus or {"path": None, "files": {}},
-            model=_describe_model(encoder, trained),
+            lexical=settings,
+            chunking=ChunkingInfo(max_tokens, counter, title_prefix=True, split=split),
+            corpus=corpus or CorpusInfo(),
+            model=model_info,
             semantic_off_reason=off_reason,
             dense=dense_index.describe() if dense_index is not None else None,
             fusion=_fusion(encoder, trained) if dense_index is not None else None,
             vectors=(
-                {"model_key": model_key(encoder.describe()), "embedded": len(passages) - reused, "reused": reused}
-                if encoder is not None
-                else None
+                VectorsInfo(model_key(model_info), len(passages) - reused, reused) if model_info is not None else None
             ),
             versions=library_versions(),
         )
@@ -334,12 +326,11 @@ def index_articles(
         return BuildReport(index_dir, manifest, seconds, vectors_reused=reused)
 
 
-def _fusion(encoder: Encoder | None, trained: TrainReport | None) -> dict[str, object]:
+def _fusion(encoder: Encoder | None, trained: TrainReport | None) -> FusionSettings:
     """How hybrid search fuses the two rankings for this model (tuned per model; RRF for one never tuned)."""
     if trained is not None:
-        return dict(SELF_FUSION)
-    tuned = MODEL_FUSION.get(encoder.name) if encoder is not None else None
-    return dict(tuned) if tuned else dict(RRF_FUSION)
+        return SELF_FUSION
+    return MODEL_FUSION.get(encoder.name, RRF_FUSION) if encoder is not None else RRF_FUSION
 
 
 def _check_unique_ids(articles: list[Article]) -> None:
@@ -406,13 +397,10 @@ def _train_corpus_model(
     return encoder, report
 
 
-def _describe_model(encoder: Encoder | None, trained: TrainReport | None) -> dict[str, object] | None:
+def _describe_model(encoder: Encoder | None, trained: TrainReport | None) -> ModelInfo | None:
     if encoder is None:
         return None
-    description: dict[str, object] = encoder.describe()
-    if trained is not None:
-        description["self_trained"] = trained.to_dict()
-    return description
+    return replace(ModelInfo.from_dict(encoder.describe()), self_trained=trained)
 
 
 def _embed(

@@ -222,15 +222,14 @@ class HeldFile:
 class ArticleMap(Mapping[str, Article]):
     """Article id → Article, read from ``articles.jsonl`` on demand; the id table loads on first lookup by id."""
 
-    def __init__(self, rows: JsonlRows[Article], ids_file: HeldFile | None, ids: list[str] | None = None) -> None:
+    def __init__(self, rows: JsonlRows[Article], ids_file: HeldFile) -> None:
         self.rows = rows
         self._ids_file = ids_file
-        self._ids = ids
+        self._ids: list[str] | None = None
         self._row_of: dict[str, int] | None = None
 
     def ids(self) -> list[str]:
         if self._ids is None:
-            assert self._ids_file is not None
             self._ids = self._ids_file.json()
         return self._ids
 
@@ -307,21 +306,16 @@ class Catalog:
     def load(cls, index_dir: Path, passages: int, articles: int, mmap_arrays: bool = True) -> Catalog:
         """Open the catalog of a built index, checking it against the manifest's counts."""
         folder = index_dir / CATALOG_DIR
-        if folder.is_dir():
-            arrays = {name: _load_array(folder / f"{name}.npy", mmap_arrays) for name in _ARRAYS}
-            outlets = _read_json(folder / OUTLETS_FILE)
-            ids_file: HeldFile | None = HeldFile(folder / ARTICLE_IDS_FILE)
-            ids = None
-        else:  # an index written before the catalog existed: derive the same arrays from the JSON lines
-            arrays, outlets, ids = _scan(index_dir)
-            ids_file = None
+        arrays = {name: _load_array(folder / f"{name}.npy", mmap_arrays) for name in _ARRAYS}
+        outlets = _read_json(folder / OUTLETS_FILE)
+        ids_file = HeldFile(folder / ARTICLE_IDS_FILE)
         _check(index_dir, arrays, passages, articles)
         # Every file is opened (or mapped) now: later reads see this index even after a rebuild swapped in another.
         passage_rows = JsonlRows(index_dir / PASSAGES_FILE, arrays["passage_offsets"], _passage).open()
         article_rows = JsonlRows(index_dir / ARTICLES_FILE, arrays["article_offsets"], _article).open()
         return cls(
             passage_rows,
-            ArticleMap(article_rows, ids_file, ids),
+            ArticleMap(article_rows, ids_file),
             arrays["passage_article"],
             arrays["article_outlet"],
             arrays["article_day"],
@@ -350,41 +344,6 @@ def _load_array(path: Path, mmap_array: bool) -> np.ndarray:
         return np.asarray(np.load(path, mmap_mode="r" if mmap_array else None, allow_pickle=False))
     except (OSError, ValueError) as error:
         raise IndexFormatError(f"{path} cannot be read ({error}). Rebuild the index with `qa build`.") from None
-
-
-def _offsets(path: Path) -> np.ndarray:
-    offsets = [0]
-    try:
-        with path.open("rb") as handle:
-            for line in handle:
-                offsets.append(offsets[-1] + len(line))
-    except FileNotFoundError:
-        raise IndexFormatError(f"{path} is missing. Rebuild the index with `qa build`.") from None
-    return np.asarray(offsets, dtype=np.int64)
-
-
-def _scan(index_dir: Path) -> tuple[dict[str, np.ndarray], list[str], list[str]]:
-    article_offsets = _offsets(index_dir / ARTICLES_FILE)
-    passage_offsets = _offsets(index_dir / PASSAGES_FILE)
-    articles = list(JsonlRows(index_dir / ARTICLES_FILE, article_offsets, _article))
-    row_of = {article.id: row for row, article in enumerate(articles)}
-    passage_article = []
-    for passage in JsonlRows(index_dir / PASSAGES_FILE, passage_offsets, _passage):
-        if passage.article_id not in row_of:
-            raise IndexMismatchError(
-                f"{index_dir / PASSAGES_FILE} cites articles that are not in the index. Rebuild it."
-            )
-        passage_article.append(row_of[passage.article_id])
-    outlets = sorted({article.outlet for article in articles if article.outlet})
-    code_of = {name: code for code, name in enumerate(outlets)}
-    arrays = {
-        "passage_offsets": passage_offsets,
-        "article_offsets": article_offsets,
-        "passage_article": np.asarray(passage_article, dtype=np.int32),
-        "article_outlet": np.asarray([code_of.get(a.outlet or "", NO_OUTLET) for a in articles], dtype=np.int32),
-        "article_day": np.asarray([day_number(a.date) for a in articles], dtype=np.int32),
-    }
-    return arrays, outlets, [article.id for article in articles]
 
 
 def _check(index_dir: Path, arrays: dict[str, np.ndarray], passages: int, articles: int) -> None:

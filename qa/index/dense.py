@@ -61,6 +61,52 @@ class DenseSettings:
         return cls(**{key: value for key, value in data.items() if key in cls.__dataclass_fields__})
 
 
+@dataclass(frozen=True, slots=True)
+class DenseCheck:
+    """Recall@10 of the approximate index against exact search on sentence probes, measured at build time."""
+
+    probes: int
+    recall_at_10: float
+    by_nprobe: dict[str, float]  # cells searched → recall measured with that many
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DenseCheck:
+        return cls(int(data["probes"]), float(data["recall_at_10"]), dict(data["by_nprobe"]))
+
+
+@dataclass(frozen=True, slots=True)
+class DenseInfo:
+    """What was built (the manifest's ``dense``): an exact index, or IVF-SQ8 with the cells searched."""
+
+    settings: DenseSettings = DenseSettings()
+    index: str = "Flat"  # the FAISS index factory string
+    nlist: int | None = None  # IVF cells (approximate only) ...
+    nprobe: int | None = None  # ... and how many are searched per question
+    check: DenseCheck | None = None
+
+    @property
+    def exact(self) -> bool:
+        return self.nprobe is None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"index": self.index, "exact": self.exact, **self.settings.to_dict()}
+        if not self.exact:
+            data.update(nlist=self.nlist, nprobe=self.nprobe, check=asdict(self.check) if self.check else None)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DenseInfo:
+        exact = data.get("exact", True)
+        check = data.get("check")
+        return cls(
+            DenseSettings.from_dict(data),
+            str(data.get("index", "Flat")),
+            None if exact else int(data["nlist"]),
+            None if exact else int(data["nprobe"]),
+            DenseCheck.from_dict(check) if check and not exact else None,
+        )
+
+
 def cells_for(rows: int) -> int:
     """IVF cells for ``rows`` vectors: the power of two nearest 2·√rows (2,048 at a million)."""
     return int(2 ** round(math.log2(2 * math.sqrt(max(rows, 1)))))
@@ -113,7 +159,7 @@ class DenseIndex:
         vectors: np.ndarray | NpyReader | None,
         settings: DenseSettings | None = None,
         nprobe: int | None = None,
-        check: dict[str, Any] | None = None,
+        check: DenseCheck | None = None,
     ) -> None:
         self._index = index
         self.vectors = vectors
@@ -133,14 +179,12 @@ class DenseIndex:
     def approximate(self) -> bool:
         return self.nprobe is not None
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> DenseInfo:
         """What was built, for the manifest (and read back by :meth:`load`)."""
-        described: dict[str, Any] = {"index": "Flat", "exact": True, **self.settings.to_dict()}
-        if self.approximate:
-            ivf = self._ivf()
-            described.update(index=f"IVF{ivf.nlist},SQ8", exact=False, nlist=int(ivf.nlist), nprobe=self.nprobe)
-            described["check"] = self.check
-        return described
+        if not self.approximate:
+            return DenseInfo(self.settings)
+        nlist = int(self._ivf().nlist)
+        return DenseInfo(self.settings, f"IVF{nlist},SQ8", nlist, self.nprobe, self.check)
 
     def _ivf(self) -> Any:
         import faiss
@@ -187,7 +231,7 @@ class DenseIndex:
             if measured[str(self.nprobe)] >= self.settings.probe_recall or self.nprobe >= nlist:
                 break
             self.nprobe = min(nlist, self.nprobe * 2)
-        self.check = {"probes": len(probes), "recall_at_10": measured[str(self.nprobe)], "by_nprobe": measured}
+        self.check = DenseCheck(len(probes), measured[str(self.nprobe)], measured)
 
     def save(self, index_dir: Path) -> None:
         import faiss
@@ -197,7 +241,7 @@ class DenseIndex:
             np.save(index_dir / VECTORS_FILE, self.vectors, allow_pickle=False)
 
     @classmethod
-    def load(cls, index_dir: Path, described: dict[str, Any] | None = None, mmap: bool = True) -> DenseIndex:
+    def load(cls, index_dir: Path, info: DenseInfo | None = None, mmap: bool = True) -> DenseIndex:
         """Open ``dense.faiss`` and ``vectors.npy``; with ``mmap`` both stay on disk and are paged in on use."""
         import faiss
 
@@ -226,12 +270,10 @@ class DenseIndex:
                     f"{index_dir / VECTORS_FILE} holds {vectors.shape} vectors but {path} indexes "
                     f"{index.ntotal} of dimension {index.d}. Rebuild the index with `qa build`."
                 )
-        described = described or {}
-        settings = DenseSettings.from_dict(described)
-        nprobe = described.get("nprobe") if not described.get("exact", True) else None
-        if nprobe is not None and vectors is None:
+        info = info or DenseInfo()
+        if info.nprobe is not None and vectors is None:
             raise IndexFormatError(f"{index_dir / VECTORS_FILE} is missing. Rebuild the index with `qa build`.")
-        return cls(index, vectors, settings, nprobe, described.get("check"))
+        return cls(index, vectors, info.settings, info.nprobe, info.check)
 
     # -- searching -------------------------------------------------------------------------
 

@@ -8,17 +8,92 @@ import hashlib
 import json
 import platform
 import shlex
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from qa.errors import IndexFormatError, IndexMismatchError, IndexNotFoundError
+from qa.index.dense import DenseInfo
+from qa.index.lexical import LexicalSettings
 from qa.ingest.sources import SUPPORTED_SUFFIXES
+from qa.models.selftrain import TrainReport
 from qa.records import Skip
+from qa.settings import FusionSettings, Mode
 
-FORMAT_VERSION = 1
+# 2: typed manifest (catalog/ always present, a backend named); format 1 indexes are refused with a rebuild hint.
+FORMAT_VERSION = 2
 MANIFEST_FILE = "manifest.json"
 FORMAT_MARKER = "news-qa index"  # written into every manifest, so a qa index is recognisable as one
+T = TypeVar("T")
+
+
+def _known(cls: type[T], data: dict[str, Any]) -> T:
+    """``cls`` from the keys of ``data`` it has fields for (keys added by a later qa are ignored)."""
+    fields = cls.__dataclass_fields__  # type: ignore[attr-defined]
+    return cls(**{key: value for key, value in data.items() if key in fields})
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """The embedding model that encoded the passages: what questions must be encoded with."""
+
+    name: str  # hub id, absolute folder, or "model" (trained on the corpus, kept inside the index)
+    dimension: int
+    revision: str | None = None
+    fingerprint: str | None = None  # sha256 over the model's files, when loaded from a folder
+    query_prompt: str = ""  # prepended to every question ...
+    document_prompt: str = ""  # ... and to every passage before encoding
+    max_tokens: int | None = None
+    self_trained: TrainReport | None = None  # how it was trained, for a model trained on the corpus
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.self_trained is None:
+            del data["self_trained"]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelInfo:
+        trained = data.get("self_trained")
+        info = _known(cls, {**data, "self_trained": None})
+        return replace(info, self_trained=_known(TrainReport, trained)) if trained else info
+
+
+@dataclass(frozen=True, slots=True)
+class VectorsInfo:
+    """The passage vectors of this build: the model they belong to (the reuse key) and how many were reused."""
+
+    model_key: str
+    embedded: int
+    reused: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkingInfo:
+    """How articles were cut into passages."""
+
+    max_tokens: int  # the longest passage, in tokens of ``token_counter``
+    token_counter: str  # "model tokenizer" or "word estimate"
+    title_prefix: bool = True  # the article title counted in every passage's window
+    split: bool = True  # paragraphs split (False: each article one passage, as evaluation sets come)
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusInfo:
+    """What was indexed: the corpus folder, every file indexed (relative path → sha256), and what was skipped."""
+
+    path: str | None = None
+    files: dict[str, str] = field(default_factory=dict)
+    skipped: tuple[Skip, ...] = ()  # every file (or line, page, attachment) not indexed, with the reason
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "files": self.files, "skipped": [skip.to_dict() for skip in self.skipped]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CorpusInfo:
+        skipped = tuple(Skip(str(row["path"]), str(row["reason"])) for row in data.get("skipped") or [])
+        return cls(data.get("path"), dict(data.get("files") or {}), skipped)
 
 
 def missing_index(index_dir: Path) -> IndexNotFoundError:
@@ -41,23 +116,21 @@ def missing_index(index_dir: Path) -> IndexNotFoundError:
 
 @dataclass
 class Manifest:
+    """What an index holds and how it was built; written last, so a folder with one is a finished index."""
+
     qa_version: str
-    mode: str  # "hybrid" when there are passage vectors, else "lexical"
+    mode: Mode  # "hybrid" when there are passage vectors, else "lexical"
     articles: int
     passages: int
-    lexical: dict[str, Any]
-    chunking: dict[str, Any]
-    # {"path": ..., "files": {relative path: sha256}, "skipped": [{"path", "reason"}] for every file
-    # (or line, page, attachment) that was not indexed}
-    corpus: dict[str, Any]
+    lexical: LexicalSettings
+    chunking: ChunkingInfo
+    corpus: CorpusInfo
     backend: str = "local"  # what searches the passages: "local" (bm25s + FAISS files in the folder), or another
-    model: dict[str, Any] | None = None  # Encoder.describe() when semantic search is on
+    model: ModelInfo | None = None  # when semantic search is on
     semantic_off_reason: str | None = None
-    dense: dict[str, Any] | None = None  # DenseIndex.describe(): exact or IVF-SQ8, nprobe, recall check
-    vectors: dict[str, Any] | None = None  # {"model_key", "embedded", "reused"}: the passage-vector cache
-    # How hybrid mode fuses the two rankings: {"method": "rrf", "k": 60} or
-    # {"method": "interpolation", "lexical_weight": w}; None (older indexes) means RRF with k = 60.
-    fusion: dict[str, Any] | None = None
+    dense: DenseInfo | None = None  # the vector index: exact or IVF-SQ8, nprobe, recall check
+    vectors: VectorsInfo | None = None
+    fusion: FusionSettings | None = None  # how hybrid mode fuses (None without vectors)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # index file -> {"bytes", "sha256"}
     versions: dict[str, str] = field(default_factory=dict)
     created_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
@@ -65,25 +138,55 @@ class Manifest:
     format: str = FORMAT_MARKER
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        parts: dict[str, Any] = {
+            "lexical": self.lexical.to_dict(),
+            "chunking": asdict(self.chunking),
+            "corpus": self.corpus.to_dict(),
+            "model": self.model.to_dict() if self.model else None,
+            "dense": self.dense.to_dict() if self.dense else None,
+            "vectors": asdict(self.vectors) if self.vectors else None,
+            "fusion": self.fusion.to_dict() if self.fusion else None,
+        }
+        data = {name: parts.get(name, getattr(self, name)) for name in self.__dataclass_fields__}
         return {"format": data.pop("format"), "format_version": data.pop("format_version"), **data}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Manifest:
+        """The manifest in ``data`` (as :meth:`to_dict` writes it); raises KeyError, TypeError or ValueError."""
+
+        def part(name: str, read: Callable[[dict[str, Any]], Any]) -> Any:
+            value = data.get(name)
+            return read(value) if value is not None else None
+
+        if data.get("mode") not in ("lexical", "hybrid"):
+            raise ValueError(f"unknown mode {data.get('mode')!r}")
+        typed = {
+            "lexical": LexicalSettings.from_dict(data["lexical"]),
+            "chunking": _known(ChunkingInfo, data["chunking"]),
+            "corpus": CorpusInfo.from_dict(data["corpus"]),
+            "model": part("model", ModelInfo.from_dict),
+            "dense": part("dense", DenseInfo.from_dict),
+            "vectors": part("vectors", lambda value: _known(VectorsInfo, value)),
+            "fusion": part("fusion", FusionSettings.from_dict),
+        }
+        return _known(cls, {**data, **typed})
+
     def skipped(self) -> list[Skip]:
-        """What the build did not index, and why (nothing for indexes built before this was kept)."""
-        return [Skip(str(row["path"]), str(row["reason"])) for row in self.corpus.get("skipped") or []]
+        """What the build did not index, and why."""
+        return list(self.corpus.skipped)
 
     def semantic_layer(self) -> str:
         """Which semantic layer the index has, in one sentence for people."""
         model = self.model
         if model is None:
             return "none (keyword search only)"
-        trained = model.get("self_trained")
+        trained = model.self_trained
         if trained:
             return (
-                f"a model trained on this corpus ({_when(trained['trained_at'])}, "
-                f"{trained['seconds']:g} s, {trained['vocab_size']:,} word pieces, {model['dimension']} dimensions)"
+                f"a model trained on this corpus ({_when(trained.trained_at)}, "
+                f"{trained.seconds:g} s, {trained.vocab_size:,} word pieces, {model.dimension} dimensions)"
             )
-        return f"{model['name']} (pretrained, {model['dimension']} dimensions)"
+        return f"{model.name} (pretrained, {model.dimension} dimensions)"
 
     def write(self, index_dir: Path) -> None:
         data = self.to_dict()
@@ -118,8 +221,8 @@ class Manifest:
                 f"{path} does not match its own checksum: it was altered. Rebuild the index with `qa build`."
             )
         try:
-            return cls(**{key: value for key, value in data.items() if key in cls.__dataclass_fields__})
-        except TypeError as error:
+            return cls.from_dict(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise IndexFormatError(f"{path} is incomplete ({error}). Rebuild the index with `qa build`.") from None
 
 

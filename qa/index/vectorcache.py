@@ -14,27 +14,27 @@ import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from qa.errors import QAError
 from qa.index.dense import VECTORS_FILE
 from qa.index.integrity import check_files
+from qa.index.manifest import Manifest, ModelInfo
 
 KEYS_FILE = "vector_keys.npy"
 KEY_BYTES = 16
 log = logging.getLogger("qa")
 
 
-def model_key(model: dict[str, Any]) -> str:
+def model_key(model: ModelInfo) -> str:
     """What makes two models embed a string identically: weights (fingerprint, else name and revision),
     the document prompt, the dimension and the token window."""
     identity = {
-        "weights": model.get("fingerprint") or f"{model.get('name')}@{model.get('revision')}",
-        "document_prompt": model.get("document_prompt") or "",
-        "dimension": model.get("dimension"),
-        "max_tokens": model.get("max_tokens"),
+        "weights": model.fingerprint or f"{model.name}@{model.revision}",
+        "document_prompt": model.document_prompt or "",
+        "dimension": model.dimension,
+        "max_tokens": model.max_tokens,
     }
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
@@ -68,13 +68,11 @@ class VectorCache:
     @classmethod
     def open(cls, index_dir: Path, model: str, dimension: int) -> VectorCache | None:
         """The cache kept in the index at ``index_dir``, or None when it has none for this model."""
-        from qa.index.manifest import Manifest
-
         try:
             manifest = Manifest.read(index_dir)
         except Exception:  # no index there yet, or an unreadable one: nothing to reuse
             return None
-        if (manifest.vectors or {}).get("model_key") != model:
+        if manifest.vectors is None or manifest.vectors.model_key != model:
             return None
         # Reused vectors are copied into the new index under fresh checksums: check them in full
         # first (opening an index only samples large files), so damage is never carried forward.

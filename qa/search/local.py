@@ -14,7 +14,7 @@ import numpy as np
 from qa.errors import IndexMismatchError
 from qa.index.catalog import Catalog, day_number
 from qa.index.dense import DenseIndex
-from qa.index.lexical import LexicalIndex, LexicalSettings
+from qa.index.lexical import LexicalIndex
 from qa.index.manifest import Manifest
 from qa.index.terms import Analyzer
 from qa.search.backend import Backend, Candidates, Filters
@@ -122,16 +122,16 @@ def open_local(index_dir: Path, manifest: Manifest, catalog: Catalog, mmap: bool
     """Open the lexical index and (when the manifest records a model) the dense one, checked against the catalog."""
     rows_for = CatalogRows(catalog)
     passages = len(catalog.passages)
-    lexical = LexicalIndex.load(index_dir, LexicalSettings.from_dict(manifest.lexical), mmap=mmap)
+    lexical = LexicalIndex.load(index_dir, manifest.lexical, mmap=mmap)
     problem = lexical.check_rows(passages)
     if problem:
         raise IndexMismatchError(f"The lexical index in {index_dir} is inconsistent: {problem}. Rebuild it.")
     dense = None
     if manifest.model is not None:
         dense = DenseIndex.load(index_dir, manifest.dense, mmap=mmap)
-        if dense.size != passages or dense.dimension != manifest.model["dimension"]:
+        if dense.size != passages or dense.dimension != manifest.model.dimension:
             raise IndexMismatchError(
                 f"The vector index in {index_dir} has {dense.size} vectors of dimension {dense.dimension}; "
-                f"the manifest expects {passages} of dimension {manifest.model['dimension']}. Rebuild it."
+                f"the manifest expects {passages} of dimension {manifest.model.dimension}. Rebuild it."
             )
     return Backend("local", LocalLexical(lexical, rows_for), LocalDense(dense, rows_for) if dense is not None else None)

@@ -8,12 +8,11 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from qa.errors import IndexFormatError, IndexMismatchError, IndexNotFoundError, ModelUnavailableError
 from qa.index.catalog import Catalog
 from qa.index.document import model_location
-from qa.index.manifest import MANIFEST_FILE, Manifest
+from qa.index.manifest import MANIFEST_FILE, Manifest, ModelInfo
 from qa.index.store import open_manifest, reading_index
 from qa.models.encoder import Encoder, load_encoder
 from qa.search.backend import Backend, open_backend
@@ -88,20 +87,19 @@ def _open_once(index_dir: Path, mmap: bool) -> OpenIndex:
     return OpenIndex(index_dir, manifest, catalog, backend, encoder, off_reason)
 
 
-def load_index_encoder(model: dict[str, Any], index_dir: Path) -> Encoder:
+def load_index_encoder(model: ModelInfo, index_dir: Path) -> Encoder:
     """The model the manifest records, checked to be the one that encoded the passages."""
-    name = model["name"]
     # A manifest may come from anyone: the model it names is read from disk, never downloaded.
-    encoder = load_encoder(model_location(index_dir, name), allow_download=False)
-    if model.get("fingerprint") and encoder.fingerprint and encoder.fingerprint != model["fingerprint"]:
+    encoder = load_encoder(model_location(index_dir, model.name), allow_download=False)
+    if model.fingerprint and encoder.fingerprint and encoder.fingerprint != model.fingerprint:
         raise IndexMismatchError(
-            f"The model at {name} has changed since the index was built. Rebuild it with `qa build --model {name}`."
+            f"The model at {model.name} has changed since the index was built. "
+            f"Rebuild it with `qa build --model {model.name}`."
         )
-    if encoder.dimension != model["dimension"]:
+    if encoder.dimension != model.dimension:
         raise IndexMismatchError(
-            f"Model {name} makes {encoder.dimension}-dimensional vectors but the index holds "
-            f"{model['dimension']}-dimensional ones. Rebuild it with `qa build --model {name}`."
+            f"Model {model.name} makes {encoder.dimension}-dimensional vectors but the index holds "
+            f"{model.dimension}-dimensional ones. Rebuild it with `qa build --model {model.name}`."
         )
-    encoder.query_prompt = model.get("query_prompt", encoder.query_prompt)
-    encoder.document_prompt = model.get("document_prompt", encoder.document_prompt)
+    encoder.query_prompt, encoder.document_prompt = model.query_prompt, model.document_prompt
     return encoder

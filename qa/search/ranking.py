@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -21,10 +20,9 @@ from qa.search.backend import Backend, Candidates, DenseSearcher, Filters, Lexic
 from qa.search.fusion import interpolate_scores, reciprocal_rank_fusion
 from qa.search.request import SearchRequest
 from qa.search.reranking import rerank
-from qa.settings import RRF_K, Mode
+from qa.settings import RRF_FUSION, FusionSettings, Mode
 
 CANDIDATE_DEPTH = 100  # candidates each first-stage searcher proposes per question
-DEFAULT_FUSION = {"method": "rrf", "k": RRF_K}  # for indexes whose manifest names no fusion
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +52,7 @@ def rank(
     request: SearchRequest,
     backend: Backend,
     encoder: Encoder | None,
-    fusion: dict[str, Any] | None,
+    fusion: FusionSettings | None,
     reranker: Reranker | None = None,
     depth: int | None = None,
     document_of: Callable[[int], str] | None = None,
@@ -62,10 +60,10 @@ def rank(
     """Rank each of ``request``'s questions: its best ``depth`` rows (default ``request.k``).
 
     With ``reranker`` the first stage's best ``depth`` rows are reordered by the cross-encoder,
-    which reads ``document_of(row)``. ``fusion`` is the manifest's (None: RRF with k = 60).
+    which reads ``document_of(row)``. ``fusion`` is the manifest's (None: RRF).
     """
     questions = list(request.questions)
-    fusion = fusion or DEFAULT_FUSION
+    fusion = fusion or RRF_FUSION
     depth = request.k if depth is None else depth
     wide = max(CANDIDATE_DEPTH, depth)
     vectors = None
@@ -93,7 +91,7 @@ def rank(
 def _first_stage(
     mode: Mode,
     backend: Backend,
-    fusion: dict[str, Any],
+    fusion: FusionSettings,
     question: str,
     vector: np.ndarray | None,
     dense: Candidates | None,
@@ -116,7 +114,7 @@ def _first_stage(
 def fuse(
     lexical: Candidates,
     dense: Candidates,
-    fusion: dict[str, Any],
+    fusion: FusionSettings,
     lexical_searcher: LexicalSearcher,
     dense_searcher: DenseSearcher,
     question: str,
@@ -124,12 +122,12 @@ def fuse(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Hybrid ranking as the index says (manifest ``fusion``): rank fusion, or score interpolation over the
     union of both candidate lists with every candidate's exact lexical score and cosine."""
-    if fusion["method"] == "interpolation":
+    if fusion.method == "interpolation":
         rows = np.concatenate([lexical.rows, dense.rows[~np.isin(dense.rows, lexical.rows)]])
         return interpolate_scores(
             rows,
             lexical_searcher.scores_for(question, rows),
             dense_searcher.scores_for(vector, rows),
-            float(fusion["lexical_weight"]),
+            fusion.lexical_weight,
         )
-    return reciprocal_rank_fusion([lexical.rows, dense.rows], k=int(fusion.get("k", RRF_K)))
+    return reciprocal_rank_fusion([lexical.rows, dense.rows], k=fusion.k)

@@ -199,7 +199,6 @@ class Retriever:
                 log.warning("%s", warning)
         request = dataclasses.replace(request, questions=tuple(searched))
         ranked = self._rank(request)
-        label = f"{request.mode}+rerank" if request.rerank else request.mode
         rule = self.confidence_rule(request.mode, rerank=request.rerank)
         answers = []
         for number, (question, ranking) in enumerate(zip(request.questions, ranked.rankings)):
@@ -214,7 +213,18 @@ class Retriever:
             )
             confident = is_confident(rule, self.backend, question, hits)
             searched = question if corrections[number] else None
-            answers.append(Answer(asked[number], label, hits, confident, notes[number], corrections[number], searched))
+            answers.append(
+                Answer(
+                    asked[number],
+                    request.mode,
+                    hits,
+                    confident,
+                    notes[number],
+                    corrections[number],
+                    searched,
+                    reranked=request.rerank,
+                )
+            )
         return answers
 
     def _speller(self) -> Speller:
@@ -279,7 +289,7 @@ class Retriever:
         """The rule that decides ``confident`` for answers ranked in ``mode`` (and reranked, with ``rerank``)."""
         if self.confidence is not None:
             return self.confidence
-        model = self.manifest.model["name"] if self.manifest.model else None
+        model = self.manifest.model.name if self.manifest.model else None
         return rule_for(model, "rerank" if rerank else mode)
 
     def evidence(self, question: str, hits: list[Hit]) -> tuple[float, float | None]:

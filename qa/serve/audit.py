@@ -70,7 +70,7 @@ class AuditLog:
             "question": answer.question,
             "filters": {name: value for name, value in filters.items() if value not in (None, [], ())},
             "k": k,
-            "mode": answer.mode,
+            "mode": answer.label,
             "index": str(Path(index_dir).resolve()),
             "manifest_checksum": manifest_checksum,
             "confident": answer.confident,

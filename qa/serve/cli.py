@@ -17,7 +17,7 @@ from qa.errors import QAError
 from qa.search.syntax import SYNTAX_HELP
 from qa.serve.export import FORMATS
 from qa.serve.streams import OutputError, finish_output, guard_streams, silence_stdout
-from qa.settings import __version__
+from qa.settings import EVAL_MODES, MODES, SEMANTIC_MODES, __version__
 
 if TYPE_CHECKING:
     from qa.models.selftrain import TrainSettings
@@ -155,7 +155,7 @@ def _parser() -> Parser:
     ask.add_argument("--outlet", action="append", default=None, metavar="NAME", help="only this outlet (repeatable)")
     ask.add_argument("--date-from", metavar="YYYY-MM-DD", help="only articles published on or after this day")
     ask.add_argument("--date-to", metavar="YYYY-MM-DD", help="only articles published on or before this day")
-    ask.add_argument("--mode", choices=("lexical", "dense", "hybrid"), help="search method (default: the index's)")
+    ask.add_argument("--mode", choices=MODES, help="search method (default: the index's)")
     ask.add_argument("--rerank", action="store_true", help="rescore the top candidates with a cross-encoder")
     ask.add_argument(
         "--reranker",
@@ -185,7 +185,7 @@ def _parser() -> Parser:
     )
     evaluate.add_argument(
         "--mode",
-        choices=("lexical", "dense", "hybrid", "rerank", "all"),
+        choices=(*EVAL_MODES, "all"),
         action="append",
         help="search mode to evaluate, repeatable; all = every mode that can run "
         "(default: lexical; with --marks, the index's mode)",
@@ -271,7 +271,7 @@ def _build(args: argparse.Namespace) -> None:
     skipped = f", skipped {len(report.skipped)} file(s)" if report.skipped else ""
     reused = ""
     if manifest.vectors and report.vectors_reused:
-        reused = f"; reused {report.vectors_reused:,} passage vectors, embedded {manifest.vectors['embedded']:,}"
+        reused = f"; reused {report.vectors_reused:,} passage vectors, embedded {manifest.vectors.embedded:,}"
     try:
         print(
             f"Indexed {manifest.articles} articles as {manifest.passages} passages into {args.index} "
@@ -352,7 +352,7 @@ def _eval(args: argparse.Namespace) -> None:
     modes = args.mode or ["lexical"]
     settings = LexicalSettings().with_overrides(args.lexical)
     eval_set = load_eval_set(args.dataset, split=args.split, articles=args.articles)
-    needs_model = args.model is not None or any(mode in ("dense", "hybrid", "all") for mode in modes)
+    needs_model = args.model is not None or any(mode in (*SEMANTIC_MODES, "all") for mode in modes)
     report = evaluate(
         eval_set,
         modes,

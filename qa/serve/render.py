@@ -5,9 +5,11 @@ from __future__ import annotations
 import shutil
 import textwrap
 
+from qa.index.dense import DenseInfo
 from qa.index.manifest import Manifest
 from qa.records import Answer, Hit
 from qa.serve.export import Asked
+from qa.settings import RRF_FUSION
 
 NOT_CONFIDENT = "The corpus does not seem to answer this question. These are the nearest passages:"
 NO_HITS = "The corpus does not seem to answer this question: no passage shares its key words."
@@ -66,66 +68,65 @@ def format_asked(asked: Asked, color: bool = False) -> str:
     return text.replace("Q: ", f"Q [{asked.id}]: ", 1) if asked.id else text
 
 
-def _describe_dense(dense: dict | None) -> str:
-    if not dense or dense.get("exact", True):
+def _describe_dense(dense: DenseInfo | None) -> str:
+    if dense is None or dense.exact:
         return "exact (FAISS IndexFlatIP)"
-    check = dense.get("check") or {}
-    measured = f"; recall@10 {check['recall_at_10']:.3f} on {check['probes']} sentence probes" if check else ""
-    cells = f"{dense['nprobe']} of {dense['nlist']} cells searched"
-    return f"approximate (FAISS {dense['index']}, {cells}, exact re-ranking{measured})"
+    check = dense.check
+    measured = f"; recall@10 {check.recall_at_10:.3f} on {check.probes} sentence probes" if check else ""
+    cells = f"{dense.nprobe} of {dense.nlist} cells searched"
+    return f"approximate (FAISS {dense.index}, {cells}, exact re-ranking{measured})"
 
 
 def format_manifest(manifest: Manifest, index_dir: str) -> str:
     model = manifest.model
     if model is None:
         semantic = f"off — {manifest.semantic_off_reason}"
-    elif model.get("self_trained"):
-        trained = model["self_trained"]
+    elif model.self_trained is not None:
+        trained = model.self_trained
         semantic = (
-            f"on — {manifest.semantic_layer()}: {trained['steps']:,} steps over {trained['pairs']:,} pairs, "
-            f"seed {trained['seed']}"
+            f"on — {manifest.semantic_layer()}: {trained.steps:,} steps over {trained.pairs:,} pairs, "
+            f"seed {trained.seed}"
             + (
                 " — stopped early: the machine was too busy to finish in time; rebuild to retrain"
-                if trained.get("stopped_early")
+                if trained.stopped_early
                 else ""
             )
         )
     else:
-        revision = f", revision {model['revision'][:12]}" if model.get("revision") else ""
-        semantic = f"on — {model['name']} (pretrained, {model['dimension']} dimensions{revision})"
-    fusion = manifest.fusion or {"method": "rrf", "k": 60}
+        revision = f", revision {model.revision[:12]}" if model.revision else ""
+        semantic = f"on — {model.name} (pretrained, {model.dimension} dimensions{revision})"
+    fusion = manifest.fusion or RRF_FUSION
     lexical = manifest.lexical
     rows = [
         ("index", index_dir),
         ("mode", manifest.mode),
         ("semantic search", semantic),
-        ("query prompt", repr(model["query_prompt"]) if model else "—"),
+        ("query prompt", repr(model.query_prompt) if model else "—"),
         ("vector index", _describe_dense(manifest.dense) if model else "—"),
         (
             "hybrid fusion",
             (
-                f"score interpolation, lexical weight {fusion['lexical_weight']}"
-                if fusion["method"] == "interpolation"
-                else f"reciprocal rank fusion, k = {fusion.get('k', 60)}"
+                f"score interpolation, lexical weight {fusion.lexical_weight}"
+                if fusion.method == "interpolation"
+                else f"reciprocal rank fusion, k = {fusion.k}"
             )
             if model
             else "—",
         ),
         (
             "lexical",
-            f"BM25 {lexical['method']} k1={lexical['k1']} b={lexical['b']}, "
-            f"stopwords {lexical['stopwords']}, stemmer {lexical['stemmer']}",
+            f"BM25 {lexical.method} k1={lexical.k1} b={lexical.b}, "
+            f"stopwords {lexical.stopwords}, stemmer {lexical.stemmer}",
         ),
         ("articles", str(manifest.articles)),
         ("passages", str(manifest.passages)),
-        ("passage size", f"≤ {manifest.chunking['max_tokens']} tokens ({manifest.chunking['token_counter']})"),
-        ("corpus", f"{manifest.corpus['path']} ({len(manifest.corpus['files'])} files)"),
+        ("passage size", f"≤ {manifest.chunking.max_tokens} tokens ({manifest.chunking.token_counter})"),
+        ("corpus", f"{manifest.corpus.path} ({len(manifest.corpus.files)} files)"),
         ("built", f"{manifest.created_at} by qa {manifest.qa_version} (index format {manifest.format_version})"),
         ("libraries", ", ".join(f"{name} {version}" for name, version in manifest.versions.items())),
     ]
     skipped = manifest.skipped()
-    if skipped or "skipped" in manifest.corpus:
-        rows.append(("skipped", f"{len(skipped)} file(s), not indexed" + (":" if skipped else "")))
+    rows.append(("skipped", f"{len(skipped)} file(s), not indexed" + (":" if skipped else "")))
     width = max(len(name) for name, _ in rows)
     lines = [f"{name:<{width}}  {value}" for name, value in rows]
     lines.extend(f"  {skip.path}: {skip.reason}" for skip in skipped[:SKIPPED_SHOWN])

@@ -165,8 +165,8 @@ class Service:
         retriever = self.retriever
         if retriever.mode == "lexical":
             return "keywords"
-        model = retriever.manifest.model or {}
-        return "self" if model.get("self_trained") else "meaning"
+        model = retriever.manifest.model
+        return "self" if model is not None and model.self_trained is not None else "meaning"
 
     def facts(self) -> web.IndexFacts:
         """What the index holds, from the catalog's arrays (no article is read)."""
@@ -217,8 +217,7 @@ class Service:
         tip = SETUP_TIP if retriever.mode == "lexical" else None
         rerank = RERANK_ON if status.available else "not available on this computer (Technical details below say why)"
         about = web.render_about(self.facts(), rerank[0].upper() + rerank[1:], technical, tip)
-        if "skipped" in manifest.corpus:  # kept by builds since the skipped-file record exists
-            about += web.render_skipped(manifest.skipped())
+        about += web.render_skipped(manifest.skipped())
         return about
 
     def articles_html(self, limit: int = ARTICLES_SHOWN) -> str:
@@ -286,7 +285,7 @@ def clear_filter(
 def match_strengths(retriever: Retriever, answer: Answer) -> list[str]:
     """A plain relevance cue per hit: "strong" when the hit alone would make the answer confident,
     "partial" when it holds at least half that evidence, else "weak"."""
-    rule = retriever.confidence_rule(answer.mode)
+    rule = retriever.confidence_rule(answer.mode, rerank=answer.reranked)
     levels = []
     for hit in answer.hits:
         coverage, cosine = retriever.evidence(answer.searched_question, [hit])
