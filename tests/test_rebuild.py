@@ -8,8 +8,9 @@ import json
 import numpy as np
 import pytest
 
+from qa.errors import IndexFormatError
 from qa.index.build import build_index
-from qa.index.manifest import ModelInfo, VectorsInfo
+from qa.index.manifest import FORMAT_VERSION, Manifest, ModelInfo, VectorsInfo
 from qa.index.vectorcache import KEYS_FILE, content_keys, model_key
 from qa.models.encoder import Encoder, load_encoder
 from qa.search.retriever import Retriever
@@ -95,6 +96,19 @@ def test_editing_a_paragraph_embeds_only_that_passage(built, static_model_dir):
     report = build_index(corpus, index, model=encoder)
     assert len(encoder.embedded) == 1 and encoder.embedded[0].endswith("An added sentence closes it.")
     assert report.vectors_reused == report.manifest.passages - 1
+
+
+def test_rebuilding_an_index_of_the_previous_format_reuses_its_vectors(built, static_model_dir):
+    corpus, index = built
+    manifest = Manifest.read(index)
+    manifest.format_version = FORMAT_VERSION - 1
+    manifest.write(index)
+    with pytest.raises(IndexFormatError, match="old format"):
+        Retriever.load(index)
+    encoder = _counting(static_model_dir)
+    report = build_index(corpus, index, model=encoder)
+    assert encoder.embedded == [] and report.vectors_reused == report.manifest.passages
+    assert Retriever.load(index).manifest.format_version == FORMAT_VERSION
 
 
 def test_another_model_reuses_nothing(built, tmp_path, seed_corpus):

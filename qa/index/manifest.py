@@ -195,7 +195,9 @@ class Manifest:
         (index_dir / MANIFEST_FILE).write_text(text, encoding="utf-8")
 
     @classmethod
-    def read(cls, index_dir: Path) -> Manifest:
+    def read(cls, index_dir: Path, older: bool = False) -> Manifest:
+        """The checked manifest of the index in ``index_dir``. Only with ``older`` is an index of an older
+        format read too (a rebuild reuses its passage vectors); searching one needs a rebuild."""
         path = index_dir / MANIFEST_FILE
         if not path.is_file():
             raise missing_index(index_dir)
@@ -211,7 +213,7 @@ class Manifest:
                 f"The index in {index_dir} was written by a newer qa (index format {version}; this qa "
                 f"reads format {FORMAT_VERSION}). Upgrade qa, or rebuild the index with `qa build`."
             )
-        if version < FORMAT_VERSION:
+        if version < FORMAT_VERSION and not older:
             raise IndexFormatError(
                 f"The index in {index_dir} uses an old format ({version}). Rebuild it with `qa build`."
             )

@@ -69,7 +69,7 @@ class VectorCache:
     def open(cls, index_dir: Path, model: str, dimension: int) -> VectorCache | None:
         """The cache kept in the index at ``index_dir``, or None when it has none for this model."""
         try:
-            manifest = Manifest.read(index_dir)
+            manifest = Manifest.read(index_dir, older=True)
         except Exception:  # no index there yet, or an unreadable one: nothing to reuse
             return None
         if manifest.vectors is None or manifest.vectors.model_key != model:
