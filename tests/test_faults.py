@@ -304,7 +304,7 @@ def test_a_second_build_of_one_index_fails_at_once_naming_the_first(tmp_path, co
     assert second.stderr.startswith(f"error: Another qa build (process {first.pid}) is writing the index at {index}.")
     first.communicate(timeout=300)
     assert first.returncode == 0
-    assert Retriever.load(index).manifest.model["self_trained"], "the first build's index is the one in place"
+    assert Retriever.load(index).manifest.model.self_trained, "the first build's index is the one in place"
     FAULTS.append("two builds of one index at once")
 
 
