@@ -212,7 +212,7 @@ class Retriever:
                 reranked=request.rerank,
             )
             confident = is_confident(rule, self.backend, question, hits)
-            searched = question if corrections[number] else None
+            corrected = question if corrections[number] else None
             answers.append(
                 Answer(
                     asked[number],
@@ -221,7 +221,7 @@ class Retriever:
                     confident,
                     notes[number],
                     corrections[number],
-                    searched,
+                    corrected,
                     reranked=request.rerank,
                 )
             )
