@@ -49,8 +49,11 @@ def with_copies(articles: list[Article], seed: int = 7) -> tuple[list[Article], 
     return articles + copies, planted
 
 
-def run(passages: int) -> dict[str, Any]:
-    """Group the passages of about ``passages`` paragraphs (copies included) and report cost and accuracy."""
+def run(passages: int, work: str | None = None) -> dict[str, Any]:
+    """Group the passages of about ``passages`` paragraphs (copies included) and report cost and accuracy.
+
+    ``work``, the harness's scratch folder that every task is given, is not needed: it all stays in memory.
+    """
     from qa.index.duplicates import DuplicateSettings, group_duplicates, group_members
 
     articles, planted = with_copies(make_articles(int(passages / (1 + COPY_SHARE))))

@@ -30,6 +30,10 @@ def _precomputed(encoder: Any, questions: list[str], vectors: np.ndarray) -> Any
         sentence_seconds: float = 0.0
 
         def encode_queries(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+            # A question the spelling step rewrote is a new text: it is encoded for real.
+            missing = [text for text in texts if text not in table]
+            if missing:
+                table.update(zip(missing, super().encode_queries(missing, batch_size)))
             return np.stack([table[text] for text in texts])
 
         def encode_sentences(self, texts: list[str]) -> np.ndarray:
