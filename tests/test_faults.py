@@ -202,12 +202,6 @@ def test_sixteen_concurrent_callers_get_answers_without_errors(tmp_path, seed_co
     assert result["requests"] > callers
 
 
-def test_zz_fault_summary():
-    print(f"\nfault injections this run: {len(FAULTS)}")
-    for fault in FAULTS:
-        print("  -", fault)
-
-
 # -- permissions, and two builds at once ----------------------------------------------------------------------
 
 GOOD = "Floods hit Lahore\n\nHeavy rain flooded large parts of Lahore on Saturday, officials said.\n"
@@ -441,3 +435,9 @@ def test_loads_in_a_loop_during_rebuilds_never_fail_or_mix(tmp_path):
     print(f"\n{loads} loads during {rebuilds} rebuilds: {len(errors)} errors, {len(generations)} generations seen")
     assert errors == [] and loads > 20 and len(generations) > 1
     FAULTS.append(f"{loads} loads during {rebuilds} rebuilds")
+
+
+def test_zz_fault_summary():
+    print(f"\nfault injections this run: {len(FAULTS)}")
+    for fault in FAULTS:
+        print("  -", fault)

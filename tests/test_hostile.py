@@ -170,54 +170,6 @@ def test_deeply_nested_folders_and_odd_names(tmp_path):
     _count("corpus pathologies")
 
 
-def _long_article(characters: int) -> str:
-    import random
-
-    generator = random.Random(1)
-    words = [f"w{n}" for n in range(5000)] + "the flood river court minister said on".split()
-    paragraphs, size = [], 0
-    while size < characters:
-        paragraph = " ".join(generator.choice(words) for _ in range(90)).capitalize() + "."
-        paragraphs.append(paragraph)
-        size += len(paragraph) + 2
-    return ("A very long report\n\n" + "\n\n".join(paragraphs))[:characters]
-
-
-@pytest.mark.slow
-def test_an_article_at_the_size_limit_and_the_memory_bombs_build_in_3_gb_of_address_space(tmp_path):
-    """The proof of bounded memory per file: under `ulimit -v` 3 GB, a corpus with the memory bombs, an
-    article just under the text limit (10 M characters: indexed) and a 50 MB one (skipped) builds and answers."""
-    from qa.ingest.limits import MAX_ARTICLE_CHARS
-
-    corpus = tmp_path / "corpus"
-    _hostile_corpus(corpus)
-    (corpus / "huge.txt").write_text(_long_article(MAX_ARTICLE_CHARS - 1000), encoding="utf-8")
-    (corpus / "too-long.txt").write_text(_long_article(50_000_000), encoding="utf-8")
-    started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-c", CAPPED_BUILD, str(corpus), str(tmp_path / "index"), "3"],
-        capture_output=True,
-        text=True,
-        timeout=3000,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    path, peak_mb = result.stdout.split()
-    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
-    print(
-        f"\nunder ulimit -v 3 GB: {manifest['passages']:,} passages (a {MAX_ARTICLE_CHARS:,}-character article "
-        f"among them) built in {time.monotonic() - started:.0f} s, peak address space {peak_mb} MB"
-    )
-    assert path == "good.txt" and manifest["articles"] == 4
-    assert "skipped too-long.txt: its text is 50,000,000 characters long, more than the 10,000,000" in result.stderr
-    _count("corpus pathologies")
-
-
-def test_zz_hostile_summary():
-    print("\nhostile inputs tried this run:", sum(TRIED.values()), TRIED)
-    assert not isinstance(QAError, type(None))
-
-
 # -- hostile corpus files: each is skipped (or cut down) with one line, and the build goes on ---------------
 
 RAIN = "Heavy rain flooded large parts of Lahore on Saturday, officials said."
@@ -341,18 +293,60 @@ def test_a_build_of_the_memory_bombs_fits_in_a_few_gigabytes_of_address_space(tm
     """Under `ulimit -v` (RLIMIT_AS) of 2 GB the whole build and a search succeed; the old code
     needed more than 8 GB for these files and died with MemoryError."""
     _hostile_corpus(tmp_path / "corpus")
+    result, path, peak_mb = _build_under_cap(tmp_path / "corpus", tmp_path / "index", MEMORY_CAP_GB)
+    print(f"\nbuild of the memory bombs under ulimit -v {MEMORY_CAP_GB} GB: peak address space {peak_mb} MB")
+    assert path == "good.txt"
+    assert "skipped sparse.txt: larger than 64 MB" in result.stderr
+
+
+def _build_under_cap(corpus: Path, index: Path, gigabytes: int) -> tuple[subprocess.CompletedProcess[str], str, str]:
+    """Build ``corpus`` and search it in a process limited to ``gigabytes`` of address space; (the run, the
+    first hit's path, the peak address space in MB)."""
     result = subprocess.run(
-        [sys.executable, "-c", CAPPED_BUILD, str(tmp_path / "corpus"), str(tmp_path / "index"), str(MEMORY_CAP_GB)],
+        [sys.executable, "-c", CAPPED_BUILD, str(corpus), str(index), str(gigabytes)],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=3000,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert result.returncode == 0, result.stderr[-2000:]
     path, peak_mb = result.stdout.split()
-    print(f"\nbuild of the memory bombs under ulimit -v {MEMORY_CAP_GB} GB: peak address space {peak_mb} MB")
-    assert path == "good.txt"
-    assert "skipped sparse.txt: larger than 64 MB" in result.stderr
+    return result, path, peak_mb
+
+
+def _long_article(characters: int) -> str:
+    import random
+
+    generator = random.Random(1)
+    words = [f"w{n}" for n in range(5000)] + "the flood river court minister said on".split()
+    paragraphs, size = [], 0
+    while size < characters:
+        paragraph = " ".join(generator.choice(words) for _ in range(90)).capitalize() + "."
+        paragraphs.append(paragraph)
+        size += len(paragraph) + 2
+    return ("A very long report\n\n" + "\n\n".join(paragraphs))[:characters]
+
+
+@pytest.mark.slow
+def test_an_article_at_the_size_limit_and_the_memory_bombs_build_in_3_gb_of_address_space(tmp_path):
+    """The proof of bounded memory per file: under `ulimit -v` 3 GB, a corpus with the memory bombs, an
+    article just under the text limit (10 M characters: indexed) and a 50 MB one (skipped) builds and answers."""
+    from qa.ingest.limits import MAX_ARTICLE_CHARS
+
+    corpus = tmp_path / "corpus"
+    _hostile_corpus(corpus)
+    (corpus / "huge.txt").write_text(_long_article(MAX_ARTICLE_CHARS - 1000), encoding="utf-8")
+    (corpus / "too-long.txt").write_text(_long_article(50_000_000), encoding="utf-8")
+    started = time.monotonic()
+    result, path, peak_mb = _build_under_cap(corpus, tmp_path / "index", 3)
+    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    print(
+        f"\nunder ulimit -v 3 GB: {manifest['passages']:,} passages (a {MAX_ARTICLE_CHARS:,}-character article "
+        f"among them) built in {time.monotonic() - started:.0f} s, peak address space {peak_mb} MB"
+    )
+    assert path == "good.txt" and manifest["articles"] == 4
+    assert "skipped too-long.txt: its text is 50,000,000 characters long, more than the 10,000,000" in result.stderr
+    _count("corpus pathologies")
 
 
 @pytest.mark.parametrize(
@@ -464,3 +458,8 @@ def test_a_failed_question_is_echoed_only_in_part(tmp_path, lexical_index, capsy
     assert "Gujranwala" in out and len(out) < 20_000
     assert "\x1b" not in out, "no terminal escape from the file reaches the terminal"
     assert "Q: \\x1b\\x1b" in out and "(50,000 characters)" in out
+
+
+def test_zz_hostile_summary():
+    print("\nhostile inputs tried this run:", sum(TRIED.values()), TRIED)
+    assert not isinstance(QAError, type(None))

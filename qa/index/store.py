@@ -223,6 +223,8 @@ def build_lock(index_dir: Path) -> Iterator[None]:
             if (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino):
                 break
             os.close(fd)
+        else:
+            raise IndexWriteError(f"{index_dir} kept being replaced while this build tried to lock it. Build again.")
     except OSError as error:
         raise write_error(index_dir, error) from None
     _held_locks[key] = 1
