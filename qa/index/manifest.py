@@ -188,6 +188,10 @@ class Manifest:
             )
         return f"{model.name} (pretrained, {model.dimension} dimensions)"
 
+    def checksum(self) -> str:
+        """The checksum manifest.json records for itself: sha256 of every other field, in canonical JSON."""
+        return _checksum(self.to_dict())
+
     def write(self, index_dir: Path) -> None:
         data = self.to_dict()
         data["checksum"] = _checksum(data)

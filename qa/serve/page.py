@@ -1,28 +1,47 @@
 """The page's layout and event wiring (Gradio); every decision is made in qa.serve.service and qa.serve.web.
 
-Layout: a header, then three tabs. *Ask* holds the question box with a one-line note on how
+Layout: a header, then four tabs. *Ask* holds the question box with a one-line note on how
 questions are matched, "Options and filters", the results (a summary of the index before the
-first question) beside the article reader, and example questions. *Articles* lists what is
-indexed (sortable; a title opens the reader). *About this index* says how it was built.
+first question; a download bar, and per card a pick box and ✓/✗ marks) beside the article
+reader, and example questions. *Batch* answers pasted questions as a table with a CSV download.
+*Articles* lists what is indexed (sortable; a title opens the reader). *About this index* says
+how it was built.
 At phone width the reader is a full-screen sheet over the results.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import gradio as gr
 
 from qa.errors import QAError
 from qa.serve import service as logic
+from qa.serve import web
+from qa.serve.actions import download_batch
 from qa.serve.service import Service
 
-# The results panel: "Show in article" and a filter chip's × send their data to the server;
-# "Copy citation" copies in the browser (also over plain http, where navigator.clipboard is absent).
+# The results panel: "Show in article", a filter chip's ×, a ✓/✗ mark and a download send their data
+# to the server; "Copy citation" copies in the browser (also over plain http, where navigator.clipboard
+# is absent).
 RESULTS_JS = """
 element.addEventListener('click', (event) => {
   const action = event.target.closest('.qa-show, .qa-clear');
   if (action) { trigger('click', JSON.parse(action.dataset.show || action.dataset.clear)); return; }
+  const mark = event.target.closest('.qa-mark');
+  if (mark) {
+    mark.parentElement.querySelectorAll('.qa-mark').forEach((b) => b.setAttribute('aria-pressed', 'false'));
+    mark.setAttribute('aria-pressed', 'true');
+    trigger('click', JSON.parse(mark.dataset.mark));
+    return;
+  }
+  const download = event.target.closest('.qa-download');
+  if (download) {
+    const ranks = Array.from(element.querySelectorAll('.qa-pick input:checked')).map((box) => Number(box.dataset.rank));
+    trigger('click', { download: { format: download.dataset.format, ranks } });
+    return;
+  }
   const copy = event.target.closest('.qa-copy');
   if (!copy) return;
   const text = copy.dataset.citation;
@@ -38,6 +57,19 @@ element.addEventListener('click', (event) => {
     document.execCommand('copy'); area.remove(); done();
   }
 });
+"""
+# A file the server prepared ({"name", "type", "text"} as JSON text) is saved by the browser; nothing
+# is written on the server.
+DOWNLOAD_JS = """
+(payload) => {
+  if (!payload) return;
+  const file = JSON.parse(payload);
+  const url = URL.createObjectURL(new Blob([file.text], { type: file.type + ';charset=utf-8' }));
+  const link = document.createElement('a');
+  link.href = url; link.download = file.name;
+  document.body.appendChild(link); link.click(); link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 5000);
+}
 """
 # The reader scrolls itself (not the page) so the cited paragraph starts just below its sticky
 # header, and takes the keyboard focus; Escape closes it.
@@ -101,6 +133,12 @@ THEME = gr.themes.Soft(
     font=["Inter", "ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
     font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
 )
+BATCH_INTRO = (
+    "<p>Paste questions, one per line, to ask them all at once; each gets its passages in the table, "
+    "and <b>Download CSV</b> saves every hit with its full citation. The options and filters set on the "
+    "Ask tab apply. Lines starting with # are skipped; at most 200 questions at a time. From the command "
+    "line: <code>qa ask --batch questions.csv</code>.</p>"
+)
 HEADER = (
     "<h1>News QA</h1><p>Ask a question; read the paragraphs that answer it, with exact citations. "
     "Every word shown is a quote.</p>"
@@ -145,8 +183,13 @@ def build_page(service: Service) -> gr.Blocks:
                     rerank = gr.Checkbox(
                         False, label="Rerank", info=rerank_info, interactive=can_rerank, elem_id="qa-rerank"
                     )
+                    keep_log, log_info = service.audit_option()
+                    audit = gr.Checkbox(
+                        keep_log, label="Keep an audit log", info=log_info, interactive=keep_log, elem_id="qa-audit"
+                    )
                 with gr.Row(elem_id="qa-main"):
                     with gr.Column(scale=3, min_width=300, elem_id="qa-results-col"):
+                        notice = gr.HTML("", js_on_load=None, elem_id="qa-action-notice")
                         results = gr.HTML(service.summary_html(), js_on_load=RESULTS_JS, elem_id="qa-results")
                     with gr.Column(scale=2, min_width=300, visible=False, elem_id="qa-reader-col") as reader_column:
                         # Pressed by the reader's own ✕ button (in its sticky header) and by Escape.
@@ -158,6 +201,19 @@ def build_page(service: Service) -> gr.Blocks:
                     example_list = gr.Examples(
                         examples=[[q] for q in examples], inputs=[question], label="Try one of these"
                     )
+            with gr.Tab("Batch", id="batch"):
+                gr.HTML(BATCH_INTRO, js_on_load=None, elem_id="qa-batch-intro")
+                pasted = gr.Textbox(
+                    lines=8,
+                    max_lines=30,
+                    label="Questions, one per line",
+                    placeholder="Who approved the emergency levy?\n# a line starting with # is skipped",
+                    elem_id="qa-batch-questions",
+                )
+                with gr.Row():
+                    run_batch = gr.Button("Ask all", variant="primary", elem_id="qa-batch-run")
+                    save_batch = gr.Button("Download CSV", elem_id="qa-batch-download")
+                batch_table = gr.HTML("", js_on_load=None, elem_id="qa-batch-results")
             with gr.Tab("Articles", id="articles"):
                 articles = gr.HTML(service.articles_html(), js_on_load=ARTICLES_JS, elem_id="qa-articles")
             with gr.Tab("About this index", id="about"):
@@ -180,20 +236,23 @@ def build_page(service: Service) -> gr.Blocks:
 
         demo.load(refresh, None, [status, results, articles, about, outlets], api_visibility="private")
 
-        filters = [k, outlets, date_from, date_to, rerank]
+        filters = [k, outlets, date_from, date_to, rerank, audit]
         hidden_reader = gr.Column(visible=False)
+        shown = gr.State(None)  # the Answer on screen: downloads and marks refer to its hits
+        download_box = gr.Textbox(visible=False, elem_id="qa-download-payload")
 
-        def answer(text: str, *options: Any) -> tuple[str, Any]:
+        def answer(text: str, *options: Any) -> tuple[Any, ...]:
             """A new question (or new filters) gets new results and closes the reader."""
-            return service.ask_html(text, *options), hidden_reader
+            page, found = service.ask_page(text, *options)
+            return page, hidden_reader, found, ""
 
-        def refilter(text: str, *options: Any) -> tuple[Any, Any]:
+        def refilter(text: str, *options: Any) -> tuple[Any, ...]:
             """Changed filters re-run the question on the screen (nothing to do before the first one)."""
             if not (text or "").strip():
-                return gr.skip(), gr.skip()
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return answer(text, *options)
 
-        outputs = [results, reader_column]
+        outputs = [results, reader_column, shown, notice]
         for trigger in (ask.click, question.submit):
             trigger(answer, [question, *filters], outputs, api_visibility="private")
         if example_list is not None:
@@ -208,20 +267,51 @@ def build_page(service: Service) -> gr.Blocks:
             getattr(control, event)(refilter, [question, *filters], outputs, api_visibility="private")
 
         def on_results_click(
-            text: str, n: float, chosen: Any, start: Any, end: Any, rerank_on: bool, event: gr.EventData
+            text: str,
+            n: float,
+            chosen: Any,
+            start: Any,
+            end: Any,
+            rerank_on: bool,
+            audit_on: bool,
+            on_screen: Any,
+            event: gr.EventData,
         ):
             data = getattr(event, "_data", None) or {}
+            skip = gr.skip()
             if "clear" in data:  # a filter chip's ×: drop that filter and search again
                 chosen, start, end = logic.clear_filter(data["clear"], chosen, start, end)
-                page = service.ask_html(text, n, chosen, start, end, rerank_on) if (text or "").strip() else gr.skip()
-                return gr.skip(), hidden_reader, chosen, start, end, page
-            return service.article_html(data), gr.Column(visible=True), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                if (text or "").strip():
+                    page, found = service.ask_page(text, n, chosen, start, end, rerank_on, audit_on)
+                else:
+                    page, found = skip, skip
+                return skip, hidden_reader, chosen, start, end, page, found, "", ""
+            if "mark" in data:  # ✓ / ✗ on a card
+                return skip, skip, skip, skip, skip, skip, skip, "", service.mark(on_screen, data["mark"])
+            if "download" in data:  # the download bar: the picked hits (or all) as a file
+                try:
+                    payload = json.dumps(service.download(on_screen, data["download"]).to_dict())
+                except QAError as error:
+                    return skip, skip, skip, skip, skip, skip, skip, "", web.render_message(str(error))
+                return skip, skip, skip, skip, skip, skip, skip, payload, ""
+            shown_article = service.article_html(data), gr.Column(visible=True)
+            return (*shown_article, skip, skip, skip, skip, skip, "", skip)
 
         results.click(
             on_results_click,
-            [question, *filters],
-            [reader, reader_column, outlets, date_from, date_to, results],
+            [question, *filters, shown],
+            [reader, reader_column, outlets, date_from, date_to, results, shown, download_box, notice],
             api_visibility="private",
+        ).then(None, [download_box], None, js=DOWNLOAD_JS)
+
+        batch_answers = gr.State([])
+        run_batch.click(service.batch, [pasted, *filters], [batch_table, batch_answers], api_visibility="private")
+
+        def batch_file(found: list[Any]) -> str:
+            return json.dumps(download_batch(found).to_dict()) if found else ""
+
+        save_batch.click(batch_file, [batch_answers], [download_box], api_visibility="private").then(
+            None, [download_box], None, js=DOWNLOAD_JS
         )
 
         def open_article(event: gr.EventData) -> tuple[str, Any, Any]:
@@ -230,11 +320,18 @@ def build_page(service: Service) -> gr.Blocks:
         articles.click(open_article, None, [reader, reader_column, tabs], api_visibility="private")
         close.click(lambda: hidden_reader, None, reader_column, api_visibility="private")
 
-        def ask_api(question: str, k: int = 5) -> str:
-            """Answer a question: the JSON text `qa ask --json` prints (a JSON string, because
-            gradio_client would try to download any returned object that has a "path" key)."""
+        def ask_api(
+            question: str,
+            k: int = 5,
+            outlets: list[str] | None = None,
+            date_from: str | None = None,
+            date_to: str | None = None,
+            rerank: bool = False,
+        ) -> str:
+            """Answer a question with the page's options: the JSON text `qa ask --json` prints (a JSON
+            string, because gradio_client would try to download any returned object with a "path" key)."""
             try:
-                return service.ask_json(question, k)
+                return service.ask_json(question, k, outlets, date_from, date_to, rerank)
             except QAError as error:  # the caller's mistake: a clear message, no traceback on the console
                 raise gr.Error(str(error), print_exception=False) from None
 

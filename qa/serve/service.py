@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from qa.errors import IndexNotFoundError, InvalidRequestError, QAError
+from qa.evaluate.marks import default_marks_path, read_marks
 from qa.index.build import build_index
 from qa.index.catalog import NO_DAY, NO_OUTLET
 from qa.index.manifest import MANIFEST_FILE
@@ -26,6 +27,9 @@ from qa.models.reranker import DEFAULT_RERANKER
 from qa.records import Answer
 from qa.search.retriever import Retriever
 from qa.serve import web
+from qa.serve.actions import Download, ask_pasted, download_answer, mark_hit
+from qa.serve.audit import AuditLog
+from qa.serve.export import Asked
 from qa.serve.render import correction_note
 
 # Questions the shipped corpus answers; the page offers those the open index answers confidently.
@@ -62,6 +66,9 @@ class Service:
         self._lock = threading.Lock()
         self._examples: list[str] | None = None
         self.generation = 0  # how many rebuilt indexes have been opened since start
+        self.audit = AuditLog.default()  # None when QA_AUDIT_LOG=off
+        self.marks_path = default_marks_path()
+        self._manifest_checksum: tuple[Retriever, str] | None = None
 
     @property
     def retriever(self) -> Retriever:
@@ -117,27 +124,143 @@ class Service:
         date_from: str | None = None,
         date_to: str | None = None,
         rerank: bool = False,
+        audit: bool = True,
     ) -> str:
         """The results panel for a question; a user's mistake becomes a message, not an exception."""
+        return self.ask_page(question, k, outlets, date_from, date_to, rerank, audit)[0]
+
+    def ask_page(
+        self,
+        question: str,
+        k: float = 5,
+        outlets: list[str] | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        rerank: bool = False,
+        audit: bool = True,
+    ) -> tuple[str, Answer | None]:
+        """The results panel and the answer it shows (None after a mistake, shown as a message).
+
+        With ``audit`` the question is added to the audit log; the cards show the relevance
+        marks already given to their passages for this question.
+        """
         active = active_filters(outlets, date_from, date_to)
         retriever = self.retriever
+        options: dict[str, Any] = {
+            "outlets": _outlet_values(outlets) or None,
+            "date_from": date_from or None,
+            "date_to": date_to or None,
+            "rerank": bool(rerank),
+        }
         try:
-            answer = retriever.ask(
-                question or "",
-                _k(k),
-                outlets=_outlet_values(outlets) or None,
-                date_from=date_from or None,
-                date_to=date_to or None,
-                rerank=bool(rerank),
-            )
+            answer = retriever.ask(question or "", _k(k), **options)
         except QAError as error:
-            return web.render_message(str(error), active=active)
+            return web.render_message(str(error), active=active), None
+        if audit:
+            self.record(answer, "page", options, _k(k))
+        marks = marked(self.marks_path, answer)
         note = correction_note(answer)
-        return web.render_answer(answer, match_strengths(retriever, answer), active, [note] if note else [])
+        notes = [note] if note else []
+        return web.render_answer(answer, match_strengths(retriever, answer), active, notes, marks=marks), answer
 
-    def ask_json(self, question: str, k: float = 5) -> str:
-        """Exactly what `qa ask --json` prints for the question; raises QAError for a bad one."""
-        return json.dumps(self.retriever.ask(question, _k(k)).to_dict(), ensure_ascii=False)
+    def ask_json(
+        self,
+        question: str,
+        k: float = 5,
+        outlets: list[str] | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        rerank: bool = False,
+    ) -> str:
+        """Exactly what `qa ask --json` prints for the question; raises QAError for a bad one.
+
+        The `/ask` endpoint: recorded in the audit log (source ``api``) unless it is turned off.
+        """
+        options: dict[str, Any] = {
+            "outlets": [name for name in outlets or [] if name] or None,
+            "date_from": date_from or None,
+            "date_to": date_to or None,
+            "rerank": bool(rerank),
+        }
+        answer = self.retriever.ask(question, _k(k), **options)
+        self.record(answer, "api", options, _k(k))
+        return json.dumps(answer.to_dict(), ensure_ascii=False)
+
+    def record(self, answer: Answer, source: str, options: dict[str, Any], k: int) -> None:
+        """Add ``answer`` to the audit log (when there is one), with the filters and mode it was asked with."""
+        if self.audit is None:
+            return
+        retriever = self.retriever
+        filters = {name: value for name, value in options.items() if name not in ("mode", "rerank")}
+        self.audit.record(
+            answer,
+            source=source,
+            filters=filters,
+            manifest_checksum=self._checksum(retriever),
+            index_dir=retriever.index_dir,
+            k=k,
+        )
+
+    def _checksum(self, retriever: Retriever) -> str:
+        """The open index's manifest checksum, computed once per opened index."""
+        if self._manifest_checksum is None or self._manifest_checksum[0] is not retriever:
+            self._manifest_checksum = (retriever, retriever.manifest.checksum())
+        return self._manifest_checksum[1]
+
+    # -- investigation tools (qa.serve.actions) ---------------------------------------------
+
+    def download(self, answer: Answer | None, request: dict[str, Any]) -> Download:
+        """The hits of the answer on screen picked in ``request`` ({"format", "ranks"}) as a file."""
+        if answer is None:
+            raise InvalidRequestError("Ask a question first; then pick passages to download.")
+        ranks = [int(rank) for rank in request.get("ranks") or []]
+        return download_answer(answer, ranks, str(request.get("format", "csv")))
+
+    def mark(self, answer: Answer | None, request: dict[str, Any]) -> str:
+        """Record a ✓ / ✗ on a card ({"rank", "relevant"}); returns the line the page shows."""
+        if answer is None:
+            return web.render_message("Ask a question first; then mark its passages.")
+        try:
+            mark = mark_hit(self.marks_path, answer, int(request["rank"]), bool(request["relevant"]))
+        except (KeyError, TypeError, ValueError):
+            return web.render_message("That mark could not be read.")
+        except QAError as error:
+            return web.render_message(str(error))
+        except OSError as error:
+            return web.render_message(f"The mark could not be saved in {self.marks_path}: {error.strerror or error}.")
+        verdict = "relevant" if mark.relevant else "not relevant"
+        return web.render_message(
+            f"Marked ¶{mark.paragraph} of “{answer.hits[int(request['rank']) - 1].article.name}” {verdict} "
+            f"(saved in {self.marks_path}; qa eval --marks scores the index on your marks).",
+            kind="note",
+        )
+
+    def batch(
+        self,
+        text: str,
+        k: float = 3,
+        outlets: list[str] | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        rerank: bool = False,
+        audit: bool = True,
+    ) -> tuple[str, list[Asked]]:
+        """The Batch tab: pasted questions (one per line) as a table, and the answers for the CSV download."""
+        options: dict[str, Any] = {
+            "outlets": _outlet_values(outlets) or None,
+            "date_from": date_from or None,
+            "date_to": date_to or None,
+            "rerank": bool(rerank),
+        }
+        try:
+            results = ask_pasted(self.retriever, text, _k(k), **options)
+        except QAError as error:
+            return web.render_message(str(error)), []
+        if audit:
+            for result in results:
+                if result.answer is not None:
+                    self.record(result.answer, "page", options, _k(k))
+        return web.render_batch(results), results
 
     def article_html(self, request: Any) -> str:
         """The reader for a click: ``{"show": {"article", "start", "end", "hlStart", "hlEnd"}}`` ("show in
@@ -191,6 +314,12 @@ class Service:
         if self.retriever.reranker_status().available:
             return True, RERANK_ON
         return False, RERANK_OFF
+
+    def audit_option(self) -> tuple[bool, str]:
+        """Whether the page can keep an audit log (``QA_AUDIT_LOG=off`` turns it off), and where it is."""
+        if self.audit is None:
+            return False, "turned off for this server (QA_AUDIT_LOG=off)"
+        return True, f"each question and the citations returned are added to {self.audit.path} on this computer"
 
     def summary_html(self) -> str:
         """The results panel before any question: what is indexed and how it is searched."""
@@ -280,6 +409,17 @@ def clear_filter(
     if "date_to" in request:
         date_to = None
     return outlets, date_from, date_to
+
+
+def marked(marks_path: Path, answer: Answer) -> dict[int, bool]:
+    """Rank → the relevance mark already given to that hit's passage for this question (unmarked hits left out)."""
+    try:
+        marks, _ = read_marks(marks_path)
+    except QAError:  # no marks file yet (or unreadable: marking will say so)
+        return {}
+    given = {(m.article_id, m.passage_sha256): m.relevant for m in marks if m.question == answer.question}
+    found = {hit.rank: given.get((hit.article.id, hit.passage.sha256)) for hit in answer.hits}
+    return {rank: relevant for rank, relevant in found.items() if relevant is not None}
 
 
 def match_strengths(retriever: Retriever, answer: Answer) -> list[str]:

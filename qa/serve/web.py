@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 
 from qa.records import Answer, Article, Hit, Skip, page_label
+from qa.serve.export import Asked
 
 NOT_CONFIDENT = "The corpus does not seem to answer this question. These are the nearest passages."
 NO_HITS = "The corpus does not seem to answer this question: no passage shares its key words."
@@ -87,8 +88,22 @@ def _strength(level: str) -> str:
     )
 
 
-def render_hit(hit: Hit, strength: str = "partial") -> str:
-    """One answer card: citation, passage with its highlighted sentence, a plain relevance cue."""
+def _mark_buttons(rank: int, mark: bool | None) -> str:
+    """✓ / ✗ for the user's own relevance judgement; the one given already is pressed."""
+    buttons = []
+    for relevant, symbol, label in ((True, "✓", "Relevant"), (False, "✗", "Not relevant")):
+        pressed = "true" if mark is relevant else "false"
+        data = _e(json.dumps({"mark": {"rank": rank, "relevant": relevant}}))
+        buttons.append(
+            f'<button type="button" class="qa-mark" aria-pressed="{pressed}" data-mark="{data}" '
+            f'title="Mark this passage {label.lower()} to this question">{symbol}<span> {label}</span></button>'
+        )
+    return f'<span class="qa-marks" role="group" aria-label="Your judgement">{"".join(buttons)}</span>'
+
+
+def render_hit(hit: Hit, strength: str = "partial", mark: bool | None = None) -> str:
+    """One answer card: citation, passage with its highlighted sentence, a plain relevance cue,
+    a box to pick it for download, and the user's relevant / not relevant marks."""
     article, passage = hit.article, hit.passage
     start, end = hit.highlight
     title = _e(article.title) if article.title else f'<span class="qa-untitled">{_e(article.name)} (untitled)</span>'
@@ -103,13 +118,17 @@ def render_hit(hit: Hit, strength: str = "partial") -> str:
         "hlStart": passage.char_start + start,
         "hlEnd": passage.char_start + end,
     }
+    pick = (
+        f'<label class="qa-pick" title="Pick for download"><input type="checkbox" data-rank="{hit.rank}" '
+        f'aria-label="Pick passage {hit.rank} for download"></label>'
+    )
     return f"""<article class="qa-card" data-rank="{hit.rank}">
-<header class="qa-card-head"><span class="qa-rank">{hit.rank}</span>
+<header class="qa-card-head">{pick}<span class="qa-rank">{hit.rank}</span>
 <div class="qa-cite">{outlet}<span class="qa-title">{title}</span>
 <span class="qa-meta">{byline}{ocr}</span></div>{_strength(strength)}</header>
 <p class="qa-text">{_marked(passage.text, start, end)}</p>
 <footer class="qa-card-foot"><details class="qa-scores"><summary>Ranking details</summary>{scores}</details>
-<span class="qa-actions">
+{_mark_buttons(hit.rank, mark)}<span class="qa-actions">
 <button type="button" class="qa-copy" data-citation="{_e(hit.full_citation)}">Copy citation</button>
 <button type="button" class="qa-show" data-show="{_e(json.dumps({"show": show}))}">Show in article</button></span>
 </footer></article>"""
@@ -135,13 +154,23 @@ def render_filters(active: Sequence[Filter]) -> str:
     return f'<div class="qa-filters" aria-label="Active filters">{label}{chips}{clear_all}</div>'
 
 
+DOWNLOAD_BAR = (
+    '<div class="qa-toolbar" role="toolbar" aria-label="Download">'
+    '<span class="qa-toolbar-label">Download the picked passages (none picked: all)</span>'
+    '<button type="button" class="qa-download" data-format="csv">CSV</button>'
+    '<button type="button" class="qa-download" data-format="markdown">Markdown</button></div>'
+)
+
+
 def render_answer(
     answer: Answer,
     strengths: Sequence[str] | None = None,
     active: Sequence[Filter] = (),
     notes: Sequence[str] = (),
+    marks: dict[int, bool] | None = None,
 ) -> str:
-    """The results panel: active filters, notes about the question, the honesty notice, the cards."""
+    """The results panel: active filters, notes about the question, the honesty notice, the
+    download bar, the cards (``marks``: rank → the user's relevance mark already given)."""
     parts = [render_filters(active)]
     parts.extend(f'<div class="qa-note" role="status">{_e(note)}</div>' for note in notes)
     parts.extend(f'<div class="qa-warning">{_e(warning)}</div>' for warning in answer.warnings)
@@ -149,11 +178,38 @@ def render_answer(
         parts.append(f'<div class="qa-notice" role="status">{_e(NO_HITS_FILTERED if active else NO_HITS)}</div>')
     elif not answer.confident:
         parts.append(f'<div class="qa-notice" role="status">{_e(NOT_CONFIDENT)}</div>')
+    if answer.hits:
+        parts.append(DOWNLOAD_BAR)
     levels = list(strengths or [])
+    marks = marks or {}
     parts.extend(
-        render_hit(hit, levels[number] if number < len(levels) else "partial") for number, hit in enumerate(answer.hits)
+        render_hit(hit, levels[number] if number < len(levels) else "partial", marks.get(hit.rank))
+        for number, hit in enumerate(answer.hits)
     )
     return '<div class="qa-results">' + "\n".join(part for part in parts if part) + "</div>"
+
+
+def render_batch(results: Sequence[Asked]) -> str:
+    """The Batch tab's table: a row per hit (question, rank, citation, answering sentence) or failed question."""
+    rows = []
+    for number, result in enumerate(results, start=1):
+        first = f'<tr class="qa-next-question"><td class="qa-num">{number}</td><td>{_e(result.question or "")}</td>'
+        if result.answer is None:
+            rows.append(f'{first}<td></td><td colspan="2" class="qa-error-cell">{_e(result.error or "")}</td></tr>')
+            continue
+        if not result.answer.hits:
+            rows.append(f'{first}<td></td><td colspan="2">{_e(NO_HITS)}</td></tr>')
+        for hit in result.answer.hits:
+            lead = first if hit.rank == 1 else "<tr><td></td><td></td>"
+            cells = f"<td>{_e(hit.citation)}</td><td>{_e(hit.highlighted_text)}</td>"
+            rows.append(f'{lead}<td class="qa-num">{hit.rank}</td>{cells}</tr>')
+    failed = sum(1 for result in results if result.answer is None)
+    summary = f"{_plural(len(results), 'question')} asked" + (f", {failed} failed" if failed else "")
+    head = "".join(f"<th>{name}</th>" for name in ("#", "Question", "Rank", "Citation", "Answering sentence"))
+    return (
+        f'<div class="qa-batch"><p class="qa-batch-summary" role="status">{_e(summary)}</p>'
+        f'<table class="qa-batch-table"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+    )
 
 
 def render_message(message: str, kind: str = "error", active: Sequence[Filter] = ()) -> str:
