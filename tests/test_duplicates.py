@@ -17,13 +17,13 @@ def _words(text: str) -> list[str]:
     return text.lower().replace(",", " ").replace(".", " ").split()
 
 
-def test_shingles_are_stable_distinct_word_three_grams():
-    words = _words("one two three four five one two three")
-    hashes = shingle_hashes(words, 3)
-    assert len(hashes) == 5  # 6 windows, one repeated
+def test_shingles_are_stable_distinct_word_pairs():
+    words = _words("one two three four one two")
+    hashes = shingle_hashes(words, 2)
+    assert len(hashes) == 4  # 5 pairs, one repeated
     assert np.array_equal(hashes, np.unique(hashes))
-    assert np.array_equal(hashes, shingle_hashes(words, 3))
-    assert len(shingle_hashes(["two", "words"], 3)) == 1  # shorter than a shingle: one shingle of all
+    assert np.array_equal(hashes, shingle_hashes(words, 2))
+    assert len(shingle_hashes(["word"], 2)) == 1  # shorter than a shingle: one shingle of all
     assert jaccard(hashes, hashes) == 1.0
 
 
@@ -50,7 +50,7 @@ def test_the_same_text_twice_in_one_article_is_not_a_wire_copy():
 
 def test_threshold_decides_on_the_exact_jaccard():
     edited = STORY.replace("record rainfall", "heavy rain").replace("lower town", "old harbour district")
-    similarity = jaccard(shingle_hashes(_words(STORY), 3), shingle_hashes(_words(edited), 3))  # 5 words of 30 changed
+    similarity = jaccard(shingle_hashes(_words(STORY), 2), shingle_hashes(_words(edited), 2))  # 5 words of 30 changed
     assert 0.3 < similarity < 0.8
     assert list(group_duplicates([STORY, edited], [0, 1])) == [NO_GROUP, NO_GROUP]
     loose = DuplicateSettings(threshold=0.3)

@@ -171,6 +171,7 @@ def calibrate(
             lexical=lexical,
             split=False,
             training=training,  # how to train a model on each corpus with model="self"
+            duplicates=None,  # dataset passages are judged one by one: no wire copies to group
         )
         retriever = Retriever.load(index_dir, reranker=reranker or DEFAULT_RERANKER)
         first_stage = retriever.mode

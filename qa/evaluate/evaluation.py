@@ -137,6 +137,7 @@ def evaluate(
             split=False,
             corpus=CorpusInfo(eval_set.name),
             training=training,
+            duplicates=None,  # dataset passages are judged one by one: no wire copies to group
         )
         retriever = Retriever.load(
             index_dir, reranker=reranker or DEFAULT_RERANKER, rerank_depth=rerank_depth or RERANK_DEPTH

@@ -17,9 +17,10 @@ from qa.errors import CorpusError, IndexWriteError, ModelUnavailableError
 from qa.index.catalog import ARTICLES_FILE, PASSAGES_FILE, write_catalog
 from qa.index.dense import DENSE_FILE, DenseIndex, DenseSettings
 from qa.index.document import MODEL_DIR, passage_document
+from qa.index.duplicates import DuplicateSettings, find_copies
 from qa.index.integrity import file_record
 from qa.index.lexical import LEXICAL_DIR, LexicalIndex, LexicalSettings
-from qa.index.manifest import ChunkingInfo, CorpusInfo, Manifest, ModelInfo, VectorsInfo, library_versions
+from qa.index.manifest import ChunkingInfo, CopiesInfo, CorpusInfo, Manifest, ModelInfo, VectorsInfo, library_versions
 from qa.index.store import (
     OWNER_FILE,
     STAGING_MARK,
@@ -173,11 +174,13 @@ def index_articles(
     reuse_vectors: bool = True,
     training: TrainSettings | None = None,
     auto_self: bool = False,
+    duplicates: DuplicateSettings | None = DuplicateSettings(),  # noqa: B008 (frozen, so safe to share)
 ) -> BuildReport:
     """Index already-loaded articles (what `qa build` and `qa eval` share).
 
     With ``split`` each paragraph becomes a passage (long ones cut to the model's window);
     without it each article is one passage as given (evaluation datasets come pre-cut).
+    ``duplicates`` says how wire copies are grouped (None: not grouped).
     """
     index_dir = Path(index_dir)
     settings = lexical or LexicalSettings()
@@ -277,6 +280,13 @@ def index_articles(
         )
         del lexical_documents, documents
         seconds["lexical"] = time.perf_counter() - started
+        copies = None
+        if duplicates is not None:  # a stage of its own: wire copies grouped from the passage texts
+            started = time.perf_counter()
+            with stage("wire copies", 1, progress) as bar:
+                copies = find_copies(articles, passages, duplicates)
+                bar.update(1)
+            seconds["duplicates"] = time.perf_counter() - started
         dense_index = None
         if encoder is not None and vectors is not None:
             started = time.perf_counter()
@@ -306,9 +316,12 @@ def index_articles(
                 VectorsInfo(model_key(model_info), len(passages) - reused, reused) if model_info is not None else None
             ),
             versions=library_versions(),
+            duplicates=CopiesInfo(**duplicates.to_dict(), **copies.describe()) if duplicates and copies else None,
         )
         with staged_index(index_dir) as staging, stage("write", 4, progress) as bar:
             write_catalog(staging, articles, passages)
+            if copies is not None:
+                copies.save(staging)
             bar.update(1)
             lexical_index.save(staging)
             bar.update(1)

@@ -30,7 +30,7 @@ OUTLETS_FILE = "outlets.json"
 ARTICLE_IDS_FILE = "article_ids.json"
 NO_OUTLET = -1
 NO_DAY = np.iinfo(np.int32).min  # an article without a (readable) date
-_EPOCH = dt.date(1970, 1, 1)
+EPOCH = dt.date(1970, 1, 1)  # day numbers count days since this one
 _ARRAYS = ("passage_offsets", "article_offsets", "passage_article", "article_outlet", "article_day")
 T = TypeVar("T")
 
@@ -40,9 +40,9 @@ def day_number(value: str | dt.date | None) -> int:
     if value is None:
         return int(NO_DAY)
     if isinstance(value, dt.date):
-        return (value - _EPOCH).days
+        return (value - EPOCH).days
     try:
-        return (dt.date.fromisoformat(value.strip()[:10]) - _EPOCH).days
+        return (dt.date.fromisoformat(value.strip()[:10]) - EPOCH).days
     except ValueError:
         return int(NO_DAY)
 

@@ -1,6 +1,6 @@
 """Wire copies: passages of different articles that are near-identical, grouped once at build time.
 
-Two passages are copies when the Jaccard similarity of their word 3-gram sets (lowercased
+Two passages are copies when the Jaccard similarity of their sets of word pairs (lowercased
 ``\\w+`` words) is at least 0.8: a syndicated paragraph with a dateline added or a word
 changed still counts; a paragraph that merely quotes the same sentence does not.
 Comparing every passage with every other is quadratic, so each passage gets a MinHash
@@ -12,7 +12,8 @@ passage. Copies are joined transitively into groups (union-find). Passages under
 ``min_words`` words are never grouped: a short line such as "The ministry did not respond."
 recurs in unrelated stories.
 
-The result is one group number per passage row (``-1``: no copy elsewhere).
+The result is one group number per passage row (``-1``: no copy elsewhere), stored in the
+index as ``wire_copies.npy`` and read back by :class:`CopyGroups`.
 """
 
 from __future__ import annotations
@@ -21,11 +22,16 @@ import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from qa.errors import IndexFormatError, IndexMismatchError
+from qa.records import Article, Passage
+
 NO_GROUP = -1
+GROUPS_FILE = "wire_copies.npy"  # in the index folder; unlike catalog/, it cannot be derived from the JSON lines
 LSH_WEIGHTS = (0.05, 0.95)  # false candidates vs missed pairs (datasketch's optimal banding)
 ALL_PAIRS_UP_TO = 64
 _BAND_MULTIPLIERS = np.random.default_rng(20261202).integers(1, 2**63, 32, dtype=np.uint64) | np.uint64(1)
@@ -39,9 +45,10 @@ class DuplicateSettings:
     """How wire copies are found; recorded in the manifest."""
 
     threshold: float = 0.8  # shingled Jaccard at or above which two passages are copies
-    # Word 3-grams: in a 30-word paragraph one changed word leaves a Jaccard of 0.81, a dateline
-    # added 0.93; with 5-grams one changed word already falls to 0.68.
-    shingle_words: int = 3
+    # Word pairs: in a 25-word paragraph (a typical wire paragraph) one changed word leaves a Jaccard
+    # of 0.85 and two of 0.72, a dateline added 0.89; with 3-grams one changed word falls to 0.77,
+    # with 5-grams to 0.62 — below the threshold for the edits wire copies get.
+    shingle_words: int = 2
     min_words: int = 12  # shorter passages are never grouped
     num_perm: int = 128  # MinHash permutations (LSH bands and rows follow from these and the threshold)
     seed: int = 1
@@ -186,6 +193,13 @@ def _numbered(roots: np.ndarray) -> np.ndarray:
     return groups
 
 
+def find_copies(articles: Sequence[Article], passages: Sequence[Passage], settings: DuplicateSettings) -> CopyGroups:
+    """The build stage: group the wire copies among ``passages`` (each owned by its article)."""
+    row_of = {article.id: row for row, article in enumerate(articles)}
+    owners = np.fromiter((row_of[passage.article_id] for passage in passages), np.int64, len(passages))
+    return CopyGroups(group_duplicates([passage.text for passage in passages], owners, settings))
+
+
 def group_members(groups: np.ndarray) -> dict[int, np.ndarray]:
     """Group number → its passage rows, ascending."""
     rows = np.flatnonzero(groups != NO_GROUP)
@@ -198,3 +212,48 @@ def group_members(groups: np.ndarray) -> dict[int, np.ndarray]:
         int(members_groups[0]): members
         for members, members_groups in zip(np.split(sorted_rows, bounds), np.split(sorted_groups, bounds))
     }
+
+
+class CopyGroups:
+    """An index's wire-copy groups: each passage row's group (``-1``: none) and, on demand, its copies."""
+
+    def __init__(self, groups: np.ndarray) -> None:
+        self.groups = groups
+        self._members: tuple[np.ndarray, np.ndarray] | None = None  # rows sorted by group, and group starts
+
+    @classmethod
+    def load(cls, index_dir: Path, passages: int) -> CopyGroups | None:
+        """The groups stored in ``index_dir`` (None for an index built before copies were grouped)."""
+        path = index_dir / GROUPS_FILE
+        if not path.is_file():
+            return None
+        try:
+            groups = np.asarray(np.load(path, mmap_mode="r", allow_pickle=False))
+        except (OSError, ValueError) as error:
+            raise IndexFormatError(f"{path} cannot be read ({error}). Rebuild the index with `qa build`.") from None
+        if groups.shape != (passages,):
+            raise IndexMismatchError(
+                f"{path} holds {len(groups)} rows but the index has {passages} passages. Rebuild it with `qa build`."
+            )
+        return cls(groups)
+
+    def save(self, index_dir: Path) -> None:
+        np.save(index_dir / GROUPS_FILE, np.asarray(self.groups, dtype=np.int32), allow_pickle=False)
+
+    def copies_of(self, row: int) -> np.ndarray:
+        """The other rows in ``row``'s group, ascending (empty when it has no copy)."""
+        group = int(self.groups[row])
+        if group < 0:
+            return np.zeros(0, dtype=np.int64)
+        if self._members is None:
+            grouped = np.flatnonzero(self.groups >= 0)
+            order = grouped[np.argsort(self.groups[grouped], kind="stable")]
+            starts = np.searchsorted(self.groups[order], np.arange(int(self.groups[order][-1]) + 2))
+            self._members = (order, starts)
+        order, starts = self._members
+        members = order[starts[group] : starts[group + 1]]
+        return members[members != row].astype(np.int64)
+
+    def describe(self) -> dict[str, int]:
+        grouped = self.groups[self.groups >= 0]
+        return {"groups": int(grouped.max()) + 1 if len(grouped) else 0, "grouped_passages": len(grouped)}

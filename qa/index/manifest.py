@@ -70,6 +70,20 @@ class VectorsInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class CopiesInfo:
+    """How wire copies were grouped (qa.index.duplicates settings) and how many were found."""
+
+    method: str
+    threshold: float
+    shingle_words: int
+    min_words: int
+    num_perm: int
+    seed: int
+    groups: int
+    grouped_passages: int
+
+
+@dataclass(frozen=True, slots=True)
 class ChunkingInfo:
     """How articles were cut into passages."""
 
@@ -131,6 +145,7 @@ class Manifest:
     dense: DenseInfo | None = None  # the vector index: exact or IVF-SQ8, nprobe, recall check
     vectors: VectorsInfo | None = None
     fusion: FusionSettings | None = None  # how hybrid mode fuses (None without vectors)
+    duplicates: CopiesInfo | None = None  # how wire copies were grouped (None: not grouped)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # index file -> {"bytes", "sha256"}
     versions: dict[str, str] = field(default_factory=dict)
     created_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
@@ -146,6 +161,7 @@ class Manifest:
             "dense": self.dense.to_dict() if self.dense else None,
             "vectors": asdict(self.vectors) if self.vectors else None,
             "fusion": self.fusion.to_dict() if self.fusion else None,
+            "duplicates": asdict(self.duplicates) if self.duplicates else None,
         }
         data = {name: parts.get(name, getattr(self, name)) for name in self.__dataclass_fields__}
         return {"format": data.pop("format"), "format_version": data.pop("format_version"), **data}
@@ -168,6 +184,7 @@ class Manifest:
             "dense": part("dense", DenseInfo.from_dict),
             "vectors": part("vectors", lambda value: _known(VectorsInfo, value)),
             "fusion": part("fusion", FusionSettings.from_dict),
+            "duplicates": part("duplicates", lambda value: _known(CopiesInfo, value)),
         }
         return _known(cls, {**data, **typed})
 
