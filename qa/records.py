@@ -256,7 +256,9 @@ class Answer:
     """The hits for one question, and whether the corpus plausibly answers it at all.
 
     ``question`` is the question as asked; when ``corrections`` is not empty it was searched with
-    those words replaced (see qa.search.spelling).
+    those words replaced (see qa.search.spelling). ``undated_excluded`` counts the passages sharing
+    words with the question that a date filter left out only because their article has no date (0
+    without a date filter, or when undated articles were included).
     """
 
     question: str
@@ -267,6 +269,7 @@ class Answer:
     corrections: list[Correction] = field(default_factory=list)
     searched: str | None = None  # the question with the corrections applied (None: searched as asked)
     reranked: bool = False  # whether the cross-encoder reordered the hits ranked in ``mode``
+    undated_excluded: int = 0
 
     @property
     def searched_question(self) -> str:
@@ -283,6 +286,7 @@ class Answer:
             "question": self.question,
             "confident": self.confident,
             "mode": self.label,
+            "undated_excluded": self.undated_excluded,
             "hits": [hit.to_dict() for hit in self.hits],
         }
         if self.corrections:  # only when a word was replaced, so other answers keep their shape

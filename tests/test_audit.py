@@ -17,16 +17,11 @@ def test_audit_log_location_is_documented_and_can_be_turned_off(user_data_dir, m
 
 
 def test_a_record_pins_question_filters_index_and_citations(newsroom_index, tmp_path):
-    answer = Retriever.load(newsroom_index).ask("Who rescued families from rooftops?", k=2)
+    retriever = Retriever.load(newsroom_index)
+    options = {"outlets": ["Metro Post"], "date_from": None, "rerank": False, "collapse": True}
+    answer = retriever.ask("Who rescued families from rooftops?", k=2, **options)
     log = AuditLog(tmp_path / "sub" / "audit.jsonl")
-    log.record(
-        answer,
-        source="cli",
-        filters={"outlets": ["Metro Post"], "date_from": None},
-        manifest_checksum="c" * 64,
-        index_dir=newsroom_index,
-        k=2,
-    )
+    log.record(answer, source="cli", retriever=retriever, options=options, k=2)
     (line,) = read_audit(log.path)
     assert set(line) == {
         "time",
@@ -40,8 +35,10 @@ def test_a_record_pins_question_filters_index_and_citations(newsroom_index, tmp_
         "confident",
         "citations",
     }
-    assert line["source"] == "cli" and line["filters"] == {"outlets": ["Metro Post"]} and line["k"] == 2
-    assert line["manifest_checksum"] == "c" * 64 and line["index"] == str(newsroom_index.resolve())
+    assert line["source"] == "cli" and line["k"] == 2
+    assert line["filters"] == {"outlets": ["Metro Post"], "collapse": True}
+    recorded = json.loads((newsroom_index / "manifest.json").read_text())["checksum"]
+    assert line["manifest_checksum"] == recorded and line["index"] == str(newsroom_index.resolve())
     first = line["citations"][0]
     hit = answer.hits[0]
     assert first == {
@@ -60,8 +57,9 @@ def test_an_unwritable_log_warns_once_and_answers_anyway(newsroom_index, tmp_pat
     blocker = tmp_path / "file"
     blocker.write_text("")
     log = AuditLog(blocker / "audit.jsonl")  # a folder that cannot exist
-    answer = Retriever.load(newsroom_index).ask("levy", k=1)
+    retriever = Retriever.load(newsroom_index)
+    answer = retriever.ask("levy", k=1)
     for _ in range(2):
-        log.record(answer, source="api", filters={}, manifest_checksum=None, index_dir=newsroom_index, k=1)
+        log.record(answer, source="api", retriever=retriever, options={}, k=1)
     warnings = [r.getMessage() for r in caplog.records if "audit log" in r.getMessage()]
     assert len(warnings) == 1 and "cannot be written" in warnings[0] and "QA_AUDIT_LOG" in warnings[0]

@@ -58,7 +58,7 @@ def test_build_ask_info(tmp_path, seed_corpus, capsys):
 def test_ask_json_schema(lexical_index, capsys):
     assert main(["ask", "Chinese sex traffickers", "--index", str(lexical_index), "--json", "-k", "3"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data.keys() == {"question", "confident", "mode", "hits"}
+    assert data.keys() == {"question", "confident", "mode", "undated_excluded", "hits"}
     assert data["mode"] == "lexical" and isinstance(data["confident"], bool)
     assert len(data["hits"]) == 3
     for rank, hit in enumerate(data["hits"], start=1):

@@ -62,7 +62,7 @@ def test_eval_marks_scores_the_index_and_survives_a_rebuild(newsroom_corpus, tmp
     levy_rank = next(hit.rank for hit in levy.hits if hit.article.id == "levy-vote" and hit.passage.paragraph == 1)
     _mark_hit(marks, retriever, LEVY, levy_rank, True)
     _mark_hit(marks, retriever, LEVY, 1 if levy_rank != 1 else 2, False)
-    roof = retriever.ask(ROOFTOPS, k=5)
+    roof = retriever.ask(ROOFTOPS, k=5, collapse=False)  # every wire copy, to mark one of them
     metro = next(hit for hit in roof.hits if hit.article.id == "metro-copy")  # "lifted from rooftops"
     append_mark(marks, Mark(ROOFTOPS, "metro-copy", metro.passage.paragraph, metro.passage.sha256, True))
     with marks.open("a") as handle:  # written by hand, without "at"

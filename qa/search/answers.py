@@ -3,12 +3,15 @@ highlighted sentence, and whether the corpus plausibly answers the question (con
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from qa.index.catalog import Catalog
+from qa.index.duplicates import CopyGroups
 from qa.models.encoder import Encoder
-from qa.records import Hit
-from qa.search.backend import Backend
+from qa.records import Copy, Hit
+from qa.search.backend import Backend, Filters, LexicalSearcher
 from qa.search.confidence import ConfidenceRule, term_coverage
 from qa.search.highlight import best_sentences
 from qa.search.ranking import Ranking
@@ -22,9 +25,11 @@ def build_hits(
     ranking: Ranking,
     vector: np.ndarray | None,
     reranked: bool = False,
+    copies: CopyGroups | None = None,
 ) -> list[Hit]:
     """Hits for the rows of ``ranking``, in its order; ``vector`` (the question's, when the mode used one)
-    adds each hit's cosine and lets the model break ties when choosing the highlighted sentence."""
+    adds each hit's cosine and lets the model break ties when choosing the highlighted sentence.
+    With ``copies`` each hit lists the other articles that ran its passage (``also_in``)."""
     rows = ranking.rows.tolist()
     passages = [catalog.passages[row] for row in rows]
     articles = [catalog.article_of(row) for row in rows]
@@ -53,12 +58,31 @@ def build_hits(
         cosine_of,
         lexical_first=True,
     )
+    also_in = [wire_copies(catalog, copies, row) for row in rows] if copies is not None else [()] * len(rows)
     return [
-        Hit(rank, float(score), scores, passage, article, span)
-        for rank, (passage, article, score, scores, span) in enumerate(
-            zip(passages, articles, ranking.scores.tolist(), per_method, spans), 1
+        Hit(rank, float(score), scores, passage, article, span, copied)
+        for rank, (passage, article, score, scores, span, copied) in enumerate(
+            zip(passages, articles, ranking.scores.tolist(), per_method, spans, also_in), 1
         )
     ]
+
+
+def wire_copies(catalog: Catalog, copies: CopyGroups, row: int) -> tuple[Copy, ...]:
+    """Where else passage ``row`` ran: its copies in other articles, earliest date first (undated last)."""
+    found = []
+    for other in copies.copies_of(row).tolist():
+        article, passage = catalog.article_of(other), catalog.passages[other]
+        found.append(Copy(article.id, article.outlet, article.title, article.date, passage.paragraph))
+    return tuple(sorted(found, key=lambda copy: (copy.date is None, copy.date or "", copy.article_id)))
+
+
+def undated_left_out(lexical: LexicalSearcher, question: str, filters: Filters) -> int:
+    """How many passages sharing words with ``question`` a date range leaves out only for being undated."""
+    if filters.include_undated or (filters.date_from is None and filters.date_to is None):
+        return 0
+    return lexical.count(question, dataclasses.replace(filters, include_undated=True)) - lexical.count(
+        question, filters
+    )
 
 
 def evidence(backend: Backend, question: str, hits: list[Hit]) -> tuple[float, float | None]:

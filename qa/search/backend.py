@@ -91,6 +91,10 @@ class LexicalSearcher(Protocol):
         """The lexical score of each of ``rows`` for ``question`` (0 where nothing matches)."""
         ...
 
+    def count(self, question: str, filters: Filters) -> int:
+        """How many passages passing ``filters`` have a positive score for ``question``."""
+        ...
+
 
 class DenseSearcher(Protocol):
     """Nearest passages by cosine between normalized question and passage vectors."""

@@ -82,6 +82,11 @@ class LocalLexical:
     def scores_for(self, question: str, rows: np.ndarray) -> np.ndarray:
         return self._scores(question)[rows]
 
+    def count(self, question: str, filters: Filters) -> int:
+        scores = self._scores(question)
+        allowed = self._rows_for(filters)
+        return int(np.count_nonzero((scores if allowed is None else scores[allowed]) > 0))
+
 
 class LocalDense:
     """A :class:`~qa.index.dense.DenseIndex` (exact or IVF-SQ8) as a dense searcher."""

@@ -4,7 +4,11 @@
         └─────────────────────────lexical searcher──► candidates ─┴─fuse (hybrid)─► rows ─rerank?─► Ranking
 
 Each stage takes ``depth`` candidates (at least :data:`CANDIDATE_DEPTH`) so that fusion and the
-cross-encoder see more than the ``k`` finally kept.
+cross-encoder see more than the ``k`` finally kept. Between the first stage and the
+cross-encoder the candidates are narrowed: a passage lacking a quoted phrase or holding an
+excluded word is dropped (qa.search.syntax), and with ``collapse`` so is every wire copy after
+the best-ranked one of its group. When narrowing leaves fewer than ``depth``, the first stage
+is asked again four times as deep, up to :data:`MAX_DEPTH` candidates.
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ from qa.search.backend import Backend, Candidates, DenseSearcher, Filters, Lexic
 from qa.search.fusion import interpolate_scores, reciprocal_rank_fusion
 from qa.search.request import SearchRequest
 from qa.search.reranking import rerank
+from qa.search.syntax import Query
 from qa.settings import RRF_FUSION, FusionSettings, Mode
 
 CANDIDATE_DEPTH = 100  # candidates each first-stage searcher proposes per question
+MAX_DEPTH = 6_400  # the deepest the first stage goes to find enough passages that pass the narrowing
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,36 +62,74 @@ def rank(
     reranker: Reranker | None = None,
     depth: int | None = None,
     document_of: Callable[[int], str] | None = None,
+    text_of: Callable[[int], str] | None = None,
+    groups: np.ndarray | None = None,
 ) -> Ranked:
     """Rank each of ``request``'s questions: its best ``depth`` rows (default ``request.k``).
 
     With ``reranker`` the first stage's best ``depth`` rows are reordered by the cross-encoder,
     which reads ``document_of(row)``. ``fusion`` is the manifest's (None: RRF).
+    Search syntax is checked against ``text_of(row)``, the passage text; ``groups`` holds each
+    row's wire-copy group (-1: none), used when the request collapses copies.
     """
-    questions = list(request.questions)
+    queries = [request.query(number) for number in range(len(request.questions))]
+    texts = [query.text for query in queries]
     fusion = fusion or RRF_FUSION
     depth = request.k if depth is None else depth
     wide = max(CANDIDATE_DEPTH, depth)
     vectors = None
     if request.mode != "lexical" and encoder is not None:
-        vectors = encoder.encode_queries(questions)
-    dense: list[Candidates | None] = [None] * len(questions)
+        vectors = encoder.encode_queries(texts)
+    dense: list[Candidates | None] = [None] * len(texts)
     if vectors is not None and backend.dense is not None:
         dense = list(backend.dense.search(vectors, wide, request.filters))
+    collapse_by = groups if request.collapse else None
     rankings = []
-    for number, question in enumerate(questions):
+    for number, (query, text) in enumerate(zip(queries, texts)):
         vector = vectors[number] if vectors is not None else None
-        ranking = _first_stage(request.mode, backend, fusion, question, vector, dense[number], wide, request.filters)
+        candidates, searched = dense[number], wide
+        while True:
+            ranking, more = _first_stage(
+                request.mode, backend, fusion, text, vector, candidates, searched, request.filters
+            )
+            if not query.restricts and collapse_by is None:
+                break
+            ranking = _narrow(ranking, query, text_of, collapse_by)
+            if len(ranking.rows) >= depth or not more or searched >= MAX_DEPTH:
+                break
+            searched *= 4
+            if vector is not None and backend.dense is not None:
+                candidates = backend.dense.search(vector[None, :], searched, request.filters)[0]
         rankings.append(ranking.top(depth))
     if reranker is not None:
         if document_of is None:
             raise ValueError("reranking needs document_of, the text the cross-encoder reads for a row")
-        reordered = rerank(reranker, questions, [ranking.rows for ranking in rankings], document_of)
+        reordered = rerank(reranker, texts, [ranking.rows for ranking in rankings], document_of)
         rankings = [
             Ranking(ranking.rows[order], scores, ranking.lexical[order])
             for ranking, (order, scores) in zip(rankings, reordered)
         ]
     return Ranked(rankings, vectors)
+
+
+def _narrow(ranking: Ranking, query: Query, text_of: Callable[[int], str] | None, groups: np.ndarray | None) -> Ranking:
+    """The rows that pass the question's phrases and exclusions, and (with ``groups``) only the
+    best-ranked passage of each group of wire copies."""
+    if query.restricts and text_of is None:
+        raise ValueError("search syntax needs text_of, the passage text of a row")
+    kept, seen = [], set()
+    for position, row in enumerate(ranking.rows.tolist()):
+        if query.restricts and not query.admits(text_of(row)):  # type: ignore[misc]
+            continue
+        if groups is not None:
+            group = int(groups[row])
+            if group >= 0:
+                if group in seen:
+                    continue
+                seen.add(group)
+        kept.append(position)
+    index = np.asarray(kept, dtype=np.int64)
+    return Ranking(ranking.rows[index], ranking.scores[index], ranking.lexical[index])
 
 
 def _first_stage(
@@ -97,18 +141,20 @@ def _first_stage(
     dense: Candidates | None,
     depth: int,
     filters: Filters,
-) -> Ranking:
-    """One question's candidates from the searchers ``mode`` uses, fused in hybrid mode."""
+) -> tuple[Ranking, bool]:
+    """One question's candidates from the searchers ``mode`` uses, fused in hybrid mode, and whether
+    a searcher may hold more (it returned all ``depth`` it was asked for)."""
     lexical = backend.lexical
     if mode == "dense":
         assert dense is not None  # check_mode refuses dense mode where there are no vectors
-        return Ranking(dense.rows, dense.scores.astype(np.float64), lexical.scores_for(question, dense.rows))
+        ranking = Ranking(dense.rows, dense.scores.astype(np.float64), lexical.scores_for(question, dense.rows))
+        return ranking, len(dense) >= depth
     found = lexical.search(question, depth, filters)
     if mode == "lexical":
-        return Ranking(found.rows, found.scores.astype(np.float64), found.scores)
+        return Ranking(found.rows, found.scores.astype(np.float64), found.scores), len(found) >= depth
     assert dense is not None and vector is not None and backend.dense is not None
     rows, fused = fuse(found, dense, fusion, lexical, backend.dense, question, vector)
-    return Ranking(rows, fused, lexical.scores_for(question, rows))
+    return Ranking(rows, fused, lexical.scores_for(question, rows)), len(found) >= depth or len(dense) >= depth
 
 
 def fuse(

@@ -16,6 +16,7 @@ import numpy as np
 
 from qa.errors import EmptyQuestionError, InvalidRequestError
 from qa.search.backend import NO_FILTERS, Filters
+from qa.search.syntax import Query, parse_query
 from qa.settings import MODES, Mode
 
 MAX_QUESTION_CHARS = 2000
@@ -28,13 +29,20 @@ class SearchOptions(TypedDict, total=False):
     outlets: Iterable[str | None] | str | None
     date_from: object
     date_to: object
+    include_undated: bool
     mode: str | None
     rerank: bool
+    collapse: bool
 
 
 @dataclass(frozen=True, slots=True)
 class SearchRequest:
-    """Questions as they will be searched, with checked settings."""
+    """Questions as they will be searched, with checked settings.
+
+    :meth:`query` reads a question's search syntax: the words that rank, the phrases every hit
+    must contain and the words none may (qa.search.syntax). With ``collapse`` only the best of
+    each group of wire copies is kept.
+    """
 
     questions: tuple[str, ...]
     k: int
@@ -42,6 +50,11 @@ class SearchRequest:
     rerank: bool = False
     filters: Filters = NO_FILTERS
     warnings: tuple[tuple[str, ...], ...] = ()  # per question: what cleaning changed
+    collapse: bool = False
+
+    def query(self, number: int) -> Query:
+        """Question ``number`` as searched: its ranking words, phrases and excluded words."""
+        return parse_query(self.questions[number])
 
 
 def check_request(
@@ -54,6 +67,7 @@ def check_request(
     date_from: object = None,
     date_to: object = None,
     include_undated: bool = False,
+    collapse: bool = False,
     index_mode: Mode,
     semantic_off_reason: str | None = None,
     known_outlets: Sequence[str] = (),
@@ -61,8 +75,11 @@ def check_request(
     """A request for an index that searches in ``index_mode`` (its best mode) and names ``known_outlets``.
 
     ``mode`` None means ``index_mode``; dates are ISO strings, dates, datetimes or timestamps.
+    A question with only excluded words raises EmptyQuestionError.
     """
     cleaned = [clean_question(question) for question in questions]
+    for text, _ in cleaned:
+        parse_query(text)  # a question of only excluded words is refused here
     return SearchRequest(
         questions=tuple(text for text, _ in cleaned),
         k=check_k(k),
@@ -70,6 +87,7 @@ def check_request(
         rerank=bool(rerank),
         filters=check_filters(outlets, date_from, date_to, known_outlets, include_undated),
         warnings=tuple(tuple(warnings) for _, warnings in cleaned),
+        collapse=bool(collapse),
     )
 
 

@@ -9,6 +9,7 @@ A question becomes hits in four steps, each in its own module:
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -17,14 +18,15 @@ from typing import TYPE_CHECKING, Any, Unpack
 import numpy as np
 
 from qa.errors import InvalidRequestError
-from qa.index.catalog import Catalog
+from qa.index.catalog import EPOCH, NO_DAY, Catalog
 from qa.index.document import passage_document
+from qa.index.duplicates import CopyGroups
 from qa.index.manifest import Manifest
 from qa.models.bundled import english_words
 from qa.models.encoder import DEFAULT_MODEL, Encoder
 from qa.models.reranker import DEFAULT_RERANKER, RERANK_DEPTH, Reranker, RerankerStatus
 from qa.records import Answer, Article, Correction, Hit, Passage
-from qa.search.answers import build_hits, evidence, is_confident
+from qa.search.answers import build_hits, evidence, is_confident, undated_left_out
 from qa.search.backend import NO_FILTERS, Backend, DenseSearcher, LexicalSearcher
 from qa.search.confidence import ConfidenceRule, rule_for
 from qa.search.language import ENGLISH_ONLY, looks_english, searches_english
@@ -65,6 +67,7 @@ class Retriever:
         confidence: ConfidenceRule | None = None,
         reranker: str | Reranker = DEFAULT_RERANKER,
         rerank_depth: int = RERANK_DEPTH,
+        copies: CopyGroups | None = None,
     ) -> None:
         self.index_dir = index_dir
         self.manifest = manifest
@@ -76,6 +79,7 @@ class Retriever:
         self.rerank_depth = check_k(rerank_depth)
         self._reranker = LazyReranker(reranker)  # located on first status check, loaded on first use
         self._spelling: Speller | None = None
+        self.copies = copies  # wire-copy groups (None: an index built before they were grouped)
 
     @classmethod
     def build(
@@ -110,6 +114,7 @@ class Retriever:
             opened.semantic_off_reason,
             reranker=reranker,
             rerank_depth=rerank_depth,
+            copies=CopyGroups.load(opened.index_dir, opened.manifest.passages),
         )
 
     # -- facts -----------------------------------------------------------------------------
@@ -178,10 +183,15 @@ class Retriever:
         """Answers for many questions in input order; questions are encoded in batches.
 
         Options: ``outlets`` and a ``date_from``/``date_to`` range (ISO dates, dates or timestamps)
-        filter the passages before ranking; ``mode`` is lexical, dense or hybrid (default: the
-        best the index offers); ``rerank`` rescores the candidates with the cross-encoder. An
+        filter the passages before ranking; with a range, articles without a date are left out
+        (and counted in ``Answer.undated_excluded``) unless ``include_undated``. ``mode`` is
+        lexical, dense or hybrid (default: the best the index offers); ``rerank`` rescores the
+        candidates with the cross-encoder; ``collapse`` (default True) shows only the best of
+        each group of wire copies, the others listed in its ``also_in``. A question may use
+        search syntax: ``"exact phrase"``, ``-word``, ``NOT word`` (qa.search.syntax). An
         answer's ``mode`` is the ranking mode, with ``+rerank`` when the cross-encoder rescored it.
         """
+        options.setdefault("collapse", True)
         request = self._check(questions, k, **options)
         asked = request.questions
         notes = [list(warnings) for warnings in request.warnings]
@@ -201,18 +211,21 @@ class Retriever:
         ranked = self._rank(request)
         rule = self.confidence_rule(request.mode, rerank=request.rerank)
         answers = []
-        for number, (question, ranking) in enumerate(zip(request.questions, ranked.rankings)):
+        for number, ranking in enumerate(ranked.rankings):
+            text = request.query(number).text
             hits = build_hits(
                 self.catalog,
                 self.backend,
                 self.encoder,
-                question,
+                text,
                 ranking.top(request.k),
                 ranked.vector(number),
                 reranked=request.rerank,
+                copies=self.copies,
             )
-            confident = is_confident(rule, self.backend, question, hits)
-            corrected = question if corrections[number] else None
+            confident = is_confident(rule, self.backend, text, hits)
+            searched = text if text != asked[number] else None  # corrected, or search syntax taken out
+            undated = undated_left_out(self.backend.lexical, text, request.filters)
             answers.append(
                 Answer(
                     asked[number],
@@ -221,8 +234,9 @@ class Retriever:
                     confident,
                     notes[number],
                     corrections[number],
-                    corrected,
+                    searched,
                     reranked=request.rerank,
+                    undated_excluded=undated,
                 )
             )
         return answers
@@ -247,14 +261,29 @@ class Retriever:
         return searches_english(self.lexical.analyzer)
 
     def rank_many(
-        self, questions: Sequence[str], k: int = 10, *, mode: str | None = None, rerank: bool = False
+        self,
+        questions: Sequence[str],
+        k: int = 10,
+        *,
+        mode: str | None = None,
+        rerank: bool = False,
+        collapse: bool = False,
     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """(passage rows, ranking scores) per question, best first: the bare ranking, for evaluation.
 
         With ``rerank`` the top ``max(k, rerank_depth)`` rows are rescored and the best ``k`` returned.
+        Wire copies are all ranked unless ``collapse``.
         """
-        request = self._check(questions, k, mode=mode, rerank=rerank)
+        request = self._check(questions, k, mode=mode, rerank=rerank, collapse=collapse)
         return [(ranking.rows[: request.k], ranking.scores[: request.k]) for ranking in self._rank(request).rankings]
+
+    def match_dates(self, question: str, depth: int = 100, **options: Unpack[SearchOptions]) -> list[dt.date | None]:
+        """The publication date (None: undated) of each of the ``depth`` passages that best match
+        ``question`` with ``options``, every wire copy counted: what a timeline of the matches draws."""
+        request = self._check([question], depth, **{**options, "collapse": False, "rerank": False})
+        (ranking,) = self._rank(request).rankings
+        days = np.asarray(self.catalog.article_day)[np.asarray(self.catalog.passage_article)[ranking.rows]]
+        return [None if day == NO_DAY else EPOCH + dt.timedelta(days=int(day)) for day in days.tolist()]
 
     def _check(self, questions: Sequence[str], k: object, **options: Unpack[SearchOptions]) -> SearchRequest:
         return check_request(
@@ -277,7 +306,13 @@ class Retriever:
             reranker,
             depth=max(request.k, self.rerank_depth) if request.rerank else request.k,
             document_of=self._document,
+            text_of=self._text,
+            groups=self.copies.groups if self.copies is not None else None,
         )
+
+    def _text(self, row: int) -> str:
+        """The passage text at ``row``: what search syntax is checked against."""
+        return self.catalog.passages[row].text
 
     def _document(self, row: int) -> str:
         """The passage at ``row`` as indexed (title + text): what the cross-encoder reads."""

@@ -25,15 +25,19 @@ import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qa.records import Answer
 from qa.settings import user_data_dir
+
+if TYPE_CHECKING:
+    from qa.search.retriever import Retriever
 
 AUDIT_ENV = "QA_AUDIT_LOG"
 AUDIT_FILE = "audit.jsonl"
 OFF = ("off", "0", "no", "false", "none")
 SOURCES = ("cli", "page", "api")
+RECORDED_OPTIONS = ("outlets", "date_from", "date_to", "include_undated", "collapse")  # the line's "filters"
 log = logging.getLogger("qa")
 
 
@@ -44,6 +48,7 @@ class AuditLog:
         self.path = Path(path).expanduser()
         self._lock = threading.Lock()
         self._warned = False
+        self._checksum: tuple[Any, str] | None = None  # (manifest, its checksum): computed once per index
 
     @classmethod
     def default(cls) -> AuditLog | None:
@@ -53,26 +58,21 @@ class AuditLog:
             return None
         return cls(configured or user_data_dir() / AUDIT_FILE)
 
-    def record(
-        self,
-        answer: Answer,
-        *,
-        source: str,
-        filters: Mapping[str, Any],
-        manifest_checksum: str | None,
-        index_dir: Path | str,
-        k: int,
-    ) -> None:
-        """Append one line for ``answer``; a write failure is a warning, never the caller's error."""
+    def record(self, answer: Answer, *, source: str, retriever: Retriever, options: Mapping[str, Any], k: int) -> None:
+        """Append one line for ``answer``, asked of ``retriever``'s index with ``options`` (the
+        keyword arguments of ``Retriever.ask``); a write failure is a warning, never the caller's error."""
+        manifest = retriever.manifest
+        if self._checksum is None or self._checksum[0] is not manifest:
+            self._checksum = (manifest, manifest.checksum())
         line = {
             "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
             "source": source,
             "question": answer.question,
-            "filters": {name: value for name, value in filters.items() if value not in (None, [], ())},
+            "filters": {name: options[name] for name in RECORDED_OPTIONS if options.get(name) not in (None, [], ())},
             "k": k,
             "mode": answer.label,
-            "index": str(Path(index_dir).resolve()),
-            "manifest_checksum": manifest_checksum,
+            "index": str(Path(retriever.index_dir).resolve()),
+            "manifest_checksum": self._checksum[1],
             "confident": answer.confident,
             "citations": [
                 {

@@ -133,7 +133,8 @@ def _parser() -> Parser:
         "ask",
         help="ask a question",
         description="Ask a question of an index.",
-        epilog=SYNTAX_HELP + " Example: qa ask '\"Federal Investigation Agency\" arrests -Beijing'",
+        epilog=SYNTAX_HELP + " Example: qa ask '\"Federal Investigation Agency\" arrests -Beijing' "
+        "(a question that starts with - goes after --: qa ask -- '-Beijing trafficking').",
     )
     ask.add_argument("question", nargs="?", help="the question (or use --batch FILE)")
     ask.add_argument(
@@ -155,6 +156,22 @@ def _parser() -> Parser:
     ask.add_argument("--outlet", action="append", default=None, metavar="NAME", help="only this outlet (repeatable)")
     ask.add_argument("--date-from", metavar="YYYY-MM-DD", help="only articles published on or after this day")
     ask.add_argument("--date-to", metavar="YYYY-MM-DD", help="only articles published on or before this day")
+    ask.add_argument(
+        "--include-undated",
+        action="store_true",
+        help="with --date-from/--date-to, also search articles that have no date (otherwise they are left out "
+        "and counted in the JSON's undated_excluded)",
+    )
+    ask.add_argument(
+        "--no-collapse",
+        action="store_true",
+        help="show every wire copy as its own hit (default: the best copy, with the others in also_in)",
+    )
+    ask.add_argument(
+        "--no-audit",
+        action="store_true",
+        help="do not add these questions to the audit log ($QA_AUDIT_LOG, else ~/.local/share/news-qa/audit.jsonl)",
+    )
     ask.add_argument("--mode", choices=MODES, help="search method (default: the index's)")
     ask.add_argument("--rerank", action="store_true", help="rescore the top candidates with a cross-encoder")
     ask.add_argument(
@@ -302,6 +319,7 @@ class _Usage(Exception):
 
 def _ask(args: argparse.Namespace) -> int:
     from qa.search.retriever import Retriever
+    from qa.serve.audit import AuditLog
     from qa.serve.batch import ask_batch, failure_summary
     from qa.serve.export import Asked, to_csv, to_json_lines, to_markdown
     from qa.serve.render import format_asked
@@ -315,8 +333,10 @@ def _ask(args: argparse.Namespace) -> int:
         "outlets": args.outlet,
         "date_from": args.date_from,
         "date_to": args.date_to,
+        "include_undated": args.include_undated,
         "mode": args.mode,
         "rerank": args.rerank,
+        "collapse": not args.no_collapse,
     }
     if args.batch is None:  # a single question's error is the command's error
         question = items[0].question or ""
@@ -332,6 +352,10 @@ def _ask(args: argparse.Namespace) -> int:
     else:
         color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         print("\n\n".join(format_asked(result, color) for result in results))
+    audit = None if args.no_audit else AuditLog.default()
+    if audit is not None:
+        for answer in (result.answer for result in results if result.answer is not None):
+            audit.record(answer, source="cli", retriever=retriever, options=options, k=args.k)
     summary = failure_summary(items, results)
     if summary:
         print(f"error: {summary}", file=sys.stderr)
