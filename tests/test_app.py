@@ -217,7 +217,7 @@ def test_gradio_client_gets_the_cli_json(lexical_server):
 
     client = Client(lexical_server.url, verbose=False)
     data = json.loads(client.predict(GUJRANWALA, 3, api_name="/ask"))
-    assert data.keys() == {"question", "confident", "mode", "hits"}
+    assert data.keys() == {"question", "confident", "mode", "undated_excluded", "hits"}
     assert data["mode"] == "lexical" and data["confident"] is True and len(data["hits"]) == 3
     top = data["hits"][0]
     assert (top["article"]["id"], top["paragraph"]) == (

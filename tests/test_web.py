@@ -63,7 +63,7 @@ def test_article_reader_marks_the_cited_paragraph():
 
 def test_status_line_says_in_plain_words_how_questions_are_matched():
     assert web.KEYWORD_ONLY in web.render_status("keywords")
-    assert web.render_status("meaning") == f'<div class="qa-status" role="status">{web.SEMANTIC_ON}</div>'
+    assert web.render_status("meaning") == f'<div class="qa-status" role="status">{web.SEMANTIC_ON}{web.SYNTAX}</div>'
     for search in ("keywords", "meaning", "self"):
         assert not any(word in web.render_status(search) for word in DEVELOPER_WORDS)
 
@@ -170,22 +170,26 @@ def test_unknown_outlet_choice_finds_articles_without_an_outlet(service):
 def test_results_show_the_active_filters(service):
     page = service.ask_html("Pakistani women", 3, ["National Review"], "2019-01-01", None)
     assert "Outlet: National Review" in page and "From 2019-01-01" in page
-    assert web.NO_HITS_FILTERED in page  # the National Review story is undated
+    assert web.NO_HITS_FILTERED in page  # the National Review story is undated ...
+    assert "The date filter left out" in page and "Include undated articles" in page  # ... and that is said
+    page = service.ask_html("Pakistani women", 3, ["National Review"], "2019-01-01", None, include_undated=True)
+    assert "With undated articles" in page and 'class="qa-card"' in page
 
 
 @pytest.mark.parametrize(
     "clear,expected",
     [
-        ({"outlet": "Dawn"}, (["BBC"], "2019-01-01", "2020-01-01")),
-        ({"date_from": "1"}, (["Dawn", "BBC"], None, "2020-01-01")),
-        ({"date_to": "1"}, (["Dawn", "BBC"], "2019-01-01", None)),
-        ({"all": "1"}, ([], None, None)),
+        ({"outlet": "Dawn"}, (["BBC"], "2019-01-01", "2020-01-01", True)),
+        ({"date_from": "1"}, (["Dawn", "BBC"], None, "2020-01-01", True)),
+        ({"date_to": "1"}, (["Dawn", "BBC"], "2019-01-01", None, True)),
+        ({"undated": "1"}, (["Dawn", "BBC"], "2019-01-01", "2020-01-01", False)),
+        ({"all": "1"}, ([], None, None, False)),
     ],
 )
 def test_clearing_a_filter_resets_only_that_filter(clear, expected):
     from qa.serve.service import clear_filter
 
-    assert clear_filter(clear, ["Dawn", "BBC"], "2019-01-01", "2020-01-01") == expected
+    assert clear_filter(clear, ["Dawn", "BBC"], "2019-01-01", "2020-01-01", True) == expected
 
 
 def test_reader_opens_a_whole_article_from_the_articles_tab(service):

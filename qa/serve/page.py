@@ -27,8 +27,11 @@ from qa.serve.service import Service
 # is absent).
 RESULTS_JS = """
 element.addEventListener('click', (event) => {
-  const action = event.target.closest('.qa-show, .qa-clear');
-  if (action) { trigger('click', JSON.parse(action.dataset.show || action.dataset.clear)); return; }
+  const action = event.target.closest('.qa-show, .qa-show-copy, .qa-clear, .qa-include-undated');
+  if (action) {
+    trigger('click', JSON.parse(action.dataset.show || action.dataset.clear || action.dataset.undated));
+    return;
+  }
   const mark = event.target.closest('.qa-mark');
   if (mark) {
     mark.parentElement.querySelectorAll('.qa-mark').forEach((b) => b.setAttribute('aria-pressed', 'false'));
@@ -179,6 +182,19 @@ def build_page(service: Service) -> gr.Blocks:
                         date_to = gr.DateTime(
                             include_time=False, type="string", label="Published until", elem_id="qa-date-to"
                         )
+                    with gr.Row():
+                        include_undated = gr.Checkbox(
+                            False,
+                            label="Include undated articles",
+                            info="with a date range, also search articles that have no date",
+                            elem_id="qa-include-undated",
+                        )
+                        collapse = gr.Checkbox(
+                            True,
+                            label="Group wire copies",
+                            info="show the same story run by several outlets once, with where else it ran",
+                            elem_id="qa-collapse",
+                        )
                     can_rerank, rerank_info = service.rerank_option()
                     rerank = gr.Checkbox(
                         False, label="Rerank", info=rerank_info, interactive=can_rerank, elem_id="qa-rerank"
@@ -236,7 +252,7 @@ def build_page(service: Service) -> gr.Blocks:
 
         demo.load(refresh, None, [status, results, articles, about, outlets], api_visibility="private")
 
-        filters = [k, outlets, date_from, date_to, rerank, audit]
+        filters = [k, outlets, date_from, date_to, rerank, include_undated, collapse, audit]
         hidden_reader = gr.Column(visible=False)
         shown = gr.State(None)  # the Answer on screen: downloads and marks refer to its hits
         download_box = gr.Textbox(visible=False, elem_id="qa-download-payload")
@@ -263,6 +279,8 @@ def build_page(service: Service) -> gr.Blocks:
             (date_from, "change"),
             (date_to, "change"),
             (rerank, "input"),
+            (include_undated, "input"),
+            (collapse, "input"),
         ):
             getattr(control, event)(refilter, [question, *filters], outputs, api_visibility="private")
 
@@ -273,34 +291,39 @@ def build_page(service: Service) -> gr.Blocks:
             start: Any,
             end: Any,
             rerank_on: bool,
+            undated_on: bool,
+            collapse_on: bool,
             audit_on: bool,
             on_screen: Any,
             event: gr.EventData,
         ):
             data = getattr(event, "_data", None) or {}
             skip = gr.skip()
-            if "clear" in data:  # a filter chip's ×: drop that filter and search again
-                chosen, start, end = logic.clear_filter(data["clear"], chosen, start, end)
-                if (text or "").strip():
-                    page, found = service.ask_page(text, n, chosen, start, end, rerank_on, audit_on)
+            if "clear" in data or "undated" in data:  # a filter chip's ×, or "Include undated articles"
+                if "clear" in data:
+                    chosen, start, end, undated_on = logic.clear_filter(data["clear"], chosen, start, end, undated_on)
                 else:
-                    page, found = skip, skip
-                return skip, hidden_reader, chosen, start, end, page, found, "", ""
+                    undated_on = True
+                page, found = skip, skip
+                if (text or "").strip():
+                    options = (rerank_on, undated_on, collapse_on, audit_on)
+                    page, found = service.ask_page(text, n, chosen, start, end, *options)
+                return skip, hidden_reader, chosen, start, end, undated_on, page, found, "", ""
+            quiet = (skip,) * 7
             if "mark" in data:  # ✓ / ✗ on a card
-                return skip, skip, skip, skip, skip, skip, skip, "", service.mark(on_screen, data["mark"])
+                return (*quiet, skip, "", service.mark(on_screen, data["mark"]))
             if "download" in data:  # the download bar: the picked hits (or all) as a file
                 try:
                     payload = json.dumps(service.download(on_screen, data["download"]).to_dict())
                 except QAError as error:
-                    return skip, skip, skip, skip, skip, skip, skip, "", web.render_message(str(error))
-                return skip, skip, skip, skip, skip, skip, skip, payload, ""
-            shown_article = service.article_html(data), gr.Column(visible=True)
-            return (*shown_article, skip, skip, skip, skip, skip, "", skip)
+                    return (*quiet, skip, "", web.render_message(str(error)))
+                return (*quiet, skip, payload, "")
+            return (service.article_html(data), gr.Column(visible=True), *quiet[2:], skip, "", skip)
 
         results.click(
             on_results_click,
             [question, *filters, shown],
-            [reader, reader_column, outlets, date_from, date_to, results, shown, download_box, notice],
+            [reader, reader_column, outlets, date_from, date_to, include_undated, results, shown, download_box, notice],
             api_visibility="private",
         ).then(None, [download_box], None, js=DOWNLOAD_JS)
 
@@ -326,12 +349,14 @@ def build_page(service: Service) -> gr.Blocks:
             outlets: list[str] | None = None,
             date_from: str | None = None,
             date_to: str | None = None,
+            include_undated: bool = False,
             rerank: bool = False,
+            collapse: bool = True,
         ) -> str:
             """Answer a question with the page's options: the JSON text `qa ask --json` prints (a JSON
             string, because gradio_client would try to download any returned object with a "path" key)."""
             try:
-                return service.ask_json(question, k, outlets, date_from, date_to, rerank)
+                return service.ask_json(question, k, outlets, date_from, date_to, include_undated, rerank, collapse)
             except QAError as error:  # the caller's mistake: a clear message, no traceback on the console
                 raise gr.Error(str(error), print_exception=False) from None
 

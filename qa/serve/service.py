@@ -25,12 +25,15 @@ from qa.index.manifest import MANIFEST_FILE
 from qa.models.encoder import DEFAULT_MODEL
 from qa.models.reranker import DEFAULT_RERANKER
 from qa.records import Answer
+from qa.search.request import parse_date
 from qa.search.retriever import Retriever
+from qa.search.syntax import parse_query
 from qa.serve import web
 from qa.serve.actions import Download, ask_pasted, download_answer, mark_hit
 from qa.serve.audit import AuditLog
 from qa.serve.export import Asked
 from qa.serve.render import correction_note
+from qa.serve.timeline import TIMELINE_DEPTH, render_timeline, timeline_of
 
 # Questions the shipped corpus answers; the page offers those the open index answers confidently.
 SEED_EXAMPLES = [
@@ -68,7 +71,6 @@ class Service:
         self.generation = 0  # how many rebuilt indexes have been opened since start
         self.audit = AuditLog.default()  # None when QA_AUDIT_LOG=off
         self.marks_path = default_marks_path()
-        self._manifest_checksum: tuple[Retriever, str] | None = None
 
     @property
     def retriever(self) -> Retriever:
@@ -124,10 +126,12 @@ class Service:
         date_from: str | None = None,
         date_to: str | None = None,
         rerank: bool = False,
+        include_undated: bool = False,
+        collapse: bool = True,
         audit: bool = True,
     ) -> str:
         """The results panel for a question; a user's mistake becomes a message, not an exception."""
-        return self.ask_page(question, k, outlets, date_from, date_to, rerank, audit)[0]
+        return self.ask_page(question, k, outlets, date_from, date_to, rerank, include_undated, collapse, audit)[0]
 
     def ask_page(
         self,
@@ -137,31 +141,47 @@ class Service:
         date_from: str | None = None,
         date_to: str | None = None,
         rerank: bool = False,
+        include_undated: bool = False,
+        collapse: bool = True,
         audit: bool = True,
     ) -> tuple[str, Answer | None]:
         """The results panel and the answer it shows (None after a mistake, shown as a message).
 
-        With ``audit`` the question is added to the audit log; the cards show the relevance
-        marks already given to their passages for this question.
+        The panel holds the timeline of the best :data:`TIMELINE_DEPTH` matches, a note on the
+        question's search syntax and on undated articles a date filter left out, and the cards
+        with the relevance marks already given to their passages for this question. With
+        ``audit`` the question is added to the audit log.
         """
-        active = active_filters(outlets, date_from, date_to)
+        active = active_filters(outlets, date_from, date_to, include_undated)
         retriever = self.retriever
-        options: dict[str, Any] = {
-            "outlets": _outlet_values(outlets) or None,
-            "date_from": date_from or None,
-            "date_to": date_to or None,
-            "rerank": bool(rerank),
-        }
         try:
+            options: dict[str, Any] = {
+                "outlets": _outlet_values(outlets) or None,
+                "date_from": page_date(date_from, "Published from"),
+                "date_to": page_date(date_to, "Published until"),
+                "include_undated": bool(include_undated),
+                "rerank": bool(rerank),
+                "collapse": bool(collapse),
+            }
             answer = retriever.ask(question or "", _k(k), **options)
+            dates = retriever.match_dates(question or "", TIMELINE_DEPTH, **{**options, "rerank": False})
         except QAError as error:
             return web.render_message(str(error), active=active), None
         if audit:
             self.record(answer, "page", options, _k(k))
-        marks = marked(self.marks_path, answer)
+        restricted = parse_query(answer.question)
+        notes = [f"Search syntax: {restricted.describe()}."] if restricted.restricts else []
         note = correction_note(answer)
-        notes = [note] if note else []
-        return web.render_answer(answer, match_strengths(retriever, answer), active, notes, marks=marks), answer
+        notes += [note] if note else []
+        page = web.render_answer(
+            answer,
+            match_strengths(retriever, answer),
+            active,
+            notes,
+            marks=marked(self.marks_path, answer),
+            timeline=render_timeline(timeline_of(dates)) if answer.hits else "",
+        )
+        return page, answer
 
     def ask_json(
         self,
@@ -170,9 +190,11 @@ class Service:
         outlets: list[str] | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        include_undated: bool = False,
         rerank: bool = False,
+        collapse: bool = True,
     ) -> str:
-        """Exactly what `qa ask --json` prints for the question; raises QAError for a bad one.
+        """Exactly what `qa ask --json` prints for the question with these options; raises QAError for a bad one.
 
         The `/ask` endpoint: recorded in the audit log (source ``api``) unless it is turned off.
         """
@@ -180,32 +202,18 @@ class Service:
             "outlets": [name for name in outlets or [] if name] or None,
             "date_from": date_from or None,
             "date_to": date_to or None,
+            "include_undated": bool(include_undated),
             "rerank": bool(rerank),
+            "collapse": bool(collapse),
         }
         answer = self.retriever.ask(question, _k(k), **options)
         self.record(answer, "api", options, _k(k))
         return json.dumps(answer.to_dict(), ensure_ascii=False)
 
     def record(self, answer: Answer, source: str, options: dict[str, Any], k: int) -> None:
-        """Add ``answer`` to the audit log (when there is one), with the filters and mode it was asked with."""
-        if self.audit is None:
-            return
-        retriever = self.retriever
-        filters = {name: value for name, value in options.items() if name not in ("mode", "rerank")}
-        self.audit.record(
-            answer,
-            source=source,
-            filters=filters,
-            manifest_checksum=self._checksum(retriever),
-            index_dir=retriever.index_dir,
-            k=k,
-        )
-
-    def _checksum(self, retriever: Retriever) -> str:
-        """The open index's manifest checksum, computed once per opened index."""
-        if self._manifest_checksum is None or self._manifest_checksum[0] is not retriever:
-            self._manifest_checksum = (retriever, retriever.manifest.checksum())
-        return self._manifest_checksum[1]
+        """Add ``answer`` to the audit log (when there is one), with the options it was asked with."""
+        if self.audit is not None:
+            self.audit.record(answer, source=source, retriever=self.retriever, options=options, k=k)
 
     # -- investigation tools (qa.serve.actions) ---------------------------------------------
 
@@ -243,16 +251,20 @@ class Service:
         date_from: str | None = None,
         date_to: str | None = None,
         rerank: bool = False,
+        include_undated: bool = False,
+        collapse: bool = True,
         audit: bool = True,
     ) -> tuple[str, list[Asked]]:
         """The Batch tab: pasted questions (one per line) as a table, and the answers for the CSV download."""
-        options: dict[str, Any] = {
-            "outlets": _outlet_values(outlets) or None,
-            "date_from": date_from or None,
-            "date_to": date_to or None,
-            "rerank": bool(rerank),
-        }
         try:
+            options: dict[str, Any] = {
+                "outlets": _outlet_values(outlets) or None,
+                "date_from": page_date(date_from, "Published from"),
+                "date_to": page_date(date_to, "Published until"),
+                "include_undated": bool(include_undated),
+                "rerank": bool(rerank),
+                "collapse": bool(collapse),
+            }
             results = ask_pasted(self.retriever, text, _k(k), **options)
         except QAError as error:
             return web.render_message(str(error)), []
@@ -264,11 +276,19 @@ class Service:
 
     def article_html(self, request: Any) -> str:
         """The reader for a click: ``{"show": {"article", "start", "end", "hlStart", "hlEnd"}}`` ("show in
-        article": the passage marked) or ``{"open": article_id}`` (the Articles tab: the whole article)."""
+        article": the passage marked), ``{"open": article_id}`` (the Articles tab: the whole article) or
+        ``{"open": article_id, "paragraph": n}`` (a wire copy: that paragraph marked)."""
         try:
             data = json.loads(request) if isinstance(request, str) else dict(request or {})
             if "open" in data:
-                return web.render_article(self.retriever.article(str(data["open"])))
+                article = self.retriever.article(str(data["open"]))
+                if "paragraph" not in data:
+                    return web.render_article(article)
+                spans = article.paragraph_spans()
+                number = int(data["paragraph"])
+                if not 1 <= number <= len(spans):
+                    return web.render_message("That paragraph is not in this article.")
+                return web.render_article(article, *spans[number - 1])
             data = data.get("show", data)
             article = self.retriever.article(str(data["article"]))
             start, end = int(data["start"]), int(data["end"])
@@ -385,30 +405,53 @@ class Service:
         return self._examples[:limit]
 
 
-def active_filters(outlets: list[str] | None, date_from: str | None, date_to: str | None) -> list[web.Filter]:
+def active_filters(
+    outlets: list[str] | None, date_from: str | None, date_to: str | None, include_undated: bool = False
+) -> list[web.Filter]:
     """The filters the page has set, as chips (each knows what clearing it resets)."""
     active = [web.Filter(f"Outlet: {name}", {"outlet": name}) for name in outlets or [] if name]
     if date_from:
         active.append(web.Filter(f"From {str(date_from)[:10]}", {"date_from": "1"}))
     if date_to:
         active.append(web.Filter(f"Until {str(date_to)[:10]}", {"date_to": "1"}))
+    if include_undated and (date_from or date_to):
+        active.append(web.Filter("With undated articles", {"undated": "1"}))
     return active
 
 
+def page_date(value: object, field: str) -> str | None:
+    """A date typed or picked in the page's field ``field``, as YYYY-MM-DD; anything else is an error
+    naming the field (never a search without the filter)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return parse_date(value, field).isoformat()  # type: ignore[union-attr]
+    except InvalidRequestError:
+        raise InvalidRequestError(
+            f"{field}: {str(value)!r} is not a date. Write it as YYYY-MM-DD (e.g. 2019-05-31), or clear the field."
+        ) from None
+
+
 def clear_filter(
-    request: dict[str, Any], outlets: list[str] | None, date_from: str | None, date_to: str | None
-) -> tuple[list[str], str | None, str | None]:
+    request: dict[str, Any],
+    outlets: list[str] | None,
+    date_from: str | None,
+    date_to: str | None,
+    include_undated: bool = False,
+) -> tuple[list[str], str | None, str | None, bool]:
     """The filters after a chip's × (or "Clear all") was pressed."""
     outlets = list(outlets or [])
     if "all" in request:
-        return [], None, None
+        return [], None, None, False
     if "outlet" in request:
         outlets = [name for name in outlets if name != request["outlet"]]
     if "date_from" in request:
         date_from = None
     if "date_to" in request:
         date_to = None
-    return outlets, date_from, date_to
+    if "undated" in request:
+        include_undated = False
+    return outlets, date_from, date_to, include_undated
 
 
 def marked(marks_path: Path, answer: Answer) -> dict[int, bool]:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 
-from qa.records import Answer, Article, Hit, Skip, page_label
+from qa.records import Answer, Article, Copy, Hit, Skip, page_label
 from qa.serve.export import Asked
 
 NOT_CONFIDENT = "The corpus does not seem to answer this question. These are the nearest passages."
@@ -101,6 +101,33 @@ def _mark_buttons(rank: int, mark: bool | None) -> str:
     return f'<span class="qa-marks" role="group" aria-label="Your judgement">{"".join(buttons)}</span>'
 
 
+def _copy_line(copy: Copy) -> str:
+    where = " · ".join(
+        _e(part) for part in (copy.outlet or UNKNOWN_OUTLET, copy.date or "undated", f"¶{copy.paragraph}")
+    )
+    show = _e(json.dumps({"open": copy.article_id, "paragraph": copy.paragraph}))
+    return f'<li>{where} <button type="button" class="qa-show-copy" data-show="{show}">Show</button></li>'
+
+
+def render_copies(hit: Hit) -> str:
+    """Where else the passage ran (wire copies): how many outlets, which copy is dated earliest, the list."""
+    if not hit.also_in:
+        return ""
+    outlets = {copy.outlet for copy in hit.also_in if copy.outlet and copy.outlet != hit.article.outlet}
+    count = _plural(len(outlets), "other outlet") if outlets else _plural(len(hit.also_in), "other article")
+    earliest = hit.earliest
+    if earliest is None:
+        first = "no copy is dated"
+    elif earliest.article_id == hit.article.id:
+        first = f"this copy is the earliest ({earliest.date})"
+    else:
+        first = f"earliest: {earliest.outlet or UNKNOWN_OUTLET}, {earliest.date}"
+    items = "".join(_copy_line(copy) for copy in hit.also_in)
+    return (
+        f'<details class="qa-copies"><summary>Also ran in {_e(count)} · {_e(first)}</summary><ul>{items}</ul></details>'
+    )
+
+
 def render_hit(hit: Hit, strength: str = "partial", mark: bool | None = None) -> str:
     """One answer card: citation, passage with its highlighted sentence, a plain relevance cue,
     a box to pick it for download, and the user's relevant / not relevant marks."""
@@ -126,7 +153,7 @@ def render_hit(hit: Hit, strength: str = "partial", mark: bool | None = None) ->
 <header class="qa-card-head">{pick}<span class="qa-rank">{hit.rank}</span>
 <div class="qa-cite">{outlet}<span class="qa-title">{title}</span>
 <span class="qa-meta">{byline}{ocr}</span></div>{_strength(strength)}</header>
-<p class="qa-text">{_marked(passage.text, start, end)}</p>
+<p class="qa-text">{_marked(passage.text, start, end)}</p>{render_copies(hit)}
 <footer class="qa-card-foot"><details class="qa-scores"><summary>Ranking details</summary>{scores}</details>
 {_mark_buttons(hit.rank, mark)}<span class="qa-actions">
 <button type="button" class="qa-copy" data-citation="{_e(hit.full_citation)}">Copy citation</button>
@@ -162,22 +189,38 @@ DOWNLOAD_BAR = (
 )
 
 
+def render_undated(count: int) -> str:
+    """Undated articles a date filter left out: how many passages, and a button to include them."""
+    if not count:
+        return ""
+    return (
+        f'<div class="qa-note qa-undated-note" role="status">The date filter left out '
+        f"{_e(_plural(count, 'passage'))} that share words with your question but whose article has no date. "
+        f'<button type="button" class="qa-include-undated" data-undated="{_e(json.dumps({"undated": True}))}">'
+        "Include undated articles</button></div>"
+    )
+
+
 def render_answer(
     answer: Answer,
     strengths: Sequence[str] | None = None,
     active: Sequence[Filter] = (),
     notes: Sequence[str] = (),
     marks: dict[int, bool] | None = None,
+    timeline: str = "",
 ) -> str:
-    """The results panel: active filters, notes about the question, the honesty notice, the
-    download bar, the cards (``marks``: rank → the user's relevance mark already given)."""
+    """The results panel: active filters, notes about the question (its search syntax, undated
+    articles left out), the honesty notice, the timeline of the best matches, the download bar,
+    the cards (``marks``: rank → the user's relevance mark already given)."""
     parts = [render_filters(active)]
     parts.extend(f'<div class="qa-note" role="status">{_e(note)}</div>' for note in notes)
+    parts.append(render_undated(answer.undated_excluded))
     parts.extend(f'<div class="qa-warning">{_e(warning)}</div>' for warning in answer.warnings)
     if not answer.hits:
         parts.append(f'<div class="qa-notice" role="status">{_e(NO_HITS_FILTERED if active else NO_HITS)}</div>')
     elif not answer.confident:
         parts.append(f'<div class="qa-notice" role="status">{_e(NOT_CONFIDENT)}</div>')
+    parts.append(timeline)
     if answer.hits:
         parts.append(DOWNLOAD_BAR)
     levels = list(strengths or [])
@@ -250,14 +293,24 @@ def render_summary(facts: IndexFacts, has_examples: bool) -> str:
     )
 
 
+SYNTAX = (
+    '<details class="qa-syntax"><summary>Search syntax</summary>'
+    '<ul><li><code>"exact phrase"</code> — every passage shown contains these words in this order;</li>'
+    '<li><code>-word</code> or <code>NOT word</code> (also <code>-"a phrase"</code>) — leaves out passages '
+    "containing it (whole words, any case);</li>"
+    '<li>they combine with ordinary words: <code>levy "sports hall" -Beijing</code>.</li></ul></details>'
+)
+
+
 def render_status(search: str) -> str:
-    """One short line under the question box saying how questions are matched."""
+    """One short line under the question box saying how questions are matched, and the search syntax."""
     if search == "keywords":
         return (
             f'<div class="qa-status qa-status-keywords" role="status"><strong>{_e(KEYWORD_ONLY)}</strong> '
-            f'<span class="qa-status-tip">{_e(KEYWORD_TIP)}</span></div>'
+            f'<span class="qa-status-tip">{_e(KEYWORD_TIP)}</span>{SYNTAX}</div>'
         )
-    return f'<div class="qa-status" role="status">{_e(SEMANTIC_SELF if search == "self" else SEMANTIC_ON)}</div>'
+    line = _e(SEMANTIC_SELF if search == "self" else SEMANTIC_ON)
+    return f'<div class="qa-status" role="status">{line}{SYNTAX}</div>'
 
 
 def _page_marker(article: Article, page: int, inline: bool) -> str:
