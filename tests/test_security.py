@@ -258,7 +258,9 @@ def test_the_api_still_answers_behind_the_guards(server):
 def test_api_user_errors_are_clear_and_log_no_traceback(server, question, k, message):
     import json
 
-    payload = f'{{"data": [{question}, {k}]}}'.encode()  # raw JSON: "Infinity" as a browser script can send it
+    # Raw JSON ("Infinity" as a browser script can send it), with every input of /ask: question, k,
+    # outlets, date_from, date_to, include_undated, rerank, collapse.
+    payload = f'{{"data": [{question}, {k}, null, null, null, false, false, true]}}'.encode()
     status, body = _request(
         server, "/gradio_api/call/ask", method="POST", body=payload, Content_Type="application/json"
     )

@@ -61,6 +61,16 @@ element.addEventListener('click', (event) => {
   }
 });
 """
+# The date fields drop text they cannot read as a date ("May 2019") instead of sending it, which would
+# search without the filter: every search sends what is typed in them, for the server to check.
+# Inputs 3 and 4 of every search event are date_from and date_to.
+DATES_JS = """
+(...values) => {
+  const typed = (id) => { const box = document.querySelector(`#${id} input`); return box ? box.value : null; };
+  values[3] = typed('qa-date-from'); values[4] = typed('qa-date-to');
+  return values;
+}
+"""
 # A file the server prepared ({"name", "type", "text"} as JSON text) is saved by the browser; nothing
 # is written on the server.
 DOWNLOAD_JS = """
@@ -270,19 +280,23 @@ def build_page(service: Service) -> gr.Blocks:
 
         outputs = [results, reader_column, shown, notice]
         for trigger in (ask.click, question.submit):
-            trigger(answer, [question, *filters], outputs, api_visibility="private")
+            trigger(answer, [question, *filters], outputs, js=DATES_JS, api_visibility="private")
         if example_list is not None:
-            example_list.load_input_event.then(answer, [question, *filters], outputs, api_visibility="private")
+            example_list.load_input_event.then(
+                answer, [question, *filters], outputs, js=DATES_JS, api_visibility="private"
+            )
         for control, event in (
             (k, "release"),
             (outlets, "input"),
             (date_from, "change"),
             (date_to, "change"),
+            (date_from, "submit"),  # Enter in a date field: also when it holds text that is not a date
+            (date_to, "submit"),
             (rerank, "input"),
             (include_undated, "input"),
             (collapse, "input"),
         ):
-            getattr(control, event)(refilter, [question, *filters], outputs, api_visibility="private")
+            getattr(control, event)(refilter, [question, *filters], outputs, js=DATES_JS, api_visibility="private")
 
         def on_results_click(
             text: str,
@@ -324,11 +338,14 @@ def build_page(service: Service) -> gr.Blocks:
             on_results_click,
             [question, *filters, shown],
             [reader, reader_column, outlets, date_from, date_to, include_undated, results, shown, download_box, notice],
+            js=DATES_JS,
             api_visibility="private",
         ).then(None, [download_box], None, js=DOWNLOAD_JS)
 
         batch_answers = gr.State([])
-        run_batch.click(service.batch, [pasted, *filters], [batch_table, batch_answers], api_visibility="private")
+        run_batch.click(
+            service.batch, [pasted, *filters], [batch_table, batch_answers], js=DATES_JS, api_visibility="private"
+        )
 
         def batch_file(found: list[Any]) -> str:
             return json.dumps(download_batch(found).to_dict()) if found else ""

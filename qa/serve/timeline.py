@@ -97,8 +97,8 @@ def render_timeline(timeline: Timeline) -> str:
         axis = f'<div class="qa-axis"><span>{html.escape(first)}</span><span>{html.escape(last)}</span></div>'
     undated = (
         f'<div class="qa-undated" title="passages whose article has no date">'
-        f'<div class="qa-bar qa-bar-undated" style="height:{timeline.undated / top * 100:.0f}%"></div>'
-        f"<span>{timeline.undated} undated</span></div>"
+        f'<div class="qa-bars"><div class="qa-bar qa-bar-undated" style="height:{timeline.undated / top * 100:.0f}%" '
+        f'data-count="{timeline.undated}"></div></div><span>{timeline.undated} undated</span></div>'
     )
     summary = f"{timeline.dated} dated passage{'s' if timeline.dated != 1 else ''} by {timeline.unit}"
     return (

@@ -195,7 +195,8 @@ def render_undated(count: int) -> str:
         return ""
     return (
         f'<div class="qa-note qa-undated-note" role="status">The date filter left out '
-        f"{_e(_plural(count, 'passage'))} that share words with your question but whose article has no date. "
+        f"{_e(_plural(count, 'passage'))} that {'shares' if count == 1 else 'share'} words with your question but "
+        "whose article has no date. "
         f'<button type="button" class="qa-include-undated" data-undated="{_e(json.dumps({"undated": True}))}">'
         "Include undated articles</button></div>"
     )
@@ -236,7 +237,8 @@ def render_batch(results: Sequence[Asked]) -> str:
     """The Batch tab's table: a row per hit (question, rank, citation, answering sentence) or failed question."""
     rows = []
     for number, result in enumerate(results, start=1):
-        first = f'<tr class="qa-next-question"><td class="qa-num">{number}</td><td>{_e(result.question or "")}</td>'
+        css = "qa-next-question qa-failed" if result.answer is None else "qa-next-question"
+        first = f'<tr class="{css}"><td class="qa-num">{number}</td><td>{_e(result.question or "")}</td>'
         if result.answer is None:
             rows.append(f'{first}<td></td><td colspan="2" class="qa-error-cell">{_e(result.error or "")}</td></tr>')
             continue
