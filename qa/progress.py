@@ -2,7 +2,7 @@
 
 Every stage is named the same way everywhere (:data:`STAGES`), so a build reads as one list:
 reading files, cleaning articles, loading the model, splitting into passages, embedding passages, building the
-keyword index, building the vector index, writing the index (plus training a corpus model or
+keyword index, grouping wire copies, building the vector index, writing the index (plus training a corpus model or
 reading scanned pages when those happen). A shared base module: any stage may import it.
 """
 
@@ -21,6 +21,7 @@ STAGES = {
     "model": ("Loading the model", "step"),
     "embed": ("Embedding passages", "passage"),
     "lexical": ("Building the keyword index", "passage"),
+    "copies": ("Grouping wire copies", "step"),
     "dense": ("Building the vector index", "step"),
     "write": ("Writing the index", "step"),
 }

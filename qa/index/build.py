@@ -283,7 +283,7 @@ def index_articles(
         copies = None
         if duplicates is not None:  # a stage of its own: wire copies grouped from the passage texts
             started = time.perf_counter()
-            with stage("wire copies", 1, progress) as bar:
+            with stage("copies", 1, progress) as bar:
                 copies = find_copies(articles, passages, duplicates)
                 bar.update(1)
             seconds["duplicates"] = time.perf_counter() - started
