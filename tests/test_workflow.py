@@ -37,8 +37,8 @@ def _ask_json(capsys, index, *args: str) -> dict:
 def test_the_build_groups_each_wire_paragraph_across_the_four_outlets(newsroom_index, newsroom):
     manifest = Manifest.read(newsroom_index)
     assert manifest.duplicates is not None
-    assert manifest.duplicates["method"] == "minhash-lsh" and manifest.duplicates["threshold"] == 0.8
-    assert manifest.duplicates["groups"] == 4 and manifest.duplicates["grouped_passages"] == 16
+    assert manifest.duplicates.method == "minhash-lsh" and manifest.duplicates.threshold == 0.8
+    assert manifest.duplicates.groups == 4 and manifest.duplicates.grouped_passages == 16
     assert GROUPS_FILE in manifest.files and (newsroom_index / GROUPS_FILE).is_file()
     groups = np.load(newsroom_index / GROUPS_FILE)
     for row, passage in enumerate(newsroom.passages):
