@@ -12,7 +12,7 @@ from benchmarks.data import iter_articles, make_articles, write_corpus
 from benchmarks.encoders import build_bge_shaped_model, build_static_encoder
 from benchmarks.measure import disk_bytes, memory
 
-STAGES = ("load", "split", "embed", "lexical", "dense", "write")
+STAGES = ("load", "split", "embed", "lexical", "duplicates", "dense", "write")
 
 
 def static_model_dir(work: Path) -> Path:

@@ -66,6 +66,7 @@ def build_table(results: dict[str, Any]) -> str:
                 cell("embed"),
                 _duration(real_embed_seconds(results, build["passages"])),
                 cell("lexical"),
+                cell("duplicates"),
                 cell("dense"),
                 cell("write"),
                 f"{build['memory']['peak_rss'] / 2**30:.1f} GiB",
@@ -73,7 +74,7 @@ def build_table(results: dict[str, Any]) -> str:
             ]
         )
     header = ["passages", "articles", "load+clean", "split", "embed (stand-in)", "embed (bge-small, expected)"]
-    header += ["lexical index", "dense index", "write", "peak RSS", "disk / passage"]
+    header += ["lexical index", "wire copies", "dense index", "write", "peak RSS", "disk / passage"]
     return table(header, rows)
 
 

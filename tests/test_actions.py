@@ -65,3 +65,28 @@ def test_pasted_questions_skip_comments_and_report_failures(newsroom):
         ask_pasted(newsroom, "\n# only a comment\n", 2)
     with pytest.raises(InvalidRequestError, match="at most 200"):
         ask_pasted(newsroom, "question\n" * 201, 1)
+
+
+def test_the_desk_marks_hits_says_where_and_remembers_them(newsroom, tmp_path):
+    from qa.errors import QAError
+    from qa.serve.actions import Desk
+
+    desk = Desk(None, tmp_path / "marks.jsonl")
+    assert desk.audit_option() == (False, "turned off for this server (QA_AUDIT_LOG=off)")
+    answer = newsroom.ask(LEVY, k=3)
+    assert desk.marks_for(answer) == {}  # no marks file yet
+    line = desk.mark(answer, {"rank": 2, "relevant": False})
+    assert line.startswith(f"Marked ¶{answer.hits[1].passage.paragraph} of “") and "not relevant" in line
+    assert str(tmp_path / "marks.jsonl") in line
+    assert desk.marks_for(answer) == {2: False}
+    assert desk.marks_for(newsroom.ask("levy repairs", k=3)) == {}  # marks belong to their question
+    for answer_on_screen, request, message in (
+        (None, {"rank": 1, "relevant": True}, "Ask a question first"),
+        (answer, {"rank": "first"}, "could not be read"),
+        (answer, {"rank": 9, "relevant": True}, "no passage 9"),
+    ):
+        with pytest.raises(QAError, match=message):
+            desk.mark(answer_on_screen, request)
+    blocked = Desk(None, tmp_path / "marks.jsonl" / "inside-a-file.jsonl")
+    with pytest.raises(QAError, match="could not be saved in"):
+        blocked.mark(answer, {"rank": 1, "relevant": True})

@@ -59,6 +59,7 @@ def test_harness_smoke_run_on_a_tiny_corpus(tmp_path):
         "split",
         "embed",
         "lexical",
+        "duplicates",
         "dense",
         "write",
     }

@@ -1,6 +1,7 @@
 """What the page does with an answer besides showing it: download picked hits, mark a hit relevant
-or not, and answer a pasted list of questions. Plain functions over answers and files, so the
-page's buttons and the tests call the same code."""
+or not, answer a pasted list of questions, and keep the audit log. Plain functions over answers
+and files, and the :class:`Desk` that holds the page's audit log and marks file, so the page's
+buttons and the tests call the same code."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qa.errors import InvalidRequestError
-from qa.evaluate.marks import Mark, append_mark
+from qa.errors import InvalidRequestError, QAError
+from qa.evaluate.marks import Mark, append_mark, default_marks_path, read_marks
 from qa.records import Answer
+from qa.serve.audit import AuditLog
 from qa.serve.batch import MAX_PASTED, ask_batch, text_items
 from qa.serve.export import Asked, to_csv, to_markdown
 
@@ -75,3 +77,68 @@ def ask_pasted(retriever: Any, text: str, k: int, **options: Any) -> list[Asked]
             "Split them, or use `qa ask --batch FILE`."
         )
     return ask_batch(retriever, items, k, **options)
+
+
+class Desk:
+    """The page's investigation tools for one server: its audit log (None when ``QA_AUDIT_LOG=off``)
+    and the marks file ✓ / ✗ clicks are appended to."""
+
+    def __init__(self, audit: AuditLog | None, marks_path: Path) -> None:
+        self.audit = audit
+        self.marks_path = marks_path
+
+    @classmethod
+    def default(cls) -> Desk:
+        """The documented locations: ``$QA_AUDIT_LOG`` and ``$QA_MARKS``, else the user data folder."""
+        return cls(AuditLog.default(), default_marks_path())
+
+    def audit_option(self) -> tuple[bool, str]:
+        """Whether the page can keep an audit log, and where it is (the setting's explanation)."""
+        if self.audit is None:
+            return False, "turned off for this server (QA_AUDIT_LOG=off)"
+        return True, f"each question and the citations returned are added to {self.audit.path} on this computer"
+
+    def record(self, answers: Sequence[Answer], source: str, retriever: Any, options: dict[str, Any], k: int) -> None:
+        """Add ``answers`` to the audit log (when there is one), with the options they were asked with."""
+        if self.audit is not None:
+            for answer in answers:
+                self.audit.record(answer, source=source, retriever=retriever, options=options, k=k)
+
+    def marks_for(self, answer: Answer) -> dict[int, bool]:
+        """Rank → the relevance mark already given to that hit's passage for this question (unmarked left out)."""
+        try:
+            marks, _ = read_marks(self.marks_path)
+        except QAError:  # no marks file yet (or unreadable: marking says so)
+            return {}
+        given = {(m.article_id, m.passage_sha256): m.relevant for m in marks if m.question == answer.question}
+        found = {hit.rank: given.get((hit.article.id, hit.passage.sha256)) for hit in answer.hits}
+        return {rank: relevant for rank, relevant in found.items() if relevant is not None}
+
+    def mark(self, answer: Answer | None, request: dict[str, Any]) -> str:
+        """Record a ✓ / ✗ on a card (``{"rank", "relevant"}``); returns the line the page shows.
+
+        Raises QAError (with what to do) when there is no answer, no such hit, or the file cannot be written.
+        """
+        if answer is None:
+            raise InvalidRequestError("Ask a question first; then mark its passages.")
+        try:
+            rank, relevant = int(request["rank"]), bool(request["relevant"])
+        except (KeyError, TypeError, ValueError):
+            raise InvalidRequestError("That mark could not be read.") from None
+        try:
+            mark = mark_hit(self.marks_path, answer, rank, relevant)
+        except OSError as error:
+            raise QAError(f"The mark could not be saved in {self.marks_path}: {error.strerror or error}.") from None
+        name = next(hit.article.name for hit in answer.hits if hit.rank == rank)
+        verdict = "relevant" if mark.relevant else "not relevant"
+        return (
+            f"Marked ¶{mark.paragraph} of “{name}” {verdict} "
+            f"(saved in {self.marks_path}; qa eval --marks scores the index on your marks)."
+        )
+
+    def download(self, answer: Answer | None, request: dict[str, Any]) -> Download:
+        """The hits of the answer on screen picked in ``request`` (``{"format", "ranks"}``) as a file."""
+        if answer is None:
+            raise InvalidRequestError("Ask a question first; then pick passages to download.")
+        ranks = [int(rank) for rank in request.get("ranks") or []]
+        return download_answer(answer, ranks, str(request.get("format", "csv")))

@@ -209,7 +209,7 @@ def build_page(service: Service) -> gr.Blocks:
                     rerank = gr.Checkbox(
                         False, label="Rerank", info=rerank_info, interactive=can_rerank, elem_id="qa-rerank"
                     )
-                    keep_log, log_info = service.audit_option()
+                    keep_log, log_info = service.desk.audit_option()
                     audit = gr.Checkbox(
                         keep_log, label="Keep an audit log", info=log_info, interactive=keep_log, elem_id="qa-audit"
                     )
@@ -324,14 +324,15 @@ def build_page(service: Service) -> gr.Blocks:
                     page, found = service.ask_page(text, n, chosen, start, end, *options)
                 return skip, hidden_reader, chosen, start, end, undated_on, page, found, "", ""
             quiet = (skip,) * 7
-            if "mark" in data:  # ✓ / ✗ on a card
-                return (*quiet, skip, "", service.mark(on_screen, data["mark"]))
-            if "download" in data:  # the download bar: the picked hits (or all) as a file
-                try:
-                    payload = json.dumps(service.download(on_screen, data["download"]).to_dict())
-                except QAError as error:
-                    return (*quiet, skip, "", web.render_message(str(error)))
-                return (*quiet, skip, payload, "")
+            try:
+                if "mark" in data:  # ✓ / ✗ on a card
+                    done = service.desk.mark(on_screen, data["mark"])
+                    return (*quiet, skip, "", web.render_message(done, kind="note"))
+                if "download" in data:  # the download bar: the picked hits (or all) as a file
+                    payload = json.dumps(service.desk.download(on_screen, data["download"]).to_dict())
+                    return (*quiet, skip, payload, "")
+            except QAError as error:
+                return (*quiet, skip, "", web.render_message(str(error)))
             return (service.article_html(data), gr.Column(visible=True), *quiet[2:], skip, "", skip)
 
         results.click(

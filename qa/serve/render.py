@@ -77,6 +77,16 @@ def _describe_dense(dense: DenseInfo | None) -> str:
     return f"approximate (FAISS {dense.index}, {cells}, exact re-ranking{measured})"
 
 
+def _describe_copies(manifest: Manifest) -> str:
+    copies = manifest.duplicates
+    if copies is None:
+        return "not grouped (rebuild to group them)"
+    return (
+        f"{copies.grouped_passages:,} passages in {copies.groups:,} groups "
+        f"(word-pair Jaccard ≥ {copies.threshold}, MinHash LSH, {copies.num_perm} permutations)"
+    )
+
+
 def format_manifest(manifest: Manifest, index_dir: str) -> str:
     model = manifest.model
     if model is None:
@@ -120,6 +130,7 @@ def format_manifest(manifest: Manifest, index_dir: str) -> str:
         ),
         ("articles", str(manifest.articles)),
         ("passages", str(manifest.passages)),
+        ("wire copies", _describe_copies(manifest)),
         ("passage size", f"≤ {manifest.chunking.max_tokens} tokens ({manifest.chunking.token_counter})"),
         ("corpus", f"{manifest.corpus.path} ({len(manifest.corpus.files)} files)"),
         ("built", f"{manifest.created_at} by qa {manifest.qa_version} (index format {manifest.format_version})"),

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 from qa.errors import IndexNotFoundError, InvalidRequestError, QAError
-from qa.evaluate.marks import default_marks_path, read_marks
 from qa.index.build import build_index
 from qa.index.catalog import NO_DAY, NO_OUTLET
 from qa.index.manifest import MANIFEST_FILE
@@ -29,8 +28,7 @@ from qa.search.request import parse_date
 from qa.search.retriever import Retriever
 from qa.search.syntax import parse_query
 from qa.serve import web
-from qa.serve.actions import Download, ask_pasted, download_answer, mark_hit
-from qa.serve.audit import AuditLog
+from qa.serve.actions import Desk, ask_pasted
 from qa.serve.export import Asked
 from qa.serve.render import correction_note
 from qa.serve.timeline import TIMELINE_DEPTH, render_timeline, timeline_of
@@ -69,8 +67,7 @@ class Service:
         self._lock = threading.Lock()
         self._examples: list[str] | None = None
         self.generation = 0  # how many rebuilt indexes have been opened since start
-        self.audit = AuditLog.default()  # None when QA_AUDIT_LOG=off
-        self.marks_path = default_marks_path()
+        self.desk = Desk.default()  # the audit log and the marks file (qa.serve.actions)
 
     @property
     def retriever(self) -> Retriever:
@@ -155,20 +152,13 @@ class Service:
         active = active_filters(outlets, date_from, date_to, include_undated)
         retriever = self.retriever
         try:
-            options: dict[str, Any] = {
-                "outlets": _outlet_values(outlets) or None,
-                "date_from": page_date(date_from, "Published from"),
-                "date_to": page_date(date_to, "Published until"),
-                "include_undated": bool(include_undated),
-                "rerank": bool(rerank),
-                "collapse": bool(collapse),
-            }
+            options = page_options(outlets, date_from, date_to, include_undated, rerank, collapse)
             answer = retriever.ask(question or "", _k(k), **options)
             dates = retriever.match_dates(question or "", TIMELINE_DEPTH, **{**options, "rerank": False})
         except QAError as error:
             return web.render_message(str(error), active=active), None
         if audit:
-            self.record(answer, "page", options, _k(k))
+            self.desk.record([answer], "page", retriever, options, _k(k))
         restricted = parse_query(answer.question)
         notes = [f"Search syntax: {restricted.describe()}."] if restricted.restricts else []
         note = correction_note(answer)
@@ -178,7 +168,7 @@ class Service:
             match_strengths(retriever, answer),
             active,
             notes,
-            marks=marked(self.marks_path, answer),
+            marks=self.desk.marks_for(answer),
             timeline=render_timeline(timeline_of(dates)) if answer.hits else "",
         )
         return page, answer
@@ -206,42 +196,10 @@ class Service:
             "rerank": bool(rerank),
             "collapse": bool(collapse),
         }
-        answer = self.retriever.ask(question, _k(k), **options)
-        self.record(answer, "api", options, _k(k))
+        retriever = self.retriever
+        answer = retriever.ask(question, _k(k), **options)
+        self.desk.record([answer], "api", retriever, options, _k(k))
         return json.dumps(answer.to_dict(), ensure_ascii=False)
-
-    def record(self, answer: Answer, source: str, options: dict[str, Any], k: int) -> None:
-        """Add ``answer`` to the audit log (when there is one), with the options it was asked with."""
-        if self.audit is not None:
-            self.audit.record(answer, source=source, retriever=self.retriever, options=options, k=k)
-
-    # -- investigation tools (qa.serve.actions) ---------------------------------------------
-
-    def download(self, answer: Answer | None, request: dict[str, Any]) -> Download:
-        """The hits of the answer on screen picked in ``request`` ({"format", "ranks"}) as a file."""
-        if answer is None:
-            raise InvalidRequestError("Ask a question first; then pick passages to download.")
-        ranks = [int(rank) for rank in request.get("ranks") or []]
-        return download_answer(answer, ranks, str(request.get("format", "csv")))
-
-    def mark(self, answer: Answer | None, request: dict[str, Any]) -> str:
-        """Record a ✓ / ✗ on a card ({"rank", "relevant"}); returns the line the page shows."""
-        if answer is None:
-            return web.render_message("Ask a question first; then mark its passages.")
-        try:
-            mark = mark_hit(self.marks_path, answer, int(request["rank"]), bool(request["relevant"]))
-        except (KeyError, TypeError, ValueError):
-            return web.render_message("That mark could not be read.")
-        except QAError as error:
-            return web.render_message(str(error))
-        except OSError as error:
-            return web.render_message(f"The mark could not be saved in {self.marks_path}: {error.strerror or error}.")
-        verdict = "relevant" if mark.relevant else "not relevant"
-        return web.render_message(
-            f"Marked ¶{mark.paragraph} of “{answer.hits[int(request['rank']) - 1].article.name}” {verdict} "
-            f"(saved in {self.marks_path}; qa eval --marks scores the index on your marks).",
-            kind="note",
-        )
 
     def batch(
         self,
@@ -256,22 +214,15 @@ class Service:
         audit: bool = True,
     ) -> tuple[str, list[Asked]]:
         """The Batch tab: pasted questions (one per line) as a table, and the answers for the CSV download."""
+        retriever = self.retriever
         try:
-            options: dict[str, Any] = {
-                "outlets": _outlet_values(outlets) or None,
-                "date_from": page_date(date_from, "Published from"),
-                "date_to": page_date(date_to, "Published until"),
-                "include_undated": bool(include_undated),
-                "rerank": bool(rerank),
-                "collapse": bool(collapse),
-            }
-            results = ask_pasted(self.retriever, text, _k(k), **options)
+            options = page_options(outlets, date_from, date_to, include_undated, rerank, collapse)
+            results = ask_pasted(retriever, text, _k(k), **options)
         except QAError as error:
             return web.render_message(str(error)), []
         if audit:
-            for result in results:
-                if result.answer is not None:
-                    self.record(result.answer, "page", options, _k(k))
+            answers = [result.answer for result in results if result.answer is not None]
+            self.desk.record(answers, "page", retriever, options, _k(k))
         return web.render_batch(results), results
 
     def article_html(self, request: Any) -> str:
@@ -334,12 +285,6 @@ class Service:
         if self.retriever.reranker_status().available:
             return True, RERANK_ON
         return False, RERANK_OFF
-
-    def audit_option(self) -> tuple[bool, str]:
-        """Whether the page can keep an audit log (``QA_AUDIT_LOG=off`` turns it off), and where it is."""
-        if self.audit is None:
-            return False, "turned off for this server (QA_AUDIT_LOG=off)"
-        return True, f"each question and the citations returned are added to {self.audit.path} on this computer"
 
     def summary_html(self) -> str:
         """The results panel before any question: what is indexed and how it is searched."""
@@ -419,6 +364,26 @@ def active_filters(
     return active
 
 
+def page_options(
+    outlets: list[str] | None,
+    date_from: object,
+    date_to: object,
+    include_undated: bool,
+    rerank: bool,
+    collapse: bool,
+) -> dict[str, Any]:
+    """The page's options and filters as :meth:`Retriever.ask` takes them; a date field that cannot be
+    read raises InvalidRequestError naming it."""
+    return {
+        "outlets": _outlet_values(outlets) or None,
+        "date_from": page_date(date_from, "Published from"),
+        "date_to": page_date(date_to, "Published until"),
+        "include_undated": bool(include_undated),
+        "rerank": bool(rerank),
+        "collapse": bool(collapse),
+    }
+
+
 def page_date(value: object, field: str) -> str | None:
     """A date typed or picked in the page's field ``field``, as YYYY-MM-DD; anything else is an error
     naming the field (never a search without the filter)."""
@@ -452,17 +417,6 @@ def clear_filter(
     if "undated" in request:
         include_undated = False
     return outlets, date_from, date_to, include_undated
-
-
-def marked(marks_path: Path, answer: Answer) -> dict[int, bool]:
-    """Rank → the relevance mark already given to that hit's passage for this question (unmarked hits left out)."""
-    try:
-        marks, _ = read_marks(marks_path)
-    except QAError:  # no marks file yet (or unreadable: marking will say so)
-        return {}
-    given = {(m.article_id, m.passage_sha256): m.relevant for m in marks if m.question == answer.question}
-    found = {hit.rank: given.get((hit.article.id, hit.passage.sha256)) for hit in answer.hits}
-    return {rank: relevant for rank, relevant in found.items() if relevant is not None}
 
 
 def match_strengths(retriever: Retriever, answer: Answer) -> list[str]:
