@@ -26,8 +26,8 @@ def test_download_of_picked_hits_is_csv_or_markdown_named_after_the_question(new
     assert picked.name.startswith("news-qa-what-did-the-council-approve-for-embankment-") and picked.name.endswith(
         ".csv"
     )
-    assert picked.media_type == "text/csv"
-    assert [row["rank"] for row in csv.DictReader(io.StringIO(picked.text))] == ["2", "4"]
+    assert picked.media_type == "text/csv" and picked.text.startswith("\ufeffid,question,rank,")
+    assert [row["rank"] for row in csv.DictReader(io.StringIO(picked.text.removeprefix("\ufeff")))] == ["2", "4"]
     everything = download_answer(answer, [], "markdown")
     assert everything.name.endswith(".md") and all(f"\n{rank}. " in everything.text for rank in (1, 2, 3, 4))
     with pytest.raises(InvalidRequestError, match="None of the picked passages"):
@@ -57,7 +57,7 @@ def test_pasted_questions_skip_comments_and_report_failures(newsroom):
     results = ask_pasted(newsroom, f"# monthly\n{LEVY}\n\n-Beijing\nWho rescued families?\n", 2)
     assert [r.question for r in results] == [LEVY, "-Beijing", "Who rescued families?"]
     assert results[0].answer and results[1].error and "Add words" in results[1].error
-    rows = list(csv.DictReader(io.StringIO(download_batch(results).text)))
+    rows = list(csv.DictReader(io.StringIO(download_batch(results).text.removeprefix("\ufeff"))))
     assert list(dict.fromkeys(row["question"] for row in rows)) == [LEVY, "-Beijing", "Who rescued families?"]
     assert [row["rank"] for row in rows if row["question"] == LEVY] == ["1", "2"]
     assert [row["error"] != "" for row in rows if row["question"] == "-Beijing"] == [True]

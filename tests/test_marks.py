@@ -133,6 +133,8 @@ def _row(retriever, article_id, paragraph):
 def test_eval_marks_explains_an_empty_or_missing_file(newsroom_index, tmp_path, capsys):
     assert main(["eval", "--marks", str(tmp_path / "none.jsonl"), "--index", str(newsroom_index)]) == 1
     assert "error: No marks file at" in capsys.readouterr().err
+    assert main(["eval", "--marks", "--index", str(newsroom_index)]) == 1  # the default file, not there yet
+    assert f"error: No marks file at {default_marks_path()}." in capsys.readouterr().err
     only_no = tmp_path / "no.jsonl"
     append_mark(only_no, Mark("q", "levy-vote", 1, "ab" * 32, False))
     with pytest.raises(DatasetError, match="has a passage marked relevant"):

@@ -146,7 +146,7 @@ def test_picked_hits_download_as_csv_and_all_as_markdown(page, newsroom_server):
         page.locator(".qa-download[data-format=csv]").click()
     saved = download.value
     assert saved.suggested_filename.startswith("news-qa-emergency-levy-embankment-repairs-")
-    text = Path(saved.path()).read_text(encoding="utf-8")
+    text = Path(saved.path()).read_text(encoding="utf-8-sig")  # spreadsheets need the byte-order mark
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [row["rank"] for row in rows] == ["2", "3"]
     shown = [" ".join(text.split()) for text in cards.locator(".qa-text").all_inner_texts()[1:3]]
@@ -194,7 +194,7 @@ def test_the_batch_tab_answers_pasted_questions_as_a_table_and_a_csv(page, newsr
     assert "Nothing to search for" in table.locator(".qa-failed").inner_text()
     with page.expect_download(timeout=30_000) as download:
         page.locator("#qa-batch-download").click()
-    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
     assert list(dict.fromkeys(row["question"] for row in rows)) == [ROOFTOPS, "-Beijing", "Who approved the levy?"]
     page.screenshot(path=str(tmp_path / "batch.png"), full_page=True)
 

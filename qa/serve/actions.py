@@ -20,6 +20,7 @@ from qa.serve.batch import MAX_PASTED, ask_batch, text_items
 from qa.serve.export import Asked, to_csv, to_markdown
 
 DOWNLOAD_TYPES = {"csv": ("csv", "text/csv"), "markdown": ("md", "text/markdown")}
+BOM = "\ufeff"  # a downloaded CSV starts with one, so spreadsheet programs read it as UTF-8
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +49,13 @@ def download_answer(answer: Answer, ranks: Sequence[int] | None, file_format: st
     if ranks and picked is None:
         raise InvalidRequestError("None of the picked passages is in this answer; ask again and pick them.")
     asked = [Asked(answer.question, answer)]
-    text = to_csv(asked, picked) if file_format == "csv" else to_markdown(asked, picked)
+    text = BOM + to_csv(asked, picked) if file_format == "csv" else to_markdown(asked, picked)
     return Download(_file_name(answer.question, extension), media_type, text)
 
 
 def download_batch(results: Sequence[Asked]) -> Download:
     """A pasted batch's answers as one CSV (a row per hit, a row per failed question)."""
-    return Download(_file_name("batch", "csv"), "text/csv", to_csv(results))
+    return Download(_file_name("batch", "csv"), "text/csv", BOM + to_csv(results))
 
 
 def mark_hit(marks_path: Path, answer: Answer, rank: int, relevant: bool) -> Mark:

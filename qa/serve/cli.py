@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 DEFAULT_CORPUS = os.environ.get("QA_CORPUS", "corpus")
 DEFAULT_INDEX = os.environ.get("QA_INDEX", "index")
+DEFAULT_MARKS = "(your marks file)"  # `qa eval --marks` without FILE: $QA_MARKS or the user data folder
 
 
 class _UserMessages(logging.Handler):
@@ -192,7 +193,7 @@ def _parser() -> Parser:
         "--marks",
         type=Path,
         nargs="?",
-        const=Path(""),
+        const=DEFAULT_MARKS,
         metavar="FILE",
         help="evaluate the index (--index) on the questions of a relevance-marks file "
         "(default file: $QA_MARKS, else ~/.local/share/news-qa/marks.jsonl)",
@@ -418,7 +419,7 @@ def _eval_marks(args: argparse.Namespace) -> None:
     if given:
         raise _Usage(f"{given[0]} applies to a dataset; --marks evaluates the index as it was built")
     report = evaluate_marks(
-        args.marks if str(args.marks) else default_marks_path(),
+        default_marks_path() if args.marks == Path(DEFAULT_MARKS) else args.marks,
         args.index,
         args.mode,
         reranker=args.reranker,
