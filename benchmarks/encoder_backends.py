@@ -75,12 +75,25 @@ def export(folder: Path, work: Path) -> tuple[Path, Path]:
         import torch
         from transformers import AutoModel
 
-        model = AutoModel.from_pretrained(str(folder)).eval()
-        sample = torch.ones((1, 8), dtype=torch.int64)
+        class Transformer(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                # eager attention: the default (sdpa) path drops an all-ones mask while tracing, and the
+                # exported graph then attends to padding (cosine to PyTorch 0.65 on padded batches)
+                self.bert = AutoModel.from_pretrained(str(folder), attn_implementation="eager").eval()
+
+            def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+                out = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+                return out.last_hidden_state
+
+        model = Transformer().eval()
+        sample = torch.ones((2, 8), dtype=torch.int64)
+        mask = torch.ones_like(sample)
+        mask[1, 5:] = 0  # a padded row, so the mask's path is traced
         axes = {0: "batch", 1: "tokens"}
         torch.onnx.export(
             model,
-            (sample, sample, torch.zeros_like(sample)),
+            (sample, mask, torch.zeros_like(sample)),
             str(fp32),
             dynamo=False,
             input_names=["input_ids", "attention_mask", "token_type_ids"],

@@ -148,7 +148,7 @@ def metrics(c: Candidates, score: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-GATES = (0.0, 0.3, 0.5, 0.7)
+GATES = (0.0, 0.5, 0.7, 0.85, 1.0)
 
 
 def settings() -> list[tuple[str, float, int, float]]:

@@ -23,23 +23,42 @@ EVAL_MODES = (*MODES, "rerank")  # what `qa eval` scores: each mode, and reranki
 
 @dataclass(frozen=True, slots=True)
 class FusionSettings:
-    """How hybrid mode fuses the two rankings: reciprocal rank fusion (``k``), or min-max normalised score
-    interpolation with ``lexical_weight`` on BM25. Recorded in each index's manifest."""
+    """How hybrid mode fuses the two rankings: reciprocal rank fusion (``k``), or score interpolation with
+    ``lexical_weight`` on BM25 after each method's scores are normalised over the candidates (``minmax`` or
+    ``zscore``); with ``coverage_gate`` the lexical weight is scaled by ``min(1, coverage / coverage_gate)``,
+    coverage being the share of the question's informative words BM25's best passages hold. Recorded in each
+    index's manifest."""
 
     method: Literal["rrf", "interpolation"] = "rrf"
     k: int = RRF_K
     lexical_weight: float = 0.5
+    normalise: Literal["minmax", "zscore"] = "minmax"
+    coverage_gate: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         if self.method == "interpolation":
-            return {"method": self.method, "lexical_weight": self.lexical_weight}
+            data: dict[str, Any] = {"method": self.method, "lexical_weight": self.lexical_weight}
+            if self.normalise != "minmax":
+                data["normalise"] = self.normalise
+            if self.coverage_gate:
+                data["coverage_gate"] = self.coverage_gate
+            return data
         return {"method": self.method, "k": self.k}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FusionSettings:
         method = data.get("method")
         if method == "interpolation":
-            return cls("interpolation", lexical_weight=float(data["lexical_weight"]))
+            normalise = data.get("normalise", "minmax")
+            if normalise not in ("minmax", "zscore"):
+                raise ValueError(f"unknown score normalisation {normalise!r}")
+            gate = data.get("coverage_gate")
+            return cls(
+                "interpolation",
+                lexical_weight=float(data["lexical_weight"]),
+                normalise=normalise,
+                coverage_gate=float(gate) if gate else None,
+            )
         if method == "rrf":
             return cls("rrf", k=int(data.get("k", RRF_K)))
         raise ValueError(f"unknown fusion method {method!r}")
@@ -64,5 +83,9 @@ def user_data_dir() -> Path:
 # tuned on SciFact train and SQuAD articles 1-24 (benchmarks/fusion_tuning.py, docs/retrieval-quality.md).
 # A model not listed is fused by rank (RRF, k = RRF_K); each index's manifest records what it uses.
 MODEL_FUSION: dict[str, FusionSettings] = {
-    "sentence-transformers/all-MiniLM-L6-v2": FusionSettings("interpolation", lexical_weight=0.65),
+    # z-scores over the candidates; lexical weight 0.65 × min(1, coverage / 0.85), coverage being how much of the
+    # question's informative words BM25's best five passages hold (a paraphrase leans on the vectors)
+    "sentence-transformers/all-MiniLM-L6-v2": FusionSettings(
+        "interpolation", lexical_weight=0.65, normalise="zscore", coverage_gate=0.85
+    ),
 }

@@ -96,6 +96,23 @@ def test_a_calibrated_model_cosine_rescues_a_question_without_shared_words(hybri
     assert not calibrated.ask(question, k=3, mode="lexical").confident  # lexical mode: the lexical rule
 
 
+def test_keyword_answers_weigh_cosines_when_their_calibrated_rule_does(hybrid_index, monkeypatch):
+    """A linear lexical-mode rule needs the hits' cosines: the question is then encoded even in lexical mode."""
+    question = "Who lobbied the embassy in Beijing?"
+    plain = Retriever.load(hybrid_index)
+    assert all("dense" not in hit.scores for hit in plain.ask(question, k=3, mode="lexical").hits)
+    assert not plain.ask("Beijing zzyzx quixotic frobnication", k=3, mode="lexical").confident
+    name = plain.manifest.model.name
+    rule = ConfidenceRule(coverage_weight=0.0, cosine_weight=1.0, bias=2.0)  # confident whenever there is a cosine
+    monkeypatch.setitem(confidence.MODEL_RULES, name, {"lexical": rule})
+    calibrated = Retriever.load(hybrid_index)
+    answer = calibrated.ask("Beijing zzyzx quixotic frobnication", k=3, mode="lexical")  # low coverage
+    assert answer.confident and all("dense" in hit.scores for hit in answer.hits)
+    assert calibrated.rank_many([question], k=3, mode="lexical")[0][0].tolist() == [
+        plain.passages.index(hit.passage) for hit in plain.ask(question, k=3, mode="lexical").hits
+    ]
+
+
 def test_eval_confidence_reports_both_rates(tmp_path, capsys):
     assert main(["eval", str(write_squad(tmp_path / "dev.json")), "--confidence", "--json"]) == 0
     found = json.loads(capsys.readouterr().out)["confidence"]["lexical"]
@@ -117,5 +134,18 @@ def test_eval_confidence_per_mode_with_a_tiny_model(tmp_path, capsys, static_mod
     args = ["eval", str(squad), "--mode", "lexical", "--mode", "hybrid", "--model", str(static_model_dir)]
     assert main([*args, "--confidence"]) == 0
     out = capsys.readouterr().out
-    assert "\nlexical  in use (min coverage 0.46)" in out and "\nhybrid   in use (min coverage 0.46)" in out
+    assert "\nlexical  in use (coverage ≥ 0.46)" in out and "\nhybrid   in use (coverage ≥ 0.46)" in out
     assert "(6 questions; 3 rebuilds without their source)" in out
+
+
+def test_linear_rule_is_fitted_when_cosines_separate_what_coverage_cannot():
+    """Coverage alone cannot tell these apart; a cosine can: the fitted rule uses both, within the false-alarm limit."""
+    rng = np.random.default_rng(0)
+    coverage = rng.uniform(0.2, 0.9, 400)
+    answerable = Evidence(coverage, rng.uniform(0.45, 0.9, 400))
+    unanswerable = Evidence(rng.uniform(0.2, 0.9, 400), rng.uniform(0.1, 0.5, 400))
+    rule = fit_rule(answerable, unanswerable, 0.04)
+    assert rule.linear and rule.cosine_weight > 0
+    assert 1 - answerable.decide(rule).mean() <= 0.04 + 1e-9
+    assert 1 - unanswerable.decide(rule).mean() > 0.8
+    assert rule.decide(0.5, 0.9) and not rule.decide(0.5, 0.1) and rule.decide(0.5, None) == (rule.min_coverage <= 0.5)

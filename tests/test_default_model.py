@@ -3,7 +3,9 @@ shipped corpus, and a copy of the model with one byte changed refused by name. L
 
 from __future__ import annotations
 
+import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -12,33 +14,14 @@ from qa.errors import ModelVerificationError
 from qa.models import bundled, hub
 from qa.models.encoder import DEFAULT_MODEL, load_encoder
 from qa.search.retriever import Retriever
+from qa.settings import MODEL_FUSION
 
 pytestmark = pytest.mark.slow
 
-XINJIANG = "2018-09-25-pakistanis-lobby-to-free-wives-trapped-in-xinjiang"
-COOPERATION = "2019-05-11-pakistan-china-working-closely-on-women-trafficking"
-CHAINS = "breaking-the-chains-of-human-trafficking-in-pakistan"
-REVIEW = "national-review-pakistan-backs-off-prosecuting-chinese-traffickers"
-SHAFAQNA = "shafaqna-2024-01-01-human-trafficking-glaring-failure-of-the-state"
-
-# Questions a reader might ask, worded so that none of their informative words (stemmed, stopwords
-# aside) occurs in the paragraph that answers them: only meaning can find it.
-PARAPHRASES = [
-    ("Why did Islamabad abandon legal action against gangs selling brides, out of concern for trade?", REVIEW, 1),
-    ("How many females were taken abroad to be married off, according to the detectives' tally?", REVIEW, 3),
-    ("Were the thirty-one foreigners charged in the autumn convicted?", REVIEW, 7),
-    ("What are prisoners of the political indoctrination programme compelled to do?", XINJIANG, 14),
-    ("Whose identity documents were withheld by officials, keeping a mother and toddler stuck?", XINJIANG, 4),
-    ("How have Islamic countries responded to the crackdown on Uighurs?", XINJIANG, 8),
-    ("How many people smugglers did national police catch in one Punjab city within thirty days?", SHAFAQNA, 2),
-    ("How few offenders were sentenced out of the many inquiries opened?", SHAFAQNA, 1),
-    ("Which statute lets convicted offenders pay money rather than go to jail?", SHAFAQNA, 3),
-    ("How are bogus employment ads on the web used to snare people?", CHAINS, 9),
-    ("Why do boastful online pictures by expatriates tempt poor youngsters to leave?", CHAINS, 3),
-    ("What care should rescued people get, like housing and counselling?", CHAINS, 11),
-    ("What did Beijing's police inquiry conclude about claims of body parts being sold?", COOPERATION, 7),
-    ("What were young women told to lure them overseas?", COOPERATION, 6),
-]
+# Questions a reader might ask, each with the paragraph that answers it, worded so that none of its key
+# words occurs there (tests/paraphrases.json says how; the ones pinned here are answered first).
+PARAPHRASES = json.loads((Path(__file__).with_name("paraphrases.json")).read_text(encoding="utf-8"))["questions"]
+PINNED = [(q["question"], q["article"], q["paragraph"], q["set"]) for q in PARAPHRASES if q["pinned"]]
 
 
 @pytest.fixture(scope="session")
@@ -60,16 +43,32 @@ def test_the_shipped_corpus_is_indexed_with_the_verified_default_model(default_m
     model = default_model.manifest.model
     assert default_model.mode == "hybrid"
     assert (model.name, model.revision) == (DEFAULT_MODEL, bundled.REVISION)
-    assert default_model.manifest.fusion.method == "interpolation"
+    assert default_model.manifest.fusion == MODEL_FUSION[DEFAULT_MODEL]
 
 
-@pytest.mark.skip(reason="fusion for the default model is being tuned (issue 11); enabled with the tuned fusion")
-@pytest.mark.parametrize("question,article,paragraph", PARAPHRASES, ids=[q for q, _, _ in PARAPHRASES])
-def test_paraphrased_question_finds_its_paragraph_first(default_model, question, article, paragraph):
-    analyzer = default_model.lexical.analyzer
-    answer = next(p for p in default_model.passages if (p.article_id, p.paragraph) == (article, paragraph))
-    shared = set(analyzer.terms(question)) & set(analyzer.terms(answer.text))
-    assert not shared, f"the question shares {shared} with its answer: not a paraphrase"
+def key_words_shared(retriever: Retriever, question: str, article: str, paragraph: int, kind: str) -> set[str]:
+    """The question's informative words found in its answer paragraph that count as key words: any of them for
+    the zero-overlap set; for the topical set, those in fewer than a sixth of the corpus's paragraphs."""
+    terms = retriever.lexical.analyzer.terms
+    texts = {(p.article_id, p.paragraph): p.text for p in retriever.passages}
+    shared = set(terms(question)) & set(terms(texts[(article, paragraph)]))
+    if kind == "zero overlap":
+        return shared
+    frequency = Counter(term for text in texts.values() for term in set(terms(text)))
+    return {term for term in shared if frequency[term] < len(texts) / 6}
+
+
+def test_the_paraphrase_set_keeps_its_promise(default_model):
+    assert len(PINNED) >= 12
+    for question in PARAPHRASES:
+        shared = key_words_shared(
+            default_model, question["question"], question["article"], question["paragraph"], question["set"]
+        )
+        assert not shared, f"{question['question']!r} shares {shared} with its answer: not a paraphrase"
+
+
+@pytest.mark.parametrize("question,article,paragraph,kind", PINNED, ids=[q for q, *_ in PINNED])
+def test_paraphrased_question_finds_its_paragraph_first(default_model, question, article, paragraph, kind):
     best = default_model.search(question, k=5)[0]
     assert (best.passage.article_id, best.passage.paragraph) == (article, paragraph)
 

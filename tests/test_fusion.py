@@ -44,3 +44,21 @@ def test_interpolation_with_a_constant_method_ranks_by_the_other():
     rows, _ = interpolate_scores(np.array([1, 2, 3]), np.array([3.0, 3.0, 3.0]), np.array([0.1, 0.9, 0.5]), 0.7)
     assert rows.tolist() == [2, 3, 1]
     assert interpolate_scores(np.array([], dtype=np.int64), np.array([]), np.array([]), 0.5)[0].tolist() == []
+
+
+def test_zscore_interpolation_standardises_each_method():
+    from qa.search.fusion import interpolate_scores
+
+    first, second = np.array([10.0, 0.0, 5.0]), np.array([0.1, 0.9, 0.5])  # both standardise to ±1.2247, 0
+    rows, fused = interpolate_scores(np.array([7, 8, 9]), first, second, 0.75, "zscore")
+    assert rows.tolist() == [7, 9, 8]
+    assert fused.tolist() == pytest.approx([0.5 * 1.5**0.5, 0.0, -0.5 * 1.5**0.5])
+
+
+@pytest.mark.parametrize(
+    "coverage,gate,expected", [(0.9, 0.7, 0.6), (0.35, 0.7, 0.3), (0.0, 0.7, 0.0), (0.2, None, 0.6), (0.2, 0.0, 0.6)]
+)
+def test_gated_weight_shrinks_the_lexical_say_when_keywords_find_little(coverage, gate, expected):
+    from qa.search.fusion import gated_weight
+
+    assert gated_weight(0.6, coverage, gate) == pytest.approx(expected)

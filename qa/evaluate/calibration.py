@@ -39,6 +39,11 @@ class Evidence:
     cosine: np.ndarray
 
     def decide(self, rule: ConfidenceRule) -> np.ndarray:
+        if rule.linear:
+            has_cosine = ~np.isnan(self.cosine)
+            score = rule.coverage_weight * self.coverage + rule.cosine_weight * np.nan_to_num(self.cosine)  # type: ignore[operator]
+            fallback = self.decide(ConfidenceRule(rule.min_coverage, rule.min_cosine))
+            return np.where(has_cosine, score + rule.bias >= 0, fallback)  # type: ignore[operator]
         confident = self.coverage >= rule.min_coverage
         if rule.min_cosine is not None:
             confident |= np.nan_to_num(self.cosine, nan=-np.inf) >= rule.min_cosine
@@ -82,6 +87,55 @@ class Calibration:
 
 
 def fit_rule(answerable: Evidence, unanswerable: Evidence, max_false_alarms: float) -> ConfidenceRule:
+    """The rule that catches the most unanswerable questions with at most ``max_false_alarms`` of answerable
+    ones called not confident: thresholds on coverage and cosine, or — where there are cosines — a linear
+    rule from a logistic regression on both (:func:`fit_linear`), whichever catches more."""
+    thresholds = fit_thresholds(answerable, unanswerable, max_false_alarms)
+    if np.isnan(answerable.cosine).all() or np.isnan(unanswerable.cosine).all():
+        return thresholds
+    linear = fit_linear(answerable, unanswerable, max_false_alarms, thresholds)
+    caught = [float(1 - unanswerable.decide(rule).mean()) for rule in (thresholds, linear)]
+    return linear if caught[1] > caught[0] + 1e-12 else thresholds
+
+
+def fit_linear(
+    answerable: Evidence, unanswerable: Evidence, max_false_alarms: float, fallback: ConfidenceRule
+) -> ConfidenceRule:
+    """A logistic regression of answerable (1) vs unanswerable (0) on (coverage, cosine), by Newton's method
+    (a small L2 penalty), its bias then moved so that at most ``max_false_alarms`` of answerable questions fall
+    below 0. Questions without a cosine are left to ``fallback``'s thresholds."""
+    a, u = ~np.isnan(answerable.cosine), ~np.isnan(unanswerable.cosine)
+    x = np.column_stack(
+        [
+            np.concatenate([answerable.coverage[a], unanswerable.coverage[u]]),
+            np.concatenate([answerable.cosine[a], unanswerable.cosine[u]]),
+            np.ones(int(a.sum() + u.sum())),
+        ]
+    )
+    y = np.concatenate([np.ones(int(a.sum())), np.zeros(int(u.sum()))])
+    weights = np.zeros(3)
+    penalty = np.diag([1e-3, 1e-3, 0.0]) * len(y)
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-(x @ weights)))
+        gradient = x.T @ (y - p) - penalty @ weights
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + penalty
+        step = np.linalg.solve(hessian, gradient)
+        weights += step
+        if np.abs(step).max() < 1e-9:
+            break
+    scores = x[: int(a.sum())] @ weights  # the answerable questions' scores
+    allowed = int(np.floor(max_false_alarms * len(answerable.coverage)))
+    shift = float(np.sort(scores)[allowed]) if allowed < len(scores) else float(scores.max())
+    return ConfidenceRule(
+        fallback.min_coverage,
+        fallback.min_cosine,
+        round(float(weights[0]), 4),
+        round(float(weights[1]), 4),
+        round(float(weights[2] - shift) + 5e-4, 4),  # a hair lenient, so rounding never adds a false alarm
+    )
+
+
+def fit_thresholds(answerable: Evidence, unanswerable: Evidence, max_false_alarms: float) -> ConfidenceRule:
     """The thresholds that catch the most unanswerable questions with at most ``max_false_alarms`` of answerable
     ones called not confident. A cosine threshold is tried only where there are cosines."""
     options: list[float | None] = [None]
@@ -148,6 +202,7 @@ def calibrate(
     import tempfile
 
     from qa.index.build import index_articles
+    from qa.models.encoder import Encoder
     from qa.models.reranker import DEFAULT_RERANKER
     from qa.search.retriever import Retriever
 
@@ -173,7 +228,8 @@ def calibrate(
             training=training,  # how to train a model on each corpus with model="self"
             duplicates=None,  # dataset passages are judged one by one: no wire copies to group
         )
-        retriever = Retriever.load(index_dir, reranker=reranker or DEFAULT_RERANKER)
+        encoder = used if isinstance(used, Encoder) else None  # loaded once, not once per rebuild
+        retriever = Retriever.load(index_dir, reranker=reranker or DEFAULT_RERANKER, encoder=encoder)
         first_stage = retriever.mode
         for mode in modes:
             texts = [questions[number] for number in asked]
@@ -220,11 +276,10 @@ def format_calibration(results: dict[str, Calibration]) -> str:
     lines = ["", "confident rule: not confident on answerable / unanswerable questions (own source removed)"]
     for mode, result in results.items():
         current, fitted = result.rates(result.rule), result.rates(result.fitted)
-        cosine = f", min cosine {result.fitted.min_cosine}" if result.fitted.min_cosine is not None else ""
         lines.append(
-            f"{mode:<9}in use (min coverage {result.rule.min_coverage}): "
+            f"{mode:<9}in use ({result.rule.describe()}): "
             f"{current.not_confident_answerable:.1%} / {current.not_confident_unanswerable:.1%}   "
-            f"fitted here (min coverage {result.fitted.min_coverage}{cosine}): "
+            f"fitted here ({result.fitted.describe()}): "
             f"{fitted.not_confident_answerable:.1%} / {fitted.not_confident_unanswerable:.1%}"
         )
     first = next(iter(results.values()), None)

@@ -120,6 +120,7 @@ def evaluate(
     """
     from qa.index.build import index_articles
     from qa.index.manifest import CorpusInfo
+    from qa.models.encoder import Encoder
     from qa.models.reranker import DEFAULT_RERANKER, RERANK_DEPTH
     from qa.search.retriever import Retriever
 
@@ -140,7 +141,10 @@ def evaluate(
             duplicates=None,  # dataset passages are judged one by one: no wire copies to group
         )
         retriever = Retriever.load(
-            index_dir, reranker=reranker or DEFAULT_RERANKER, rerank_depth=rerank_depth or RERANK_DEPTH
+            index_dir,
+            reranker=reranker or DEFAULT_RERANKER,
+            rerank_depth=rerank_depth or RERANK_DEPTH,
+            encoder=model if isinstance(model, Encoder) else None,
         )
         build_seconds = time.perf_counter() - started
         skipped: dict[str, str] = {}

@@ -37,11 +37,20 @@ def _unit_range(values: np.ndarray) -> np.ndarray:
     return (values - low) / (high - low) if high > low else np.zeros_like(values, dtype=np.float64)
 
 
+def _standardised(values: np.ndarray) -> np.ndarray:
+    spread = float(values.std())
+    return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values, dtype=np.float64)
+
+
+NORMALISERS = {"minmax": _unit_range, "zscore": _standardised}
+
+
 def interpolate_scores(
-    rows: np.ndarray, first: np.ndarray, second: np.ndarray, first_weight: float
+    rows: np.ndarray, first: np.ndarray, second: np.ndarray, first_weight: float, normalise: str = "minmax"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Fuse two methods' scores of the same candidate ``rows``: each is min-max normalised over the
-    candidates, then ``first_weight·first + (1 − first_weight)·second``.
+    """Fuse two methods' scores of the same candidate ``rows``: each is normalised over the candidates
+    (``minmax`` to [0, 1], or ``zscore`` to mean 0 and standard deviation 1), then
+    ``first_weight·first + (1 − first_weight)·second``.
 
     Returns (row ids, fused scores), best first; ties keep the order of ``rows``. Unlike rank
     fusion, a weak method gets a small say in proportion to its weight.
@@ -49,8 +58,16 @@ def interpolate_scores(
     rows = np.asarray(rows, dtype=np.int64)
     if len(rows) == 0:
         return rows, np.zeros(0, dtype=np.float64)
-    fused = first_weight * _unit_range(np.asarray(first, dtype=np.float64)) + (1 - first_weight) * _unit_range(
-        np.asarray(second, dtype=np.float64)
-    )
+    scale = NORMALISERS[normalise]
+    first_part = scale(np.asarray(first, dtype=np.float64))
+    fused = first_weight * first_part + (1 - first_weight) * scale(np.asarray(second, dtype=np.float64))
     order = np.argsort(-fused, kind="stable")
     return rows[order], fused[order]
+
+
+def gated_weight(weight: float, coverage: float, gate: float | None) -> float:
+    """The lexical weight for one question: ``weight`` scaled by ``min(1, coverage / gate)``, so a question
+    whose words even the best keyword matches barely contain (a paraphrase) leans on the vectors."""
+    if not gate:
+        return weight
+    return weight * min(1.0, max(0.0, coverage) / gate)

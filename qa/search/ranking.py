@@ -21,13 +21,15 @@ import numpy as np
 from qa.models.encoder import Encoder
 from qa.models.reranker import Reranker
 from qa.search.backend import Backend, Candidates, DenseSearcher, Filters, LexicalSearcher
-from qa.search.fusion import interpolate_scores, reciprocal_rank_fusion
+from qa.search.confidence import term_coverage
+from qa.search.fusion import gated_weight, interpolate_scores, reciprocal_rank_fusion
 from qa.search.request import SearchRequest
 from qa.search.reranking import rerank
 from qa.search.syntax import Query
 from qa.settings import RRF_FUSION, FusionSettings, Mode
 
 CANDIDATE_DEPTH = 100  # candidates each first-stage searcher proposes per question
+GATE_HITS = 5  # BM25's best passages whose coverage of the question gates the lexical weight
 MAX_DEPTH = 6_400  # the deepest the first stage goes to find enough passages that pass the narrowing
 
 
@@ -62,13 +64,16 @@ def rank(
     reranker: Reranker | None = None,
     depth: int | None = None,
     document_of: Callable[[int], str] | None = None,
+    encode_lexical: bool = False,
     text_of: Callable[[int], str] | None = None,
     groups: np.ndarray | None = None,
 ) -> Ranked:
     """Rank each of ``request``'s questions: its best ``depth`` rows (default ``request.k``).
 
     With ``reranker`` the first stage's best ``depth`` rows are reordered by the cross-encoder,
-    which reads ``document_of(row)``. ``fusion`` is the manifest's (None: RRF).
+    which reads ``document_of(row)``. ``fusion`` is the manifest's (None: RRF); its coverage gate reads
+    ``document_of`` too. ``encode_lexical`` encodes the questions in lexical mode as well (their cosines
+    with the hits are confidence evidence).
     Search syntax is checked against ``text_of(row)``, the passage text; ``groups`` holds each
     row's wire-copy group (-1: none), used when the request collapses copies.
     """
@@ -78,10 +83,10 @@ def rank(
     depth = request.k if depth is None else depth
     wide = max(CANDIDATE_DEPTH, depth)
     vectors = None
-    if request.mode != "lexical" and encoder is not None:
+    if encoder is not None and (request.mode != "lexical" or (encode_lexical and backend.dense is not None)):
         vectors = encoder.encode_queries(texts)
     dense: list[Candidates | None] = [None] * len(texts)
-    if vectors is not None and backend.dense is not None:
+    if vectors is not None and backend.dense is not None and request.mode != "lexical":
         dense = list(backend.dense.search(vectors, wide, request.filters))
     collapse_by = groups if request.collapse else None
     rankings = []
@@ -90,7 +95,7 @@ def rank(
         candidates, searched = dense[number], wide
         while True:
             ranking, more = _first_stage(
-                request.mode, backend, fusion, text, vector, candidates, searched, request.filters
+                request.mode, backend, fusion, text, vector, candidates, searched, request.filters, document_of
             )
             if not query.restricts and collapse_by is None:
                 break
@@ -141,6 +146,7 @@ def _first_stage(
     dense: Candidates | None,
     depth: int,
     filters: Filters,
+    document_of: Callable[[int], str] | None = None,
 ) -> tuple[Ranking, bool]:
     """One question's candidates from the searchers ``mode`` uses, fused in hybrid mode, and whether
     a searcher may hold more (it returned all ``depth`` it was asked for)."""
@@ -153,7 +159,7 @@ def _first_stage(
     if mode == "lexical":
         return Ranking(found.rows, found.scores.astype(np.float64), found.scores), len(found) >= depth
     assert dense is not None and vector is not None and backend.dense is not None
-    rows, fused = fuse(found, dense, fusion, lexical, backend.dense, question, vector)
+    rows, fused = fuse(found, dense, fusion, lexical, backend.dense, question, vector, document_of)
     return Ranking(rows, fused, lexical.scores_for(question, rows)), len(found) >= depth or len(dense) >= depth
 
 
@@ -165,15 +171,30 @@ def fuse(
     dense_searcher: DenseSearcher,
     question: str,
     vector: np.ndarray,
+    document_of: Callable[[int], str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Hybrid ranking as the index says (manifest ``fusion``): rank fusion, or score interpolation over the
-    union of both candidate lists with every candidate's exact lexical score and cosine."""
+    union of both candidate lists with every candidate's exact lexical score and cosine — its lexical weight
+    scaled down, with a coverage gate, when even BM25's best passages (read with ``document_of``) hold
+    little of the question."""
     if fusion.method == "interpolation":
         rows = np.concatenate([lexical.rows, dense.rows[~np.isin(dense.rows, lexical.rows)]])
+        weight = fusion.lexical_weight
+        if fusion.coverage_gate and document_of is not None:
+            terms, analyse = lexical_searcher.analyzer.terms(question), lexical_searcher.analyzer.terms
+            coverage = max(
+                (
+                    term_coverage(terms, analyse(document_of(row)), lexical_searcher.idf)
+                    for row in lexical.rows[:GATE_HITS].tolist()
+                ),
+                default=0.0,
+            )
+            weight = gated_weight(weight, coverage, fusion.coverage_gate)
         return interpolate_scores(
             rows,
             lexical_searcher.scores_for(question, rows),
             dense_searcher.scores_for(vector, rows),
-            fusion.lexical_weight,
+            weight,
+            fusion.normalise,
         )
     return reciprocal_rank_fusion([lexical.rows, dense.rows], k=fusion.k)

@@ -21,7 +21,8 @@ from qa.errors import InvalidRequestError
 from qa.index.catalog import EPOCH, NO_DAY, Catalog
 from qa.index.document import passage_document
 from qa.index.duplicates import CopyGroups
-from qa.index.manifest import Manifest
+from qa.index.manifest import Manifest, ModelInfo
+from qa.index.vectorcache import model_key
 from qa.models.bundled import english_words
 from qa.models.encoder import DEFAULT_MODEL, Encoder
 from qa.models.reranker import DEFAULT_RERANKER, RERANK_DEPTH, Reranker, RerankerStatus
@@ -99,18 +100,27 @@ class Retriever:
         *,
         reranker: str | Reranker = DEFAULT_RERANKER,
         rerank_depth: int = RERANK_DEPTH,
+        encoder: Encoder | None = None,
     ) -> Retriever:
         """Open a built index; raises IndexNotFoundError, IndexFormatError or IndexMismatchError.
 
         ``reranker`` (a CrossEncoder id or folder) is only loaded when a search asks for ``rerank``.
+        ``encoder``, an already loaded model, answers instead of the index's model when it embeds exactly as
+        the index was built (the same model key) — evaluation rebuilding often loads it once.
         """
         opened = open_index(Path(index_dir), mmap=mmap)
+        vectors = opened.manifest.vectors
+        same = (
+            encoder is not None
+            and vectors is not None
+            and vectors.model_key == model_key(ModelInfo.from_dict(encoder.describe()))
+        )
         return cls(
             opened.index_dir,
             opened.manifest,
             opened.catalog,
             opened.backend,
-            opened.encoder,
+            encoder if same and opened.backend.dense is not None else opened.encoder,
             opened.semantic_off_reason,
             reranker=reranker,
             rerank_depth=rerank_depth,
@@ -208,8 +218,9 @@ class Retriever:
             for warning in warnings:
                 log.warning("%s", warning)
         request = dataclasses.replace(request, questions=tuple(searched))
-        ranked = self._rank(request)
         rule = self.confidence_rule(request.mode, rerank=request.rerank)
+        # Keyword answers still encode the question when their calibrated rule weighs the hits' cosines.
+        ranked = self._rank(request, encode_lexical=rule.linear)
         answers = []
         for number, ranking in enumerate(ranked.rankings):
             text = request.query(number).text
@@ -295,7 +306,7 @@ class Retriever:
             **options,
         )
 
-    def _rank(self, request: SearchRequest) -> Ranked:
+    def _rank(self, request: SearchRequest, encode_lexical: bool = False) -> Ranked:
         """The one ranking path: the first stage to ``max(k, rerank_depth)`` rows when reranking, else ``k``."""
         reranker = self._reranker.load() if request.rerank else None
         return rank(
@@ -308,6 +319,7 @@ class Retriever:
             document_of=self._document,
             text_of=self._text,
             groups=self.copies.groups if self.copies is not None else None,
+            encode_lexical=encode_lexical,
         )
 
     def _text(self, row: int) -> str:
