@@ -70,7 +70,10 @@ def build_hits(
 def wire_copies(catalog: Catalog, copies: CopyGroups, row: int) -> tuple[Copy, ...]:
     """Where else passage ``row`` ran: its copies in other articles, earliest date first (undated last)."""
     found = []
+    own = int(catalog.passage_article[row])
     for other in copies.copies_of(row).tolist():
+        if int(catalog.passage_article[other]) == own:  # the same paragraph twice in one article: not a copy
+            continue
         article, passage = catalog.article_of(other), catalog.passages[other]
         found.append(Copy(article.id, article.outlet, article.title, article.date, passage.paragraph))
     return tuple(sorted(found, key=lambda copy: (copy.date is None, copy.date or "", copy.article_id)))

@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 AUDIT_ENV = "QA_AUDIT_LOG"
 AUDIT_FILE = "audit.jsonl"
 OFF = ("off", "0", "no", "false", "none")
-SOURCES = ("cli", "page", "api")
 RECORDED_OPTIONS = ("outlets", "date_from", "date_to", "include_undated", "collapse")  # the line's "filters"
 log = logging.getLogger("qa")
 

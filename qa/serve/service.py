@@ -115,20 +115,10 @@ class Service:
 
     # -- answering -----------------------------------------------------------------------
 
-    def ask_html(
-        self,
-        question: str,
-        k: float = 5,
-        outlets: list[str] | None = None,
-        date_from: str | None = None,
-        date_to: str | None = None,
-        rerank: bool = False,
-        include_undated: bool = False,
-        collapse: bool = True,
-        audit: bool = True,
-    ) -> str:
-        """The results panel for a question; a user's mistake becomes a message, not an exception."""
-        return self.ask_page(question, k, outlets, date_from, date_to, rerank, include_undated, collapse, audit)[0]
+    def ask_html(self, question: str, *options: Any, **named: Any) -> str:
+        """The results panel for a question (:meth:`ask_page`'s panel alone); a user's mistake becomes a
+        message, not an exception."""
+        return self.ask_page(question, *options, **named)[0]
 
     def ask_page(
         self,
