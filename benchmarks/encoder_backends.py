@@ -57,9 +57,9 @@ class OnnxEncoder:
             width = max(len(e.ids) for e in encoded)
             ids = np.zeros((len(chosen), width), dtype=np.int64)
             mask = np.zeros_like(ids)
-            for row, e in enumerate(encoded):
+            for row, e in enumerate(encoded):  # tokenizer.json may pad a batch itself: use its mask
                 ids[row, : len(e.ids)] = e.ids
-                mask[row, : len(e.ids)] = 1
+                mask[row, : len(e.attention_mask)] = e.attention_mask
             hidden = self.session.run(
                 None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
             )[0]
