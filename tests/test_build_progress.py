@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.index import build
+from qa.index import embedding
 from qa.index.build import build_index
 from qa.models.selftrain import TrainSettings
 from qa.progress import STAGES
@@ -40,7 +40,7 @@ def test_a_corpus_model_trained_instead_is_never_called_off(tmp_path, seed_corpu
     and nothing says semantic search is off (the first-use test saw both, then "hybrid search")."""
     from qa.models import encoder
 
-    monkeypatch.setattr(build, "SELF_MIN_WORDS", 1_000)  # the shipped corpus has ~2,900 words
+    monkeypatch.setattr(embedding, "SELF_MIN_WORDS", 1_000)  # the shipped corpus has ~2,900 words
     monkeypatch.setattr(encoder, "DEFAULT_MODEL", str(tmp_path / "no-model-here"))  # the CLI's default
     index = tmp_path / "index"
     assert main(["build", "--corpus", str(seed_corpus), "--index", str(index), "--train-seconds", "2"]) == 0

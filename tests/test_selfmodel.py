@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from qa.errors import IndexMismatchError
-from qa.index import build
+from qa.index import embedding
 from qa.index.build import build_index
 from qa.models.selftrain import TrainSettings
 from qa.search.fusion import interpolate_scores
@@ -106,7 +106,7 @@ def test_no_model_and_a_small_corpus_stays_lexical_and_says_why(tmp_path, seed_c
 
 
 def test_no_model_and_a_large_enough_corpus_trains_one(tmp_path, seed_corpus, monkeypatch):
-    monkeypatch.setattr(build, "SELF_MIN_WORDS", 1_000)  # the shipped corpus has ~2,900 words
+    monkeypatch.setattr(embedding, "SELF_MIN_WORDS", 1_000)  # the shipped corpus has ~2,900 words
     report = build_index(seed_corpus, tmp_path / "index", model="no-such-org/no-such-model", training=QUICK)
     assert report.manifest.mode == "hybrid" and report.manifest.model.self_trained.seed == 7
     assert report.manifest.semantic_off_reason is None and "train" in report.seconds
@@ -114,7 +114,7 @@ def test_no_model_and_a_large_enough_corpus_trains_one(tmp_path, seed_corpus, mo
 
 
 def test_model_none_never_trains(tmp_path, seed_corpus, monkeypatch):
-    monkeypatch.setattr(build, "SELF_MIN_WORDS", 1)
+    monkeypatch.setattr(embedding, "SELF_MIN_WORDS", 1)
     report = build_index(seed_corpus, tmp_path / "index", model="none")
     assert report.manifest.mode == "lexical" and "train" not in report.seconds
 
@@ -187,7 +187,7 @@ def test_training_cut_short_by_a_busy_machine_falls_back_to_keywords(tmp_path, s
 def test_a_named_model_that_cannot_load_is_never_replaced_by_a_trained_one(tmp_path, seed_corpus, monkeypatch, capsys):
     from qa.serve.cli import main
 
-    monkeypatch.setattr(build, "SELF_MIN_WORDS", 1_000)
+    monkeypatch.setattr(embedding, "SELF_MIN_WORDS", 1_000)
     index = tmp_path / "index"
     assert main(["build", "--corpus", str(seed_corpus), "--index", str(index), "--model", "no-such/model"]) == 0
     manifest = Retriever.load(index).manifest

@@ -23,6 +23,7 @@ from typing import Any, cast
 import numpy as np
 
 from qa.evaluate.evaldata import EvalSet
+from qa.index.options import BuildOptions
 from qa.search.confidence import ConfidenceRule
 from qa.settings import SEMANTIC_MODES, Mode
 
@@ -185,16 +186,15 @@ def leave_out_units(eval_set: EvalSet, max_rebuilds: int = MAX_REBUILDS) -> list
 def calibrate(
     eval_set: EvalSet,
     modes: Sequence[str],
+    building: BuildOptions | None = None,
     *,
-    model: Any = None,
     reranker: Any = None,
-    lexical: Any = None,
     max_false_alarms: float = DEFAULT_MAX_FALSE_ALARMS,
     work_dir: Path | None = None,
-    training: Any = None,
     keep_dir: Path | None = None,
 ) -> dict[str, Calibration]:
-    """Evidence for every mode in ``modes`` (lexical, dense, hybrid, rerank) with and without the answers.
+    """Evidence for every mode in ``modes`` (lexical, dense, hybrid, rerank) with and without the answers,
+    each corpus indexed as ``building`` says (its model: how to train one on each corpus with "self").
 
     With ``keep_dir`` the full index is built there and kept (see :func:`qa.evaluate.evaluation.evaluate`).
     """
@@ -207,8 +207,9 @@ def calibrate(
     from qa.search.retriever import Retriever
 
     questions = [query.text for query in eval_set.queries]
+    building = building or BuildOptions(model=None)
     needs_model = any(mode in SEMANTIC_MODES for mode in modes)
-    used = model if needs_model else None
+    used = building.model if needs_model else None
     if isinstance(used, str) and used.strip().lower() not in ("self", "none", ""):
         from qa.models.encoder import load_encoder
 
@@ -221,11 +222,11 @@ def calibrate(
         index_articles(
             articles,
             index_dir,
+            building,
             model=used,
             require_dense=needs_model,
-            lexical=lexical,
+            auto_self=False,
             split=False,
-            training=training,  # how to train a model on each corpus with model="self"
             duplicates=None,  # dataset passages are judged one by one: no wire copies to group
         )
         encoder = used if isinstance(used, Encoder) else None  # loaded once, not once per rebuild

@@ -25,8 +25,7 @@ import numpy as np
 
 from qa.evaluate.evaldata import EvalSet
 from qa.evaluate.metrics import METRICS, mean_metrics
-from qa.index.lexical import LexicalSettings
-from qa.models.selftrain import TrainSettings
+from qa.index.options import BuildOptions
 from qa.settings import EVAL_MODES, SEMANTIC_MODES
 
 RANK_DEPTH = 100
@@ -100,21 +99,20 @@ def splice_reranked(reranked: np.ndarray, first_stage: np.ndarray, depth: int) -
 def evaluate(
     eval_set: EvalSet,
     modes: Sequence[str] = ("lexical",),
+    building: BuildOptions | None = None,
     *,
-    model: Any = None,
     reranker: Any = None,
     rerank_depth: int | None = None,
-    lexical: LexicalSettings | None = None,
     work_dir: Path | None = None,
-    training: TrainSettings | None = None,
     keep_dir: Path | None = None,
 ) -> EvalReport:
-    """Index ``eval_set`` and score each of ``modes`` (``"all"`` = every mode that can run here).
+    """Index ``eval_set`` as ``building`` says and score each of ``modes`` (``"all"`` = every mode that can
+    run here).
 
-    ``model`` is the embedding model (id, folder or Encoder; None for lexical only) and
-    ``reranker`` the cross-encoder (id, folder or Reranker; None for the default); ``model="self"``
-    trains one on the dataset's passages (``training`` sets its budget). A mode asked
-    for by name that cannot run raises the reason; under ``"all"`` it is skipped and reported.
+    ``building.model`` is the embedding model (id, folder or Encoder; None for lexical only;
+    "self" trains one on the dataset's passages) and ``reranker`` the cross-encoder (id, folder or
+    Reranker; None for the default). A mode asked for by name that cannot run raises the reason;
+    under ``"all"`` it is skipped and reported.
     With ``keep_dir`` the evaluation index is built there and kept: a later run with the same model
     reuses its passage vectors (the other splits of a dataset, other modes, calibration).
     """
@@ -125,21 +123,20 @@ def evaluate(
     from qa.search.retriever import Retriever
 
     wanted, explicit = wanted_modes(modes)
-    needs_model = any(mode in SEMANTIC_MODES for mode in wanted) or (model is not None and "rerank" in wanted)
+    building = building or BuildOptions(model=None)
+    needs_model = any(mode in SEMANTIC_MODES for mode in wanted) or (building.model is not None and "rerank" in wanted)
     with tempfile.TemporaryDirectory(prefix="qa-eval-", dir=work_dir) as scratch:
         started = time.perf_counter()
         index_dir = keep_dir or Path(scratch) / "index"
-        report = index_articles(
-            eval_set.articles,
-            index_dir,
-            model=model if needs_model else None,
+        options = BuildOptions.of(
+            building,
+            model=building.model if needs_model else None,
             require_dense=explicit and any(mode in SEMANTIC_MODES for mode in wanted),
-            lexical=lexical,
+            auto_self=False,
             split=False,
-            corpus=CorpusInfo(eval_set.name),
-            training=training,
             duplicates=None,  # dataset passages are judged one by one: no wire copies to group
         )
+        report = index_articles(eval_set.articles, index_dir, options, corpus=CorpusInfo(eval_set.name))
         retriever = Retriever.load(
             index_dir,
             reranker=reranker or DEFAULT_RERANKER,

@@ -105,6 +105,18 @@ def make_own_folder(folder: Path) -> Path:
     return folder
 
 
+def scratch_folder(index_dir: Path, purpose: str) -> Path:
+    """An empty folder next to the index for a build's temporary files (a model being trained, BM25
+    postings), named and marked like a staging folder so that one left by a killed build is swept away
+    by the next (:func:`remove_stale_staging`). The caller removes it."""
+    index_dir = index_target(index_dir)
+    folder = index_dir.resolve().parent / f"{index_dir.name}{STAGING_MARK}{purpose}-{os.getpid()}"
+    try:
+        return make_own_folder(folder)
+    except OSError as error:
+        raise write_error(index_dir, error) from None
+
+
 def remove_own_folder(folder: Path) -> None:
     """Delete a folder qa made, even where a read-only subfolder would stop a plain rmtree."""
 

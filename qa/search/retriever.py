@@ -24,7 +24,7 @@ from qa.index.duplicates import CopyGroups
 from qa.index.manifest import Manifest, ModelInfo
 from qa.index.vectorcache import model_key
 from qa.models.bundled import english_words
-from qa.models.encoder import DEFAULT_MODEL, Encoder
+from qa.models.encoder import Encoder
 from qa.models.reranker import DEFAULT_RERANKER, RERANK_DEPTH, Reranker, RerankerStatus
 from qa.records import Answer, Article, Correction, Hit, Passage
 from qa.search.answers import build_hits, evidence, is_confident, undated_left_out
@@ -47,7 +47,7 @@ from qa.search.spelling import Speller, correct_question, spelling_in
 from qa.settings import MODES, Mode
 
 if TYPE_CHECKING:
-    from qa.index.build import BuildReport
+    from qa.index.options import BuildOptions
 
 __all__ = ["MAX_QUESTION_CHARS", "MODES", "Retriever", "clean_question"]
 log = logging.getLogger("qa")
@@ -84,13 +84,16 @@ class Retriever:
 
     @classmethod
     def build(
-        cls, corpus_dir: Path | str, index_dir: Path | str = "index", model: str | None = DEFAULT_MODEL, **options: Any
+        cls,
+        corpus_dir: Path | str,
+        index_dir: Path | str = "index",
+        options: BuildOptions | None = None,
+        **changes: Any,
     ) -> Retriever:
         """Build an index of ``corpus_dir`` (see :func:`qa.index.build.build_index`) and open it."""
         from qa.index.build import build_index
 
-        report: BuildReport = build_index(corpus_dir, index_dir, model=model, **options)
-        return cls.load(report.index_dir)
+        return cls.load(build_index(corpus_dir, index_dir, options, **changes).index_dir)
 
     @classmethod
     def load(

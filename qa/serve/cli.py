@@ -260,7 +260,7 @@ def _parser() -> Parser:
 
 
 def _build(args: argparse.Namespace) -> None:
-    from qa.index.build import DenseSettings, build_index
+    from qa.index.build import BuildOptions, DenseSettings, build_index
     from qa.ingest.formats.ocr import check_language
     from qa.ingest.sources import ReadOptions
     from qa.models.encoder import DEFAULT_MODEL
@@ -272,19 +272,18 @@ def _build(args: argparse.Namespace) -> None:
         dense = DenseSettings(approximate_above=args.approximate_above)
     if not args.no_ocr:
         check_language(args.ocr_lang)
-    report = build_index(
-        args.corpus,
-        args.index,
-        reading=ReadOptions(ocr=not args.no_ocr, ocr_language=args.ocr_lang),
+    options = BuildOptions(
         model=args.model if args.model is not None else DEFAULT_MODEL,
         require_dense=args.require_dense,
-        strict=args.strict,
-        progress=sys.stderr.isatty(),
+        auto_self=args.model is None,  # never in place of a model the user named
+        training=_training(args),
         dense=dense,
         reuse_vectors=not args.full,
-        training=_training(args),
-        auto_self=args.model is None,  # never in place of a model the user named
+        strict=args.strict,
+        reading=ReadOptions(ocr=not args.no_ocr, ocr_language=args.ocr_lang),
+        progress=sys.stderr.isatty(),
     )
+    report = build_index(args.corpus, args.index, options)
     manifest = report.manifest
     skipped = f", skipped {len(report.skipped)} file(s)" if report.skipped else ""
     reused = ""
@@ -368,6 +367,7 @@ def _eval(args: argparse.Namespace) -> None:
     from qa.evaluate.evaldata import load_eval_set
     from qa.evaluate.evaluation import evaluate, format_report
     from qa.index.lexical import LexicalSettings
+    from qa.index.options import BuildOptions
     from qa.models.encoder import DEFAULT_MODEL
 
     if args.marks is not None:
@@ -378,30 +378,22 @@ def _eval(args: argparse.Namespace) -> None:
     settings = LexicalSettings().with_overrides(args.lexical)
     eval_set = load_eval_set(args.dataset, split=args.split, articles=args.articles)
     needs_model = args.model is not None or any(mode in (*SEMANTIC_MODES, "all") for mode in modes)
+    building = BuildOptions(
+        model=(args.model or DEFAULT_MODEL) if needs_model else None, lexical=settings, training=_training(args)
+    )
     report = evaluate(
         eval_set,
         modes,
-        model=(args.model or DEFAULT_MODEL) if needs_model else None,
+        building,
         reranker=args.reranker,
         rerank_depth=args.rerank_depth,
-        lexical=settings,
-        training=_training(args),
         keep_dir=args.keep_index,
     )
     data, text = report.to_dict(), format_report(report)
     if args.confidence:
         from qa.evaluate.calibration import calibrate, format_calibration
 
-        model = (args.model or DEFAULT_MODEL) if needs_model else None
-        results = calibrate(
-            eval_set,
-            list(report.modes),
-            model=model,
-            reranker=args.reranker,
-            lexical=settings,
-            training=_training(args),
-            keep_dir=args.keep_index,
-        )
+        results = calibrate(eval_set, list(report.modes), building, reranker=args.reranker, keep_dir=args.keep_index)
         data["confidence"] = {mode: result.to_dict() for mode, result in results.items()}
         text += "\n" + format_calibration(results)
     print(json.dumps(data, ensure_ascii=False) if args.json else text)
