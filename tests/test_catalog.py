@@ -19,6 +19,7 @@ from qa.records import Article, Passage
 from qa.search.local import CatalogRows
 from qa.search.request import check_filters
 from qa.search.retriever import Retriever
+from qa.serve.hints import error_line
 
 OUTLETS = ["Alpha Daily", "Beta Post", "Gamma Times", None]
 WORDS = "river flood court police school market border trade hospital election harbour rail".split()
@@ -144,8 +145,9 @@ def test_an_index_of_format_1_is_refused_with_a_rebuild_hint_and_a_build_replace
     manifest.format_version = 1
     manifest.write(old)  # a manifest as such an index had (with its own checksum)
     assert is_qa_index(old)
-    with pytest.raises(IndexFormatError, match=r"uses an old format \(1\)\. Rebuild it with `qa build`"):
+    with pytest.raises(IndexFormatError, match=r"uses an old format \(1\)\. Rebuild the index\.") as refused:
         Retriever.load(old)
+    assert error_line(refused.value, old).endswith(f"uses an old format (1). Rebuild it with `qa build --index {old}`.")
     index_articles(_articles(5), old, model=None)
     assert Retriever.load(old).manifest.format_version == FORMAT_VERSION
 

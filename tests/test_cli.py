@@ -189,7 +189,7 @@ def test_strict_build_fails_on_a_bad_file(tmp_path, corpus_copy, capsys):
     )
     err = capsys.readouterr().err
     assert "skipped notes.pdf: damaged PDF: not a readable PDF file" in err
-    assert "error: 1 corpus file(s) could not be used (--strict)" in err
+    assert "error: 1 corpus file(s) could not be used (strict)" in err
 
 
 def test_console_script_and_module_entry_points(lexical_index):

@@ -107,7 +107,7 @@ def test_utf16_with_bom_is_read(tmp_path):
 def test_strict_turns_skips_into_an_error(tmp_path):
     (tmp_path / "good.txt").write_text(GOOD, encoding="utf-8")
     (tmp_path / "empty.txt").write_bytes(b"")
-    with pytest.raises(CorpusError, match=r"1 corpus file\(s\) could not be used \(--strict\): empty.txt: empty file"):
+    with pytest.raises(CorpusError, match=r"1 corpus file\(s\) could not be used \(strict\): empty.txt: empty file"):
         load_corpus(tmp_path, strict=True)
 
 

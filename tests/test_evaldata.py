@@ -65,8 +65,9 @@ def test_article_ranges(spec, count, expected):
 
 @pytest.mark.parametrize("spec", ["0-3", "3-2", "1-49", "a-b", "", "1,,2"])
 def test_bad_article_ranges_are_refused(spec):
-    with pytest.raises(DatasetError, match="--articles"):
+    with pytest.raises(DatasetError, match="Articles") as refused:
         parse_article_numbers(spec, 48)
+    assert refused.value.option == "articles"
 
 
 def _broken(tmp_path, what):
@@ -111,7 +112,7 @@ def test_broken_beir_folder_is_named_in_the_error(tmp_path, what, message):
     [
         (lambda tmp: tmp / "missing", {}, "No dataset at"),
         (lambda tmp: write_beir(tmp / "beir"), {"split": "dev"}, r"dev\.tsv is missing.*Splits here: test, train"),
-        (lambda tmp: write_beir(tmp / "beir"), {"articles": "1-2"}, "--articles picks SQuAD articles"),
+        (lambda tmp: write_beir(tmp / "beir"), {"articles": "1-2"}, "Articles pick SQuAD questions"),
         (lambda tmp: write_squad(tmp / "dev.json"), {"split": "train"}, "has no splits"),
         (lambda tmp: write_squad(tmp / "dev.json"), {"articles": "1-9"}, "this file has articles 1-3"),
         (lambda tmp: _write(tmp / "x.json", "[1, 2]"), {}, "is not a SQuAD v1.1 file"),

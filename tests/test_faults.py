@@ -221,7 +221,7 @@ def test_an_unreadable_folder_is_reported_and_fails_a_strict_build(tmp_path, cor
         assert "skipped locked/: cannot read this folder (Permission denied)" in result.stderr.splitlines()
         strict = qa_unprivileged(*build, "--strict")
         assert strict.returncode == 1
-        assert "could not be used (--strict): locked/: cannot read this folder (Permission denied)" in strict.stderr
+        assert "could not be used (strict): locked/: cannot read this folder (Permission denied)" in strict.stderr
         corpus_copy.chmod(0)
         unreadable = qa_unprivileged(*build)
         assert unreadable.returncode == 1

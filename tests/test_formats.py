@@ -207,7 +207,7 @@ def test_scanned_page_without_ocr_is_reported_with_how_to_turn_it_on(tmp_path):
     docs.build_report_pdf(tmp_path / "report.pdf", scan=True)
     load = load_corpus(tmp_path, options=ReadOptions(ocr=False))
     assert [(s.path, s.reason) for s in load.skipped] == [
-        ("report.pdf (p. 4)", "scanned page(s) without a text layer; OCR is off (--no-ocr)")
+        ("report.pdf (p. 4)", "scanned page(s) without a text layer; OCR is off")
     ]
     assert load.articles[0].ocr_pages == ()
     assert "confiscated" not in load.articles[0].text

@@ -20,6 +20,7 @@ from qa.errors import (
     IndexNotFoundError,
     IndexWriteError,
     ModelUnavailableError,
+    Remedy,
 )
 from qa.index.build import build_index
 from qa.index.manifest import FORMAT_VERSION
@@ -40,7 +41,7 @@ def test_lexical_index_contents_and_manifest(lexical_index, seed_corpus):
     manifest = json.loads((lexical_index / "manifest.json").read_text())
     assert manifest["format_version"] == FORMAT_VERSION and manifest["backend"] == "local"
     assert manifest["mode"] == "lexical" and manifest["model"] is None
-    assert manifest["semantic_off_reason"] == "semantic search was turned off (--model none)"
+    assert manifest["semantic_off_reason"] == 'semantic search was turned off (model "none")'
     assert manifest["articles"] == 5
     assert manifest["corpus"]["files"].keys() == {p.name for p in seed_corpus.glob("*.txt")}
     assert set(manifest["files"]) == set(names) - {"manifest.json"}
@@ -88,7 +89,10 @@ def test_model_that_cannot_be_loaded_gives_a_lexical_index(tmp_path, seed_corpus
     report = build_index(seed_corpus, tmp_path / "index", model="no-such-org/no-such-model")
     assert report.manifest.mode == "lexical"
     assert "not in the Hugging Face cache" in report.manifest.semantic_off_reason
-    assert any(m.startswith("semantic search is off:") and "--model PATH" in m for m in caplog.messages)
+    assert any(
+        m.startswith("semantic search is off:") and "sentence-transformers folder as the model" in m
+        for m in caplog.messages
+    )
     assert Retriever.load(tmp_path / "index").mode == "lexical"
 
 
@@ -117,9 +121,11 @@ def test_hub_id_resolves_from_the_hugging_face_cache(tmp_path, seed_corpus, stat
 
 def test_missing_index_says_to_build(tmp_path):
     with pytest.raises(
-        IndexNotFoundError, match=r"No index at .*nothing: the folder does not exist\. Build one with `qa build"
-    ):
+        IndexNotFoundError, match=r"No index at .*nothing: the folder does not exist\. Build an index"
+    ) as missing:
         Retriever.load(tmp_path / "nothing")
+    assert missing.value.remedy is Remedy.BUILD and missing.value.path == tmp_path / "nothing"
+    assert "qa build" not in str(missing.value)  # the library names no command; the CLI and page do
 
 
 def _copy(index: Path, tmp_path: Path) -> Path:

@@ -62,11 +62,13 @@ def load_eval_set(path: Path | str, split: str | None = None, articles: str | No
     path = Path(path)
     if path.is_dir():
         if articles is not None:
-            raise DatasetError("--articles picks SQuAD articles; a BEIR folder has splits instead (--split).")
+            raise DatasetError("Articles pick SQuAD questions; a BEIR folder has splits instead.", option="articles")
         return _load_beir(path, split or "test")
     if path.is_file():
         if split is not None:
-            raise DatasetError(f"{path} is a SQuAD file, which has no splits; pick questions with --articles.")
+            raise DatasetError(
+                f"{path} is a SQuAD file, which has no splits; pick questions by article.", option="split"
+            )
         return _load_squad(path, articles)
     raise DatasetError(f"No dataset at {path}: give {BEIR_LAYOUT}, or a SQuAD v1.1 JSON file.")
 
@@ -158,11 +160,13 @@ def parse_article_numbers(spec: str, count: int) -> list[int]:
     for part in spec.split(","):
         match = _RANGE.match(part)
         if not match:
-            raise DatasetError(f"--articles {spec!r}: write article numbers and ranges, like 1-24 or 3,5,7-9.")
+            raise DatasetError(
+                f"Articles {spec!r}: write article numbers and ranges, like 1-24 or 3,5,7-9.", option="articles"
+            )
         first = int(match.group(1))
         last = int(match.group(2) or first)
         if not 1 <= first <= last <= count:
-            raise DatasetError(f"--articles {spec!r}: this file has articles 1-{count}.")
+            raise DatasetError(f"Articles {spec!r}: this file has articles 1-{count}.", option="articles")
         chosen.update(range(first, last + 1))
     return sorted(chosen)
 

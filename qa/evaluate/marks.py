@@ -120,7 +120,9 @@ def read_marks(path: Path | str) -> tuple[list[Mark], list[str]]:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except FileNotFoundError:
         raise DatasetError(
-            f"No marks file at {path}. Mark hits relevant or not on the page first, or give --marks FILE."
+            f"No marks file at {path}. Mark hits relevant or not on the page first, or name another marks file.",
+            path=path,
+            option="marks",
         ) from None
     except (OSError, UnicodeDecodeError) as error:
         raise DatasetError(f"Cannot read the marks file {path}: {getattr(error, 'strerror', None) or error}.") from None

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from qa.errors import CorpusError, IndexWriteError
+from qa.errors import CorpusError, IndexWriteError, Remedy
 from qa.index.catalog import ARTICLES_FILE, PASSAGES_FILE, write_catalog
 from qa.index.dense import DENSE_FILE, DenseIndex, DenseSettings
 from qa.index.document import MODEL_DIR, passage_document
@@ -122,7 +122,9 @@ def _check_apart(corpus_dir: Path, index_dir: Path) -> None:
     if corpus == index or corpus.is_relative_to(index):
         raise IndexWriteError(
             f"The corpus folder {corpus_dir} is {'the index folder' if corpus == index else 'inside the index folder'} "
-            f"{index_dir}, which a build replaces. Choose another folder with --index."
+            f"{index_dir}, which a build replaces.",
+            path=index_dir,
+            remedy=Remedy.OTHER_INDEX_FOLDER,
         )
 
 

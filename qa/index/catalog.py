@@ -161,9 +161,7 @@ class JsonlRows(Sequence[T], Generic[T]):
         try:
             return self._make(json.loads(self._bytes()[start:end]))
         except (ValueError, TypeError) as error:
-            raise IndexFormatError(
-                f"{self.path} is corrupt at line {row + 1} ({error}). Rebuild the index with `qa build`."
-            ) from None
+            raise IndexFormatError(f"{self.path} is corrupt at line {row + 1} ({error}).", path=self.path) from None
 
     @overload
     def __getitem__(self, index: int) -> T: ...
@@ -202,7 +200,7 @@ class HeldFile:
         try:
             self._file = path.open("rb")
         except OSError as error:
-            raise IndexFormatError(f"{path} cannot be read ({error.strerror or error}). Rebuild the index.") from None
+            raise IndexFormatError(f"{path} cannot be read ({error.strerror or error}).", path=path) from None
 
     def json(self) -> Any:
         fd = self._file.fileno()
@@ -216,7 +214,7 @@ class HeldFile:
                 data += block
             return json.loads(data)
         except (OSError, ValueError) as error:
-            raise IndexFormatError(f"{self.path} cannot be read ({error}). Rebuild the index.") from None
+            raise IndexFormatError(f"{self.path} cannot be read ({error}).", path=self.path) from None
 
 
 class ArticleMap(Mapping[str, Article]):
@@ -335,7 +333,7 @@ def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise IndexFormatError(f"{path} cannot be read ({error}). Rebuild the index with `qa build`.") from None
+        raise IndexFormatError(f"{path} cannot be read ({error}).", path=path) from None
 
 
 def _load_array(path: Path, mmap_array: bool) -> np.ndarray:
@@ -343,7 +341,7 @@ def _load_array(path: Path, mmap_array: bool) -> np.ndarray:
         # A plain ndarray view of the map: np.memmap's per-item indexing overhead is not worth paying.
         return np.asarray(np.load(path, mmap_mode="r" if mmap_array else None, allow_pickle=False))
     except (OSError, ValueError) as error:
-        raise IndexFormatError(f"{path} cannot be read ({error}). Rebuild the index with `qa build`.") from None
+        raise IndexFormatError(f"{path} cannot be read ({error}).", path=path) from None
 
 
 def _check(index_dir: Path, arrays: dict[str, np.ndarray], passages: int, articles: int) -> None:
@@ -351,18 +349,21 @@ def _check(index_dir: Path, arrays: dict[str, np.ndarray], passages: int, articl
     if found_passages != passages or found_articles != articles:
         raise IndexMismatchError(
             f"{index_dir} holds {found_articles} articles and {found_passages} passages but its manifest "
-            f"says {articles} and {passages}. Rebuild it with `qa build --index {index_dir}`."
+            f"says {articles} and {passages}.",
+            path=index_dir,
         )
     for name, path in (("passage_offsets", PASSAGES_FILE), ("article_offsets", ARTICLES_FILE)):
         size = (index_dir / path).stat().st_size if (index_dir / path).is_file() else -1
         if int(arrays[name][-1]) != size:
             raise IndexMismatchError(
-                f"{index_dir / path} has {size} bytes but its catalog expects {int(arrays[name][-1])}. "
-                f"Rebuild the index with `qa build --index {index_dir}`."
+                f"{index_dir / path} has {size} bytes but its catalog expects {int(arrays[name][-1])}.",
+                path=index_dir / path,
             )
     if len(arrays["passage_article"]) != passages or len(arrays["article_outlet"]) != articles:
-        raise IndexMismatchError(f"The catalog in {index_dir} does not match its row counts. Rebuild it.")
+        raise IndexMismatchError(f"The catalog in {index_dir} does not match its row counts.", path=index_dir)
     if passages and not 0 <= int(np.min(arrays["passage_article"])) <= int(np.max(arrays["passage_article"])) < max(
         articles, 1
     ):
-        raise IndexMismatchError(f"{index_dir / PASSAGES_FILE} cites articles that are not in the index. Rebuild it.")
+        raise IndexMismatchError(
+            f"{index_dir / PASSAGES_FILE} cites articles that are not in the index.", path=index_dir
+        )

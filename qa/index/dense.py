@@ -252,9 +252,7 @@ class DenseIndex:
             index = faiss.read_index(str(path), flags)
         except RuntimeError as error:
             reason = str(error).strip().splitlines()[-1] if str(error).strip() else "unreadable"
-            raise IndexFormatError(
-                f"The vector index {path} cannot be read ({reason}). Rebuild it with `qa build --index {index_dir}`."
-            ) from None
+            raise IndexFormatError(f"The vector index {path} cannot be read ({reason}).", path=index_dir) from None
         vectors = None
         if (index_dir / VECTORS_FILE).is_file():
             try:
@@ -263,16 +261,17 @@ class DenseIndex:
                 vectors = np.asarray(vectors)  # still mapped; a plain ndarray view indexes faster than np.memmap
             except (OSError, ValueError) as error:
                 raise IndexFormatError(
-                    f"{index_dir / VECTORS_FILE} cannot be read ({error}). Rebuild it with `qa build`."
+                    f"{index_dir / VECTORS_FILE} cannot be read ({error}).", path=index_dir
                 ) from None
             if vectors.shape != (index.ntotal, index.d):
                 raise IndexFormatError(
                     f"{index_dir / VECTORS_FILE} holds {vectors.shape} vectors but {path} indexes "
-                    f"{index.ntotal} of dimension {index.d}. Rebuild the index with `qa build`."
+                    f"{index.ntotal} of dimension {index.d}.",
+                    path=index_dir,
                 )
         info = info or DenseInfo()
         if info.nprobe is not None and vectors is None:
-            raise IndexFormatError(f"{index_dir / VECTORS_FILE} is missing. Rebuild the index with `qa build`.")
+            raise IndexFormatError(f"{index_dir / VECTORS_FILE} is missing.", path=index_dir)
         return cls(index, vectors, info.settings, info.nprobe, info.check)
 
     # -- searching -------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.errors import ModelUnavailableError
+from qa.errors import ModelUnavailableError, Remedy
 from qa.index.document import MODEL_DIR
 from qa.index.manifest import ModelInfo
 from qa.index.options import BuildOptions
@@ -76,8 +76,10 @@ def load_model(options: BuildOptions) -> ModelChoice:
         return ModelChoice(None)
     if model is None or turned_off(model):
         if options.require_dense:
-            raise ModelUnavailableError("--require-dense needs a model; --model none turns semantic search off.")
-        return ModelChoice(None, "semantic search was turned off (--model none)")
+            raise ModelUnavailableError(
+                "Semantic search was required, but the model is none.", option="model", remedy=Remedy.NAME_MODEL
+            )
+        return ModelChoice(None, 'semantic search was turned off (model "none")')
     with stage("model", 1, options.progress) as bar:
         try:
             choice = ModelChoice(load_encoder(model))

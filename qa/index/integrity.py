@@ -44,18 +44,17 @@ def check_files(index_dir: Path, files: dict[str, dict[str, Any]], full: bool = 
 
     Raises IndexFormatError (missing) or IndexMismatchError (truncated, altered) naming the file.
     """
-    rebuild = f"Rebuild the index with `qa build --index {index_dir}`."
     check_contained(index_dir, files)
     hashed = 0
     for name, record in files.items():
         path = index_dir / name
         if not path.is_file():
-            raise IndexFormatError(f"{path} is missing. {rebuild}")
+            raise IndexFormatError(f"{path} is missing.", path=index_dir)
         size = path.stat().st_size
         if size != record.get("bytes"):
             raise IndexMismatchError(
-                f"{path} has {size} bytes but the manifest says {record.get('bytes')}: it was truncated or changed. "
-                + rebuild
+                f"{path} has {size} bytes but the manifest says {record.get('bytes')}: it was truncated or changed.",
+                path=index_dir,
             )
         if full or size <= FULL_CHECK_BYTES:
             matches = sha256_file(path) == record.get("sha256")
@@ -63,7 +62,9 @@ def check_files(index_dir: Path, files: dict[str, dict[str, Any]], full: bool = 
         else:
             matches = _sample_sha256(path, size) == record.get("sample_sha256")
         if not matches:
-            raise IndexMismatchError(f"{path} does not match its checksum in the manifest: it was altered. {rebuild}")
+            raise IndexMismatchError(
+                f"{path} does not match its checksum in the manifest: it was altered.", path=index_dir
+            )
     return hashed
 
 
@@ -78,9 +79,11 @@ def check_contained(index_dir: Path, files: dict[str, Any]) -> None:
     for name in files:
         parts = Path(name).parts
         if not isinstance(name, str) or not parts or Path(name).is_absolute() or ".." in parts:
-            raise IndexFormatError(f"{untrusted}: its manifest names a file outside its folder ({name!r}). Rebuild it.")
+            raise IndexFormatError(
+                f"{untrusted}: its manifest names a file outside its folder ({name!r}).", path=index_dir
+            )
     for current, folders, names in os.walk(index_dir):
         for entry in folders + names:
             if os.path.islink(os.path.join(current, entry)):
                 where = Path(current, entry).relative_to(index_dir).as_posix()
-                raise IndexFormatError(f"{untrusted}: {where} is a symlink, which qa never writes. Rebuild it.")
+                raise IndexFormatError(f"{untrusted}: {where} is a symlink, which qa never writes.", path=index_dir)

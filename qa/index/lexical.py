@@ -274,8 +274,7 @@ class LexicalIndex:
                 return _Field(bm25s.BM25.load(folder / name, mmap=mmap, load_corpus=False))
             except (OSError, ValueError, KeyError, json.JSONDecodeError) as error:
                 raise IndexFormatError(
-                    f"The lexical index in {folder / name} cannot be read ({error}). "
-                    f"Rebuild it with `qa build --index {index_dir}`."
+                    f"The lexical index in {folder / name} cannot be read ({error}).", path=index_dir
                 ) from None
 
         sentence = offsets = bigram = None
@@ -285,7 +284,7 @@ class LexicalIndex:
                 offsets = np.load(folder / SENTENCE_OFFSETS_FILE, allow_pickle=False)
             except (OSError, ValueError) as error:
                 raise IndexFormatError(
-                    f"{folder / SENTENCE_OFFSETS_FILE} cannot be read ({error}). Rebuild the index."
+                    f"{folder / SENTENCE_OFFSETS_FILE} cannot be read ({error}).", path=index_dir
                 ) from None
         if settings.bigram_weight:
             bigram = field("bigram")
@@ -318,9 +317,7 @@ class LexicalIndex:
             if self._bigram is not None and self.settings.bigram_weight and len(terms) > 1:
                 total += np.float32(self.settings.bigram_weight) * self._bigram.scores(bigrams(terms))
         except IndexError:  # a posting past the last passage: only a damaged (or crafted) index has one
-            raise IndexFormatError(
-                "The lexical index is damaged: a posting points past the last passage. Rebuild it with `qa build`."
-            ) from None
+            raise IndexFormatError("The lexical index is damaged: a posting points past the last passage.") from None
         return total
 
     def vocabulary(self) -> dict[str, int]:

@@ -7,13 +7,12 @@ import datetime as dt
 import hashlib
 import json
 import platform
-import shlex
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from qa.errors import IndexFormatError, IndexMismatchError, IndexNotFoundError
+from qa.errors import IndexFormatError, IndexMismatchError, IndexNotFoundError, Remedy
 from qa.index.dense import DenseInfo
 from qa.index.lexical import LexicalSettings
 from qa.ingest.sources import SUPPORTED_SUFFIXES
@@ -111,21 +110,23 @@ class CorpusInfo:
 
 
 def missing_index(index_dir: Path) -> IndexNotFoundError:
-    """The error for a folder that holds no index: its full path, what is there instead, and the fix."""
+    """The error for a folder that holds no index: its full path, what is there instead, and the remedy."""
     index_dir = Path(index_dir)
     where = index_dir.resolve()
-    build = f"Build one with `qa build --index {shlex.quote(str(index_dir))}`."
     if not index_dir.exists():
-        return IndexNotFoundError(f"No index at {where}: the folder does not exist. {build}")
+        return IndexNotFoundError(f"No index at {where}: the folder does not exist.", path=index_dir)
     if not index_dir.is_dir():
-        return IndexNotFoundError(f"No index at {where}: it is a file. Give the folder `qa build` wrote the index to.")
+        return IndexNotFoundError(
+            f"No index at {where}: it is a file.", path=index_dir, remedy=Remedy.GIVE_INDEX_FOLDER
+        )
     with contextlib.suppress(OSError):
         if any(entry.suffix.lower() in SUPPORTED_SUFFIXES for entry in index_dir.iterdir() if entry.is_file()):
             return IndexNotFoundError(
-                f"No index at {where}: it holds articles, not an index. Give the index folder, or build one "
-                f"from it with `qa build --corpus {shlex.quote(str(index_dir))} --index index`."
+                f"No index at {where}: it holds articles, not an index.",
+                path=index_dir,
+                remedy=Remedy.BUILD_FROM_CORPUS,
             )
-    return IndexNotFoundError(f"No index at {where}: the folder has no {MANIFEST_FILE}. {build}")
+    return IndexNotFoundError(f"No index at {where}: the folder has no {MANIFEST_FILE}.", path=index_dir)
 
 
 @dataclass
@@ -225,28 +226,26 @@ class Manifest:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise IndexFormatError(f"{path} is unreadable ({error}). Rebuild the index with `qa build`.") from None
+            raise IndexFormatError(f"{path} is unreadable ({error}).", path=path) from None
         if not isinstance(data, dict) or not isinstance(data.get("format_version"), int):
-            raise IndexFormatError(f"{path} is not a qa index manifest. Rebuild the index with `qa build`.")
+            raise IndexFormatError(f"{path} is not a qa index manifest.", path=path)
         version = data["format_version"]
         if version > FORMAT_VERSION:
             raise IndexFormatError(
                 f"The index in {index_dir} was written by a newer qa (index format {version}; this qa "
-                f"reads format {FORMAT_VERSION}). Upgrade qa, or rebuild the index with `qa build`."
+                f"reads format {FORMAT_VERSION}).",
+                path=index_dir,
+                remedy=Remedy.UPGRADE,
             )
         if version < FORMAT_VERSION and not older:
-            raise IndexFormatError(
-                f"The index in {index_dir} uses an old format ({version}). Rebuild it with `qa build`."
-            )
+            raise IndexFormatError(f"The index in {index_dir} uses an old format ({version}).", path=index_dir)
         recorded = data.pop("checksum", None)
         if recorded != _checksum(data):
-            raise IndexMismatchError(
-                f"{path} does not match its own checksum: it was altered. Rebuild the index with `qa build`."
-            )
+            raise IndexMismatchError(f"{path} does not match its own checksum: it was altered.", path=path)
         try:
             return cls.from_dict(data)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise IndexFormatError(f"{path} is incomplete ({error}). Rebuild the index with `qa build`.") from None
+            raise IndexFormatError(f"{path} is incomplete ({error}).", path=path) from None
 
 
 def is_qa_index(folder: Path) -> bool:

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from qa.errors import IndexFormatError, IndexWriteError
+from qa.errors import IndexFormatError, IndexWriteError, Remedy
 from qa.index.integrity import check_files
 from qa.index.manifest import MANIFEST_FILE, Manifest, is_qa_index, missing_index
 
@@ -81,7 +81,7 @@ def index_target(index_dir: Path) -> Path:
         return index_dir
     target = Path(os.path.realpath(index_dir))
     if target.is_symlink():
-        raise IndexWriteError(f"{index_dir} is a symlink that loops; point it at a folder, or choose another --index.")
+        raise IndexWriteError(f"{index_dir} is a symlink that loops.", path=index_dir, remedy=Remedy.FIX_LINK)
     return target
 
 
@@ -266,8 +266,9 @@ def write_error(index_dir: Path, error: OSError) -> IndexWriteError:
     else:
         why = error.strerror or str(error)
     return IndexWriteError(
-        f"Cannot write the index at {index_dir}: {why}. The previous index, if any, is unchanged. "
-        f"Free space or fix permissions, or choose another folder with --index."
+        f"Cannot write the index at {index_dir}: {why}. The previous index, if any, is unchanged.",
+        path=index_dir,
+        remedy=Remedy.FREE_SPACE,
     )
 
 
@@ -318,13 +319,17 @@ def check_replaceable(index_dir: Path) -> None:
             return
         if not index_dir.is_dir() or index_dir.is_symlink():
             raise IndexWriteError(
-                f"{index_dir} exists and is not a qa index; refusing to replace it. Choose another folder with --index."
+                f"{index_dir} exists and is not a qa index; refusing to replace it.",
+                path=index_dir,
+                remedy=Remedy.OTHER_INDEX_FOLDER,
             )
         if not any(index_dir.iterdir()):
             extra: list[str] = []
         elif not is_qa_index(index_dir):
             raise IndexWriteError(
-                f"{index_dir} exists and is not a qa index; refusing to replace it. Choose another folder with --index."
+                f"{index_dir} exists and is not a qa index; refusing to replace it.",
+                path=index_dir,
+                remedy=Remedy.OTHER_INDEX_FOLDER,
             )
         else:
             extra = _unlisted_files(index_dir)
@@ -335,8 +340,9 @@ def check_replaceable(index_dir: Path) -> None:
     if extra:
         shown = ", ".join(extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
         raise IndexWriteError(
-            f"{index_dir} holds files qa did not write ({shown}); a build replaces the whole folder. "
-            "Move them out of it, or choose another folder with --index."
+            f"{index_dir} holds files qa did not write ({shown}); a build replaces the whole folder.",
+            path=index_dir,
+            remedy=Remedy.MOVE_OUT,
         )
 
 
@@ -387,8 +393,7 @@ def reading_index(index_dir: Path) -> Iterator[None]:
     except OSError as error:
         where = error.filename if error.filename is not None else index_dir
         raise IndexFormatError(
-            f"Cannot read {where} ({error.strerror or error}). Check the index folder's permissions, "
-            f"or rebuild it with `qa build --index {index_dir}`."
+            f"Cannot read {where} ({error.strerror or error}).", path=where, remedy=Remedy.CHECK_PERMISSIONS
         ) from None
 
 

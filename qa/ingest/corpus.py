@@ -206,7 +206,9 @@ def load_corpus(
     if not corpus_dir.is_dir():
         raise CorpusError(
             f"No corpus folder at {corpus_dir.resolve()}. Create it and put articles in it "
-            f"({', '.join(SUPPORTED_SUFFIXES)} files), or pass --corpus DIR."
+            f"({', '.join(SUPPORTED_SUFFIXES)} files), or name another corpus folder.",
+            path=corpus_dir,
+            option="corpus_dir",
         )
     load = CorpusLoad(corpus_dir, [])
     paths = _walk(corpus_dir, load.skipped, skip_folder, load.passed)
@@ -277,11 +279,16 @@ def load_corpus(
         log.debug("not read: %s (%s)", folder.path, folder.reason)
     if strict and load.skipped:
         listing = "; ".join(f"{skip.path}: {skip.reason}" for skip in load.skipped)
-        raise CorpusError(f"{len(load.skipped)} corpus file(s) could not be used (--strict): {listing}")
+        raise CorpusError(
+            f"{len(load.skipped)} corpus file(s) could not be used (strict): {listing}",
+            path=corpus_dir,
+            option="strict",
+        )
     if not load.articles:
         detail = f" ({len(load.skipped)} file(s) skipped, see above)" if load.skipped else ""
         raise CorpusError(
             f"No usable articles in {corpus_dir.resolve()}{detail}. Put news articles there as "
-            f"{', '.join(SUPPORTED_SUFFIXES)} files, then run `qa build` again."
+            f"{', '.join(SUPPORTED_SUFFIXES)} files, then build again.",
+            path=corpus_dir,
         )
     return load

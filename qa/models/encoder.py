@@ -25,7 +25,7 @@ KNOWN_PROMPTS: dict[str, tuple[str, str]] = {  # name prefix -> (query prompt, d
 }
 ENABLE_HINT = (
     f"To turn semantic search on, reinstall qa with its default model ({DEFAULT_MODEL}, `make setup`), "
-    "pass --model PATH to a local sentence-transformers folder, or train one on the corpus with --model self."
+    'name a local sentence-transformers folder as the model, or train one on the corpus (model "self").'
 )
 ENCODER = Wording("Model", "model", "sentence-transformers model folder")
 log = logging.getLogger("qa")

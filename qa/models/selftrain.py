@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from qa.errors import ModelUnavailableError
+from qa.errors import ModelUnavailableError, Remedy
 
 log = logging.getLogger("qa")
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -227,7 +227,9 @@ def _train(passages: Sequence[Sequence[str]], folder: Path, settings: TrainSetti
     if stopped_early and done < MIN_STEPS:
         raise ModelUnavailableError(
             f"training a model on the corpus was cut short after {done} of {steps} steps by its time budget "
-            f"({settings.seconds:g} s) on this machine; give it more time with --train-seconds"
+            f"({settings.seconds:g} s) on this machine.",
+            option="training",
+            remedy=Remedy.TRAIN_LONGER,
         )
     if stopped_early:  # said only for a model that is used
         log.warning(

@@ -22,7 +22,7 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.errors import IndexFormatError
+from qa.errors import IndexFormatError, Remedy
 from qa.index.catalog import Catalog
 from qa.index.manifest import Manifest
 from qa.index.terms import Analyzer
@@ -135,7 +135,9 @@ def open_backend(index_dir: Path, manifest: Manifest, catalog: Catalog, mmap: bo
         known = ", ".join(sorted(BACKENDS))
         raise IndexFormatError(
             f"The index in {index_dir} is searched by backend {manifest.backend!r}, which this qa does not "
-            f"know (it knows {known}). Upgrade qa, or rebuild the index with `qa build`."
+            f"know (it knows {known}).",
+            path=index_dir,
+            remedy=Remedy.UPGRADE,
         )
     module, _, function = target.partition(":")
     opener: Opener = getattr(importlib.import_module(module), function)

@@ -130,13 +130,14 @@ def open_local(index_dir: Path, manifest: Manifest, catalog: Catalog, mmap: bool
     lexical = LexicalIndex.load(index_dir, manifest.lexical, mmap=mmap)
     problem = lexical.check_rows(passages)
     if problem:
-        raise IndexMismatchError(f"The lexical index in {index_dir} is inconsistent: {problem}. Rebuild it.")
+        raise IndexMismatchError(f"The lexical index in {index_dir} is inconsistent: {problem}.", path=index_dir)
     dense = None
     if manifest.model is not None:
         dense = DenseIndex.load(index_dir, manifest.dense, mmap=mmap)
         if dense.size != passages or dense.dimension != manifest.model.dimension:
             raise IndexMismatchError(
                 f"The vector index in {index_dir} has {dense.size} vectors of dimension {dense.dimension}; "
-                f"the manifest expects {passages} of dimension {manifest.model.dimension}. Rebuild it."
+                f"the manifest expects {passages} of dimension {manifest.model.dimension}.",
+                path=index_dir,
             )
     return Backend("local", LocalLexical(lexical, rows_for), LocalDense(dense, rows_for) if dense is not None else None)

@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.errors import IndexFormatError, IndexMismatchError, IndexNotFoundError, ModelUnavailableError
+from qa.errors import IndexFormatError, IndexMismatchError, IndexNotFoundError, ModelUnavailableError, Remedy
 from qa.index.catalog import Catalog
 from qa.index.document import model_location
 from qa.index.manifest import MANIFEST_FILE, Manifest, ModelInfo
@@ -93,13 +93,16 @@ def load_index_encoder(model: ModelInfo, index_dir: Path) -> Encoder:
     encoder = load_encoder(model_location(index_dir, model.name), allow_download=False)
     if model.fingerprint and encoder.fingerprint and encoder.fingerprint != model.fingerprint:
         raise IndexMismatchError(
-            f"The model at {model.name} has changed since the index was built. "
-            f"Rebuild it with `qa build --model {model.name}`."
+            f"The model at {model.name} has changed since the index was built.",
+            path=model.name,
+            remedy=Remedy.REBUILD_WITH_MODEL,
         )
     if encoder.dimension != model.dimension:
         raise IndexMismatchError(
             f"Model {model.name} makes {encoder.dimension}-dimensional vectors but the index holds "
-            f"{model.dimension}-dimensional ones. Rebuild it with `qa build --model {model.name}`."
+            f"{model.dimension}-dimensional ones.",
+            path=model.name,
+            remedy=Remedy.REBUILD_WITH_MODEL,
         )
     encoder.query_prompt, encoder.document_prompt = model.query_prompt, model.document_prompt
     return encoder

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from qa.errors import QAError
 from qa.search.syntax import SYNTAX_HELP
 from qa.serve.export import FORMATS
+from qa.serve.hints import error_line
 from qa.serve.streams import OutputError, finish_output, guard_streams, silence_stdout
 from qa.settings import EVAL_MODES, MODES, SEMANTIC_MODES, __version__
 
@@ -458,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"qa {args.command}: error: {str(problem).rstrip('.')}. See `qa {args.command} --help`.", file=sys.stderr)
         return 2
     except QAError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {error_line(error, getattr(args, 'index', None))}", file=sys.stderr)
         return 1
     except OutputError as error:
         print(f"error: {error}.", file=sys.stderr)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from qa.errors import QAError
 from qa.serve.cli import Parser, folder
+from qa.serve.hints import error_line
 from qa.settings import DEFAULT_RERANKER
 
 DEFAULT_PORT = 7860
@@ -123,7 +124,7 @@ def serve(args: argparse.Namespace) -> int:
             allowed_hosts=args.allow_host,
         )
     except QAError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {error_line(error, args.index)}", file=sys.stderr)
         return 1
     return 0
 

@@ -20,6 +20,7 @@ from qa.errors import QAError
 from qa.serve import service as logic
 from qa.serve import web
 from qa.serve.actions import download_batch
+from qa.serve.hints import error_line
 from qa.serve.service import Service
 
 # The results panel: "Show in article", a filter chip's ×, a ✓/✗ mark and a download send their data
@@ -376,7 +377,7 @@ def build_page(service: Service) -> gr.Blocks:
             try:
                 return service.ask_json(question, k, outlets, date_from, date_to, include_undated, rerank, collapse)
             except QAError as error:  # the caller's mistake: a clear message, no traceback on the console
-                raise gr.Error(str(error), print_exception=False) from None
+                raise gr.Error(error_line(error, service.retriever.index_dir), print_exception=False) from None
 
         gr.api(ask_api, api_name="ask")
     return demo

@@ -30,6 +30,7 @@ from qa.search.syntax import parse_query
 from qa.serve import web
 from qa.serve.actions import Desk, ask_pasted
 from qa.serve.export import Asked
+from qa.serve.hints import error_line
 from qa.serve.render import correction_note
 from qa.serve.timeline import TIMELINE_DEPTH, render_timeline, timeline_of
 
@@ -146,7 +147,7 @@ class Service:
             answer = retriever.ask(question or "", _k(k), **options)
             dates = retriever.match_dates(question or "", TIMELINE_DEPTH, **{**options, "rerank": False})
         except QAError as error:
-            return web.render_message(str(error), active=active), None
+            return web.render_message(error_line(error, retriever.index_dir), active=active), None
         if audit:
             self.desk.record([answer], "page", retriever, options, _k(k))
         restricted = parse_query(answer.question)
@@ -237,7 +238,7 @@ class Service:
         except (KeyError, TypeError, ValueError, AttributeError, json.JSONDecodeError):
             return web.render_message("That passage could not be opened.")
         except QAError as error:
-            return web.render_message(str(error))
+            return web.render_message(error_line(error, self.retriever.index_dir))
         if not 0 <= start <= end <= len(article.text):
             return web.render_message("That passage is not in this article.")
         return web.render_article(article, start, end, highlight)

@@ -50,7 +50,8 @@ def check_language(language: str) -> None:
         packages = " ".join(f"tesseract-ocr-{code.lower().replace('_', '-')}" for code in missing)
         raise CorpusError(
             f"Tesseract has no language data for {', '.join(missing)} (installed: {', '.join(sorted(installed))}). "
-            f"Install it (Debian/Ubuntu: `sudo apt-get install {packages}`) or choose another --ocr-lang."
+            f"Install it (Debian/Ubuntu: `sudo apt-get install {packages}`) or choose another OCR language.",
+            option="ocr_language",
         )
 
 

@@ -193,7 +193,7 @@ def _recognise_scans(
         return []
     where = f"{location} ({_page_ranges(scans)})"
     if not options.ocr:
-        result.skipped.append((where, "scanned page(s) without a text layer; OCR is off (--no-ocr)"))
+        result.skipped.append((where, "scanned page(s) without a text layer; OCR is off"))
         return []
     if ocr.tesseract() is None:
         result.skipped.append((where, f"scanned page(s) without a text layer; to read them, {ocr.ENABLE_HINT}"))
