@@ -19,6 +19,7 @@ import numpy as np
 
 from benchmarks.semantic_data import DEFAULT_CACHE, SCIFACT, SQUAD, documents
 from qa.evaluate.evaldata import load_eval_set
+from qa.index.options import BuildOptions
 from qa.models.encoder import Encoder, load_encoder
 
 
@@ -79,10 +80,10 @@ def main() -> None:
     encoder = cached_encoder(args.model, args.cache, args.eval_data)
     eval_set = load_eval_set(args.dataset, split=args.split, articles=args.articles)
     modes = args.mode or ["lexical", "dense", "hybrid"]
-    report = evaluate(eval_set, modes, model=encoder)
+    report = evaluate(eval_set, modes, BuildOptions(model=encoder))
     data, text = report.to_dict(), format_report(report)
     if args.confidence:
-        results = calibrate(eval_set, list(report.modes), model=encoder)
+        results = calibrate(eval_set, list(report.modes), BuildOptions(model=encoder))
         data["confidence"] = {mode: result.to_dict() for mode, result in results.items()}
         text += "\n" + format_calibration(results)
     print(text)

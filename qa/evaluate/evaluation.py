@@ -141,7 +141,7 @@ def evaluate(
             index_dir,
             reranker=reranker or DEFAULT_RERANKER,
             rerank_depth=rerank_depth or RERANK_DEPTH,
-            encoder=model if isinstance(model, Encoder) else None,
+            encoder=building.model if isinstance(building.model, Encoder) else None,
         )
         build_seconds = time.perf_counter() - started
         skipped: dict[str, str] = {}
