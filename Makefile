@@ -67,9 +67,10 @@ eval: setup ## retrieval quality (lexical) on SciFact test and SQuAD dev; EVAL_D
 	@echo
 	$(VENV)/bin/qa eval $(EVAL_DATA)/squad-v1.1/dev-v1.1.json --mode lexical
 
-lint: setup-test ## ruff, and the import contracts (stages depend one way)
+lint: setup-test ## ruff, the import contracts (stages depend one way) and mypy
 	$(VENV)/bin/ruff check qa tests benchmarks app.py && $(VENV)/bin/ruff format --check qa tests benchmarks app.py
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy qa
 
 bench: $(VENV)/.bench ## benchmarks next to rank_bm25, bm25s and txtai (~30 min; BENCH_ARGS=--quick: ~3 min)
 	$(PY) -m benchmarks $(BENCH_ARGS) --out .bench/results.json

@@ -1,4 +1,6 @@
-"""Defaults shared by more than one stage, each stated once: the version, fusion constants, candidate depths.
+"""Defaults and user-facing words shared by more than one stage, each stated once: the version, search modes,
+how deep each stage looks, fusion, the default models and budgets, and what the CLI and the page say when the
+corpus does not answer. The CLI's help reads its defaults from here, so they are never repeated by hand.
 
 Every stage may import this module; it imports nothing from qa.
 """
@@ -13,6 +15,22 @@ from typing import Any, Literal, get_args
 __version__ = "0.1.0"
 
 RRF_K = 60  # reciprocal rank fusion's k (Cormack et al. 2009), used when a manifest names no other
+
+# How many passages each step looks at.
+DEFAULT_K = 5  # passages an answer shows unless asked for another number
+CANDIDATE_DEPTH = 100  # candidates each first-stage searcher (BM25, vectors) proposes per question
+RERANK_DEPTH = 20  # first-stage candidates the cross-encoder rescores
+EVAL_DEPTH = 100  # passages ranked per question by `qa eval` (Recall@100 needs them)
+TIMELINE_DEPTH = 100  # best matches the page's timeline places by date
+
+# Budgets and thresholds of a build.
+TRAIN_SECONDS = 60.0  # time budget for training a model on the corpus
+APPROXIMATE_ABOVE = 50_000  # passages above which the vector index is approximate (IVF-SQ8)
+DEFAULT_SPLIT = "test"  # the BEIR qrels split `qa eval` scores
+
+# What people read when the corpus does not seem to answer (the CLI, the page and exports say the same).
+NOT_CONFIDENT = "The corpus does not seem to answer this question. These are the nearest passages:"
+NO_HITS = "The corpus does not seem to answer this question: no passage shares its key words."
 
 # How a question is ranked: BM25 alone, passage vectors alone, or both fused.
 Mode = Literal["lexical", "dense", "hybrid"]
@@ -67,6 +85,7 @@ class FusionSettings:
 RRF_FUSION = FusionSettings()  # what an index whose model has no tuned fusion uses
 
 DEFAULT_RERANKER = "cross-encoder/ms-marco-MiniLM-L6-v2"  # the cross-encoder behind "Rerank" unless another is named
+DEFAULT_OCR_LANGUAGE = "eng"  # Tesseract's language for scanned pages
 
 DATA_ENV = "XDG_DATA_HOME"
 

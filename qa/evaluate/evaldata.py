@@ -24,6 +24,7 @@ from typing import Any
 
 from qa.errors import DatasetError
 from qa.records import Article
+from qa.settings import DEFAULT_SPLIT
 
 BEIR_CORPUS_FILES = ("corpus.jsonl", "corpus.jsonl.gz")
 BEIR_LAYOUT = "a BEIR folder holds corpus.jsonl (or .jsonl.gz), queries.jsonl and qrels/<split>.tsv"
@@ -63,7 +64,7 @@ def load_eval_set(path: Path | str, split: str | None = None, articles: str | No
     if path.is_dir():
         if articles is not None:
             raise DatasetError("Articles pick SQuAD questions; a BEIR folder has splits instead.", option="articles")
-        return _load_beir(path, split or "test")
+        return _load_beir(path, split or DEFAULT_SPLIT)
     if path.is_file():
         if split is not None:
             raise DatasetError(
@@ -118,9 +119,9 @@ def _load_beir(folder: Path, split: str) -> EvalSet:
     unknown_docs = {doc for judged in qrels.values() for doc in judged} - seen
     if unknown_docs:
         raise DatasetError(f"{qrels_path} judges {len(unknown_docs)} document(s) not in {corpus_path}.")
-    missing = [query_id for query_id in qrels if query_id not in texts]
-    if missing:
-        raise DatasetError(f"{qrels_path} judges query {missing[0]!r}, which is not in {queries_path}.")
+    unasked = [query_id for query_id in qrels if query_id not in texts]
+    if unasked:
+        raise DatasetError(f"{qrels_path} judges query {unasked[0]!r}, which is not in {queries_path}.")
     queries = [Query(query_id, texts[query_id]) for query_id in qrels]
     groups = {article.id: article.id for article in articles}
     return EvalSet(folder.name, "beir", split, articles, queries, qrels, groups)

@@ -26,9 +26,9 @@ import numpy as np
 from qa.evaluate.evaldata import EvalSet
 from qa.evaluate.metrics import METRICS, mean_metrics
 from qa.index.options import BuildOptions
-from qa.settings import EVAL_MODES, SEMANTIC_MODES
+from qa.settings import EVAL_DEPTH, EVAL_MODES, SEMANTIC_MODES
 
-RANK_DEPTH = 100
+RANK_DEPTH = EVAL_DEPTH
 log = logging.getLogger("qa")
 
 

@@ -258,6 +258,7 @@ def describe(
 ) -> Manifest:
     """The manifest of the index being built (its file checksums are added as it is written)."""
     info = choice.info()
+    counts = copies.describe() if copies is not None else {}
     passages = len(split.passages)
     reused = embedded.reused if embedded is not None else 0
     return Manifest(
@@ -275,7 +276,9 @@ def describe(
         vectors=VectorsInfo(model_key(info), passages - reused, reused) if info is not None else None,
         versions=library_versions(),
         duplicates=(
-            CopiesInfo(**options.duplicates.to_dict(), **copies.describe())
+            CopiesInfo(
+                **options.duplicates.to_dict(), groups=counts["groups"], grouped_passages=counts["grouped_passages"]
+            )
             if options.duplicates is not None and copies is not None
             else None
         ),

@@ -34,6 +34,7 @@ import numpy as np
 
 from qa.errors import IndexFormatError
 from qa.index.arrays import NpyReader
+from qa.settings import APPROXIMATE_ABOVE
 
 DENSE_FILE = "dense.faiss"
 VECTORS_FILE = "vectors.npy"
@@ -45,7 +46,7 @@ _BLOCK_ROWS = 65_536  # rows per block of brute-force scoring, to bound temporar
 class DenseSettings:
     """When the index becomes approximate, and how good it must be; recorded in the manifest."""
 
-    approximate_above: int = 50_000  # passages; at or below, search is exact
+    approximate_above: int = APPROXIMATE_ABOVE  # passages; at or below, search is exact
     probe_share: float = 1 / 16  # share of the IVF cells searched per question, at least ...
     probe_recall: float = 0.93  # ... and more (doubling) until build-time probes reach this recall@10
     refine: int = 3  # candidates proposed per result wanted, re-ranked by exact cosine ...
@@ -112,7 +113,9 @@ def cells_for(rows: int) -> int:
     return int(2 ** round(math.log2(2 * math.sqrt(max(rows, 1)))))
 
 
-def exact_top_k(vectors: np.ndarray, queries: np.ndarray, k: int, rows: np.ndarray | None = None) -> tuple:
+def exact_top_k(
+    vectors: np.ndarray | NpyReader, queries: np.ndarray, k: int, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Brute-force (scores, row ids) of the top ``k`` per query among ``rows`` (all when None), best first.
 
     Works block by block, so a memory-mapped matrix is streamed rather than copied.
@@ -205,7 +208,7 @@ class DenseIndex:
         settings = settings or DenseSettings()
         rows, dimension = vectors.shape
         if rows <= settings.approximate_above:
-            index = faiss.IndexFlatIP(dimension)
+            index: Any = faiss.IndexFlatIP(dimension)
             _add_blocks(index, vectors)
             return cls(index, vectors, settings)
         nlist = cells_for(rows)
@@ -305,7 +308,9 @@ class DenseIndex:
         params = None
         if allowed is not None:
             bitmap = _bitmap(allowed, self.size)
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBitmap(self.size, faiss.swig_ptr(bitmap)))
+            selector = faiss.IDSelectorBitmap(self.size, faiss.swig_ptr(bitmap))
+            # faiss's Python layer adds keyword constructors that keep ``selector`` alive; its stubs lack them.
+            params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         scores, ids = self._index.search(queries, k, params=params)
         scores[ids < 0] = -np.inf
         return scores, ids
@@ -321,9 +326,9 @@ class DenseIndex:
             nprobe = min(nlist, math.ceil(self.nprobe * self.size / len(allowed)))
             bitmap = _bitmap(allowed, self.size)
             selector = faiss.IDSelectorBitmap(self.size, faiss.swig_ptr(bitmap))
-            params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)  # type: ignore[call-arg]  # as above
         else:
-            params = faiss.SearchParametersIVF(nprobe=nprobe)
+            params = faiss.SearchParametersIVF(nprobe=nprobe)  # type: ignore[call-arg]
         wanted = min(self.size, max(k * self.settings.refine, self.settings.min_candidates))
         _, candidates = self._index.search(queries, wanted, params=params)
         scores, ids = self._rerank(queries, candidates, k)

@@ -158,10 +158,10 @@ class LexicalWriter:
     def __init__(self, scratch_dir: Path, settings: LexicalSettings) -> None:
         self.settings = settings
         self._terms = settings.analyzer().terms
-        options = {"method": settings.method, "k1": settings.k1, "b": settings.b}
-        self._passage = FieldWriter(scratch_dir / "passage", **options)
-        self._sentence = FieldWriter(scratch_dir / "sentence", **options) if settings.sentence_weight else None
-        self._bigram = FieldWriter(scratch_dir / "bigram", **options) if settings.bigram_weight else None
+        bm25 = (settings.method, settings.k1, settings.b)
+        self._passage = FieldWriter(scratch_dir / "passage", *bm25)
+        self._sentence = FieldWriter(scratch_dir / "sentence", *bm25) if settings.sentence_weight else None
+        self._bigram = FieldWriter(scratch_dir / "bigram", *bm25) if settings.bigram_weight else None
         self._sentence_counts: list[np.ndarray] = []
 
     def add(self, documents: list[str], passage_texts: list[str], titles: list[str | None] | None = None) -> None:

@@ -63,10 +63,10 @@ def _walk(
                 raise CorpusError(
                     f"Cannot read the corpus folder {corpus_dir} ({error.strerror or error}). Check its permissions."
                 ) from None
-            reason = open_reason(error).replace("cannot read it", "cannot read this folder")
-            skipped.append(Skip(_relative(folder, corpus_dir) + "/", reason))
+            unreadable = open_reason(error).replace("cannot read it", "cannot read this folder")
+            skipped.append(Skip(_relative(folder, corpus_dir) + "/", unreadable))
             continue
-        subfolders = []
+        subfolders: list[Path] = []
         for entry in entries:
             path = Path(entry.path)
             if skip_folder is not None and entry.is_dir(follow_symlinks=False) and (why := skip_folder(path)):

@@ -13,6 +13,7 @@ from typing import Any
 
 from qa.ingest.dates import normalize_date
 from qa.ingest.limits import MAX_FRONT_MATTER_CHARS, UnreadableFile, cap_field, read_capped
+from qa.settings import DEFAULT_OCR_LANGUAGE
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 HTML_SUFFIXES = (".html", ".htm")
@@ -58,7 +59,7 @@ class ReadOptions:
     ``fra+eng``), and whether slow steps show progress bars."""
 
     ocr: bool = True
-    ocr_language: str = "eng"
+    ocr_language: str = DEFAULT_OCR_LANGUAGE
     progress: bool = False
 
 
@@ -168,7 +169,7 @@ def _read_html(text: str, location: str) -> tuple[dict[str, str | None], str]:
     import trafilatura
 
     document = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False)
-    fields = document.as_dict() if document is not None else {}
+    fields = document if isinstance(document, dict) else document.as_dict() if document is not None else {}
     body = fields.get("text") or ""
     if not body.strip():
         raise UnreadableFile("no article text found in the HTML")

@@ -21,8 +21,8 @@ import numpy as np
 from qa.errors import RerankerUnavailableError
 from qa.models.hub import Wording, find_model, load_model
 from qa.settings import DEFAULT_RERANKER as DEFAULT_RERANKER  # re-exported: callers import it from here
+from qa.settings import RERANK_DEPTH as RERANK_DEPTH
 
-RERANK_DEPTH = 20
 ENABLE_HINT = (
     "To turn reranking on, download the cross-encoder once on a machine with internet access "
     "(it is then read from the Hugging Face cache), or point the reranker at a local CrossEncoder folder."

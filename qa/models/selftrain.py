@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import ModelUnavailableError, Remedy
+from qa.settings import TRAIN_SECONDS
 
 log = logging.getLogger("qa")
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -49,7 +50,7 @@ SELF_MIN_WORDS = 100_000
 
 @dataclass(frozen=True)
 class TrainSettings:
-    seconds: float = 60.0
+    seconds: float = TRAIN_SECONDS
     vocab_size: int = 30_000
     dimension: int = 256
     batch_size: int = 4096

@@ -26,9 +26,8 @@ from qa.search.fusion import gated_weight, interpolate_scores, reciprocal_rank_f
 from qa.search.request import SearchRequest
 from qa.search.reranking import rerank
 from qa.search.syntax import Query
-from qa.settings import RRF_FUSION, FusionSettings, Mode
+from qa.settings import CANDIDATE_DEPTH, RRF_FUSION, FusionSettings, Mode
 
-CANDIDATE_DEPTH = 100  # candidates each first-stage searcher proposes per question
 GATE_HITS = 5  # BM25's best passages whose coverage of the question gates the lexical weight
 MAX_DEPTH = 6_400  # the deepest the first stage goes to find enough passages that pass the narrowing
 

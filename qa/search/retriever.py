@@ -44,7 +44,7 @@ from qa.search.request import (
 )
 from qa.search.reranking import LazyReranker
 from qa.search.spelling import Speller, correct_question, spelling_in
-from qa.settings import MODES, Mode
+from qa.settings import DEFAULT_K, MODES, TIMELINE_DEPTH, Mode
 
 if TYPE_CHECKING:
     from qa.index.options import BuildOptions
@@ -179,7 +179,7 @@ class Retriever:
 
     # -- searching -------------------------------------------------------------------------
 
-    def search(self, question: str, k: int = 5, **options: Unpack[SearchOptions]) -> list[Hit]:
+    def search(self, question: str, k: int = DEFAULT_K, **options: Unpack[SearchOptions]) -> list[Hit]:
         """The ``k`` passages that best answer ``question``, best first (filters apply before ranking).
 
         Takes the options of :meth:`ask_many`. With ``rerank`` the top ``max(k, rerank_depth)``
@@ -188,11 +188,11 @@ class Retriever:
         """
         return self.ask(question, k, **options).hits
 
-    def ask(self, question: str, k: int = 5, **options: Unpack[SearchOptions]) -> Answer:
+    def ask(self, question: str, k: int = DEFAULT_K, **options: Unpack[SearchOptions]) -> Answer:
         """Like :meth:`search`, plus whether the corpus plausibly answers the question at all."""
         return self.ask_many([question], k, **options)[0]
 
-    def ask_many(self, questions: Sequence[str], k: int = 5, **options: Unpack[SearchOptions]) -> list[Answer]:
+    def ask_many(self, questions: Sequence[str], k: int = DEFAULT_K, **options: Unpack[SearchOptions]) -> list[Answer]:
         """Answers for many questions in input order; questions are encoded in batches.
 
         Options: ``outlets`` and a ``date_from``/``date_to`` range (ISO dates, dates or timestamps)
@@ -238,7 +238,7 @@ class Retriever:
                 copies=self.copies,
             )
             confident = is_confident(rule, self.backend, text, hits)
-            searched = text if text != asked[number] else None  # corrected, or search syntax taken out
+            as_searched = text if text != asked[number] else None  # corrected, or search syntax taken out
             undated = undated_left_out(self.backend.lexical, text, request.filters)
             answers.append(
                 Answer(
@@ -248,7 +248,7 @@ class Retriever:
                     confident,
                     notes[number],
                     corrections[number],
-                    searched,
+                    as_searched,
                     reranked=request.rerank,
                     undated_excluded=undated,
                 )
@@ -291,10 +291,13 @@ class Retriever:
         request = self._check(questions, k, mode=mode, rerank=rerank, collapse=collapse)
         return [(ranking.rows[: request.k], ranking.scores[: request.k]) for ranking in self._rank(request).rankings]
 
-    def match_dates(self, question: str, depth: int = 100, **options: Unpack[SearchOptions]) -> list[dt.date | None]:
+    def match_dates(
+        self, question: str, depth: int = TIMELINE_DEPTH, **options: Unpack[SearchOptions]
+    ) -> list[dt.date | None]:
         """The publication date (None: undated) of each of the ``depth`` passages that best match
         ``question`` with ``options``, every wire copy counted: what a timeline of the matches draws."""
-        request = self._check([question], depth, **{**options, "collapse": False, "rerank": False})
+        every_copy: SearchOptions = {**options, "collapse": False, "rerank": False}
+        request = self._check([question], depth, **every_copy)
         (ranking,) = self._rank(request).rankings
         days = np.asarray(self.catalog.article_day)[np.asarray(self.catalog.passage_article)[ranking.rows]]
         return [None if day == NO_DAY else EPOCH + dt.timedelta(days=int(day)) for day in days.tolist()]

@@ -14,11 +14,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from qa.errors import QAError
+from qa.models.bundled import BUNDLED_MODEL
 from qa.search.syntax import SYNTAX_HELP
 from qa.serve.export import FORMATS
 from qa.serve.hints import error_line
 from qa.serve.streams import OutputError, finish_output, guard_streams, silence_stdout
-from qa.settings import EVAL_MODES, MODES, SEMANTIC_MODES, __version__
+from qa.settings import (
+    APPROXIMATE_ABOVE,
+    DEFAULT_K,
+    DEFAULT_OCR_LANGUAGE,
+    DEFAULT_RERANKER,
+    DEFAULT_SPLIT,
+    EVAL_MODES,
+    MODES,
+    RERANK_DEPTH,
+    SEMANTIC_MODES,
+    TRAIN_SECONDS,
+    __version__,
+)
 
 if TYPE_CHECKING:
     from qa.models.selftrain import TrainSettings
@@ -56,9 +69,11 @@ def _training_options(command: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         metavar="S",
-        help="time budget for training a model on the corpus (--model self; default: 60)",
+        help=f"time budget for training a model on the corpus (--model self; default: {TRAIN_SECONDS:g})",
     )
-    command.add_argument("--seed", type=int, default=0, help="seed for training a model on the corpus (default: 0)")
+    command.add_argument(
+        "--seed", type=int, default=0, help="seed for training a model on the corpus (default: %(default)s)"
+    )
 
 
 def _training(args: argparse.Namespace) -> TrainSettings:
@@ -104,7 +119,7 @@ def _parser() -> Parser:
         default=None,
         metavar="ID|PATH",
         help="sentence-transformers model id or folder; 'self' trains one on the corpus; 'none' for keywords "
-        "only (default: sentence-transformers/all-MiniLM-L6-v2, installed with qa and verified; a corpus-trained "
+        f"only (default: {BUNDLED_MODEL}, installed with qa and verified; a corpus-trained "
         "model when it cannot be loaded and the corpus is large enough)",
     )
     _training_options(build)
@@ -115,14 +130,14 @@ def _parser() -> Parser:
         type=int,
         default=None,
         metavar="N",
-        help="use an approximate vector index above N passages (default: 50000)",
+        help=f"use an approximate vector index above N passages (default: {APPROXIMATE_ABOVE})",
     )
     build.add_argument(
         "--full", action="store_true", help="embed every passage again instead of reusing the previous index's vectors"
     )
     build.add_argument(
         "--ocr-lang",
-        default="eng",
+        default=DEFAULT_OCR_LANGUAGE,
         metavar="LANG",
         help="Tesseract language(s) for scanned PDF pages, e.g. fra or eng+ara (default: %(default)s; "
         "others: apt-get install tesseract-ocr-LANG)",
@@ -146,7 +161,7 @@ def _parser() -> Parser:
         help="questions from a file: .csv with id,question columns, .jsonl with 'question' (and 'id'), "
         "or one per line ('#' lines are comments); exits 1 if any question failed",
     )
-    ask.add_argument("-k", type=int, default=5, help="how many passages (default: %(default)s)")
+    ask.add_argument("-k", type=int, default=DEFAULT_K, help="how many passages (default: %(default)s)")
     ask.add_argument("--index", type=folder, default=Path(DEFAULT_INDEX), help="index folder (default: %(default)s)")
     ask.add_argument(
         "--format",
@@ -179,7 +194,7 @@ def _parser() -> Parser:
     ask.add_argument(
         "--reranker",
         metavar="ID|PATH",
-        help="CrossEncoder model id or folder for --rerank (default: cross-encoder/ms-marco-MiniLM-L6-v2)",
+        help=f"CrossEncoder model id or folder for --rerank (default: {DEFAULT_RERANKER})",
     )
 
     evaluate = commands.add_parser(
@@ -213,14 +228,16 @@ def _parser() -> Parser:
         "--model",
         metavar="ID|PATH",
         help="sentence-transformers model for dense/hybrid, or 'self' to train one on the dataset "
-        "(default: sentence-transformers/all-MiniLM-L6-v2, installed with qa)",
+        f"(default: {BUNDLED_MODEL}, installed with qa)",
     )
     _training_options(evaluate)
     evaluate.add_argument(
-        "--reranker", metavar="ID|PATH", help="CrossEncoder for rerank (default: cross-encoder/ms-marco-MiniLM-L6-v2)"
+        "--reranker", metavar="ID|PATH", help=f"CrossEncoder for rerank (default: {DEFAULT_RERANKER})"
     )
-    evaluate.add_argument("--rerank-depth", type=int, metavar="N", help="candidates the cross-encoder rescores (20)")
-    evaluate.add_argument("--split", help="BEIR qrels split (default: test)")
+    evaluate.add_argument(
+        "--rerank-depth", type=int, metavar="N", help=f"candidates the cross-encoder rescores ({RERANK_DEPTH})"
+    )
+    evaluate.add_argument("--split", help=f"BEIR qrels split (default: {DEFAULT_SPLIT})")
     evaluate.add_argument("--articles", metavar="RANGE", help="SQuAD: only the questions of these articles, e.g. 1-24")
     evaluate.add_argument(
         "--lexical",

@@ -124,7 +124,7 @@ def _md_quote(hit: Hit) -> str:
 
 def to_markdown(asked: Iterable[Asked], hits: Sequence[int] | None = None) -> str:
     """A report: per question a heading, then each hit's full citation and its passage quoted."""
-    from qa.serve.render import NO_HITS, NOT_CONFIDENT
+    from qa.settings import NO_HITS, NOT_CONFIDENT
 
     sections = []
     for item in asked:

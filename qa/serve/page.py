@@ -22,6 +22,7 @@ from qa.serve import web
 from qa.serve.actions import download_batch
 from qa.serve.hints import error_line
 from qa.serve.service import Service
+from qa.settings import DEFAULT_K
 
 # The results panel: "Show in article", a filter chip's ×, a ✓/✗ mark and a download send their data
 # to the server; "Copy citation" copies in the browser (also over plain http, where navigator.clipboard
@@ -178,7 +179,7 @@ def build_page(service: Service) -> gr.Blocks:
                 status = gr.HTML(service.status_html(), js_on_load=None, elem_id="qa-status")
                 with gr.Accordion("Options and filters", open=False, elem_id="qa-options"):
                     with gr.Row():
-                        k = gr.Slider(1, logic.MAX_K, value=5, step=1, label="Passages")
+                        k = gr.Slider(1, logic.MAX_K, value=DEFAULT_K, step=1, label="Passages")
                         outlets = gr.Dropdown(
                             service.outlet_choices(),
                             multiselect=True,
@@ -364,7 +365,7 @@ def build_page(service: Service) -> gr.Blocks:
 
         def ask_api(
             question: str,
-            k: int = 5,
+            k: int = DEFAULT_K,
             outlets: list[str] | None = None,
             date_from: str | None = None,
             date_to: str | None = None,

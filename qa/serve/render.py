@@ -9,10 +9,8 @@ from qa.index.dense import DenseInfo
 from qa.index.manifest import Manifest
 from qa.records import Answer, Hit
 from qa.serve.export import Asked
-from qa.settings import RRF_FUSION
+from qa.settings import NO_HITS, NOT_CONFIDENT, RRF_FUSION
 
-NOT_CONFIDENT = "The corpus does not seem to answer this question. These are the nearest passages:"
-NO_HITS = "The corpus does not seem to answer this question: no passage shares its key words."
 OCR_NOTE = "OCR text, read from a scanned page: check it against the original before quoting"
 SKIPPED_SHOWN = 200  # skipped files `qa info` lists one per line
 _BOLD, _RESET = "\033[1;33m", "\033[0m"

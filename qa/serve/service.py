@@ -33,6 +33,7 @@ from qa.serve.export import Asked
 from qa.serve.hints import error_line
 from qa.serve.render import correction_note
 from qa.serve.timeline import TIMELINE_DEPTH, render_timeline, timeline_of
+from qa.settings import DEFAULT_K
 
 # Questions the shipped corpus answers; the page offers those the open index answers confidently.
 SEED_EXAMPLES = [
@@ -124,7 +125,7 @@ class Service:
     def ask_page(
         self,
         question: str,
-        k: float = 5,
+        k: float = DEFAULT_K,
         outlets: list[str] | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
@@ -167,7 +168,7 @@ class Service:
     def ask_json(
         self,
         question: str,
-        k: float = 5,
+        k: float = DEFAULT_K,
         outlets: list[str] | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
@@ -452,7 +453,7 @@ def _stamp(index_dir: Path) -> tuple[int, int] | None:
     return status.st_ino, status.st_mtime_ns
 
 
-def _k(k: object) -> int:
+def _k(k: Any) -> int:
     try:
         value = int(k)  # the slider sends floats
     except (TypeError, ValueError, OverflowError):  # OverflowError: k = Infinity

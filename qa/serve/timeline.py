@@ -14,7 +14,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-TIMELINE_DEPTH = 100
+from qa.settings import TIMELINE_DEPTH as TIMELINE_DEPTH  # re-exported: the page imports it from here
+
 MAX_BARS = 40
 
 

@@ -16,9 +16,8 @@ from importlib.resources import files
 
 from qa.records import Answer, Article, Copy, Hit, Skip, page_label
 from qa.serve.export import Asked
+from qa.settings import NO_HITS, NOT_CONFIDENT
 
-NOT_CONFIDENT = "The corpus does not seem to answer this question. These are the nearest passages."
-NO_HITS = "The corpus does not seem to answer this question: no passage shares its key words."
 NO_HITS_FILTERED = "No passage passes the filters. Clear a filter to search more articles."
 KEYWORD_ONLY = "Keyword search: a passage is found when it shares words with your question."
 KEYWORD_TIP = "Use the words an article would use (“arrested”, not “detained”)."
@@ -329,7 +328,7 @@ def _paragraph_body(text: str, breaks: list[tuple[int, str]], highlight: tuple[i
     if highlight:
         cuts.update(highlight)
     points = sorted(cuts)
-    parts = []
+    parts: list[str] = []
     for a, b in itertools.pairwise(points):
         parts.extend(marker for offset, marker in breaks if offset == a)
         piece = _e(text[a:b])

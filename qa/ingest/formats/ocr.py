@@ -12,8 +12,9 @@ import numpy as np
 
 from qa.errors import CorpusError
 from qa.ingest.formats.layout import Box
+from qa.settings import DEFAULT_OCR_LANGUAGE
 
-DEFAULT_LANGUAGE = "eng"
+DEFAULT_LANGUAGE = DEFAULT_OCR_LANGUAGE
 DPI = 300  # what Tesseract is trained for; lower resolutions lose small print
 TIMEOUT_SECONDS = 300  # one page; a page that takes longer is reported, not waited for
 ENABLE_HINT = (
