@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.data import iter_articles, make_articles, write_corpus
+from benchmarks.data import article_stream, iter_articles, write_corpus
 from benchmarks.encoders import build_bge_shaped_model, build_static_encoder
 from benchmarks.measure import disk_bytes, memory
 
@@ -59,18 +59,15 @@ def build(work: str, passages: int, from_files: bool = True) -> dict[str, Any]:
 
     root = size_dir(Path(work), passages)
     index_dir = root / "index"
-    articles = make_articles(passages)
     shutil.rmtree(index_dir, ignore_errors=True)
     model = str(static_model_dir(Path(work)))
     if from_files:
         corpus_dir = root / "corpus"
         shutil.rmtree(corpus_dir, ignore_errors=True)
-        write_corpus(articles, corpus_dir)
-        del articles
+        write_corpus(article_stream(passages), corpus_dir)
         report = build_index(corpus_dir, index_dir, model=model, require_dense=True)
-    else:
-        report = index_articles(articles, index_dir, model=model, require_dense=True)
-        del articles
+    else:  # the articles are made as the build reads them: the build's memory is its own
+        report = index_articles(article_stream(passages), index_dir, model=model, require_dense=True)
     manifest = report.manifest
     stages = _stage_report(report.seconds, manifest.passages)
     sizes = disk_bytes(index_dir)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -112,33 +113,39 @@ def iter_articles(seed: int = 0, start: int = 0) -> Iterator[Article]:
         number += 1
 
 
-def make_articles(passages: int, seed: int = 0) -> list[Article]:
-    """Articles adding up to at least ``passages`` paragraphs (one passage each, as a build makes them)."""
-    articles, total = [], 0
+def article_stream(passages: int, seed: int = 0) -> Iterator[Article]:
+    """Articles adding up to at least ``passages`` paragraphs (one passage each, as a build makes them),
+    made one at a time (a streaming build never holds them all)."""
+    total = 0
     for article in iter_articles(seed):
         if total >= passages:
-            break
-        articles.append(article)
+            return
+        yield article
         total += article.text.count("\n\n") + 1
-    return articles
 
 
-def write_corpus(articles: list[Article], corpus_dir: Path, per_file: int = 1000) -> Path:
+def make_articles(passages: int, seed: int = 0) -> list[Article]:
+    """:func:`article_stream` as a list."""
+    return list(article_stream(passages, seed))
+
+
+def write_corpus(articles: Iterable[Article], corpus_dir: Path, per_file: int = 1000) -> Path:
     """The articles as a corpus folder of ``.jsonl`` files, the way `qa build` reads them."""
     corpus_dir.mkdir(parents=True, exist_ok=True)
-    for first in range(0, len(articles), per_file):
-        rows = [
-            {
-                "id": article.id,
-                "title": article.title,
-                "outlet": article.outlet,
-                "author": article.author,
-                "date": article.date,
-                "text": article.text,
-            }
-            for article in articles[first : first + per_file]
-        ]
-        with (corpus_dir / f"part-{first // per_file:05d}.jsonl").open("w", encoding="utf-8") as handle:
-            for row in rows:
+    stream = iter(articles)
+    for number in itertools.count():
+        batch = list(itertools.islice(stream, per_file))
+        if not batch:
+            break
+        with (corpus_dir / f"part-{number:05d}.jsonl").open("w", encoding="utf-8") as handle:
+            for article in batch:
+                row = {
+                    "id": article.id,
+                    "title": article.title,
+                    "outlet": article.outlet,
+                    "author": article.author,
+                    "date": article.date,
+                    "text": article.text,
+                }
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     return corpus_dir

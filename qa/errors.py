@@ -6,6 +6,8 @@
     ├── IndexFormatError         an index file is missing, corrupt, or from another format version (remedy: rebuild)
     ├── IndexMismatchError       index files disagree with each other or with the manifest (remedy: rebuild)
     ├── IndexWriteError          the index folder cannot be written (read-only, disk full, not qa's)
+    ├── EngineUnavailableError   a build engine (Ray) or search backend (Qdrant) cannot run: its library is
+    │                            missing, or its cluster or server cannot be reached
     ├── ModelUnavailableError    a sentence-transformers model cannot be loaded
     │   ├── ModelVerificationError     a model file does not match its pinned sha256 (named in the message)
     │   └── RerankerUnavailableError   reranking was asked for but its cross-encoder cannot be loaded
@@ -91,6 +93,10 @@ class IndexMismatchError(QAError):
 
 class IndexWriteError(QAError):
     """The index folder (``path``) cannot be written."""
+
+
+class EngineUnavailableError(QAError):
+    """A build engine (Ray) or search backend (Qdrant) cannot run: its library is missing or its server is away."""
 
 
 class ModelUnavailableError(QAError):

@@ -1,9 +1,13 @@
 """`qa build`: corpus folder → articles → passages → lexical and dense indexes → index folder.
 
-:func:`index_articles` runs the stages in order, each taking the one :class:`BuildOptions`:
+:func:`index_articles` runs the stages in order, each taking the one :class:`BuildOptions`, all of
+them inside the staging folder that is swapped in atomically at the end:
 
-    split (articles → passages) → model (qa.index.embedding: load, or train on the corpus)
-        → embed → lexical index → dense index → manifest → write (staged, swapped in atomically)
+    model (qa.index.embedding: load) → split, catalog and BM25 (qa.index.writer: one pass over the
+        articles, a chunk at a time) → model (train on the corpus, if needed) → embed (from the
+        catalog, a chunk at a time) → wire copies → dense index (from vectors.npy) → manifest
+
+Memory stays bounded whatever the corpus size: no stage holds every passage or every vector.
 """
 
 from __future__ import annotations
@@ -13,19 +17,24 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from qa.errors import CorpusError, IndexWriteError, Remedy
-from qa.index.catalog import ARTICLES_FILE, PASSAGES_FILE, write_catalog
-from qa.index.dense import DENSE_FILE, DenseIndex, DenseSettings
+from qa.index.arrays import NpyReader
+from qa.index.catalog import ARTICLES_FILE, PASSAGES_FILE, Catalog
+from qa.index.dense import DENSE_FILE, VECTORS_FILE, DenseIndex, DenseSettings
 from qa.index.document import MODEL_DIR, passage_document
-from qa.index.duplicates import CopyGroups, find_copies
+from qa.index.duplicates import CopyGroups, group_duplicates
 from qa.index.embedding import (
     SELF_MODEL,
     Embedded,
+    Embedder,
+    LocalEmbedder,
     ModelChoice,
     embed,
     load_model,
@@ -33,7 +42,7 @@ from qa.index.embedding import (
     train_if_needed,
 )
 from qa.index.integrity import file_record
-from qa.index.lexical import LEXICAL_DIR, LexicalIndex
+from qa.index.lexical import LEXICAL_DIR, LexicalWriter
 from qa.index.manifest import ChunkingInfo, CopiesInfo, CorpusInfo, Manifest, VectorsInfo, library_versions
 from qa.index.options import BuildOptions
 from qa.index.store import (
@@ -42,10 +51,12 @@ from qa.index.store import (
     check_replaceable,
     corpus_folder_check,
     index_target,
+    remove_own_folder,
     scratch_folder,
     staged_index,
 )
-from qa.index.vectorcache import model_key, save_keys
+from qa.index.vectorcache import VectorCache, model_key
+from qa.index.writer import PassageSummary, passage_documents, write_passages
 from qa.ingest.chunking import DEFAULT_MAX_TOKENS, estimate_tokens, split_passages
 from qa.ingest.corpus import load_corpus
 from qa.models.encoder import Encoder
@@ -75,15 +86,6 @@ class BuildReport:
         return self.manifest.model is not None
 
 
-@dataclass
-class Passages:
-    """The split stage's result: passages, the text indexed for each, and how they were cut."""
-
-    passages: list[Passage]
-    documents: list[str]  # passage_document of each passage: what is embedded and hashed for reuse
-    chunking: ChunkingInfo
-
-
 def build_index(
     corpus_dir: Path | str, index_dir: Path | str, options: BuildOptions | None = None, **changes: Any
 ) -> BuildReport:
@@ -101,12 +103,14 @@ def build_index(
         check_replaceable(index_dir)  # before any work: a folder that is not a qa index is never touched
         _check_apart(corpus_dir, index_dir)
         started = time.perf_counter()
-        load = load_corpus(
-            corpus_dir,
-            strict=options.strict,
-            options=replace(options.reading, progress=options.progress),
-            skip_folder=corpus_folder_check(index_dir),
-        )
+        reading = replace(options.reading, progress=options.progress)
+        skip_folder = corpus_folder_check(index_dir)
+        if options.ray is not None:
+            from qa.index.raybuild import load_corpus_on_ray
+
+            load = load_corpus_on_ray(corpus_dir, options.strict, options.ray, reading, skip_folder)
+        else:
+            load = load_corpus(corpus_dir, strict=options.strict, options=reading, skip_folder=skip_folder)
         loaded = time.perf_counter() - started
         corpus = CorpusInfo(str(corpus_dir.resolve()), load.files, tuple(load.skipped))
         report = index_articles(load.articles, index_dir, options, corpus=corpus)
@@ -129,47 +133,58 @@ def _check_apart(corpus_dir: Path, index_dir: Path) -> None:
 
 
 def index_articles(
-    articles: list[Article],
+    articles: Iterable[Article],
     index_dir: Path | str,
     options: BuildOptions | None = None,
     *,
     corpus: CorpusInfo | None = None,
     **changes: Any,
 ) -> BuildReport:
-    """Index already-loaded articles (what `qa build` and `qa eval` share); ``corpus`` describes where they
-    came from. With ``split`` off each article is one passage as given (evaluation datasets come pre-cut)."""
+    """Index articles (what `qa build` and `qa eval` share); ``corpus`` describes where they came from.
+    ``articles`` may be any iterable: it is read once, a chunk at a time. With ``split`` off each article is
+    one passage as given (evaluation datasets come pre-cut)."""
     options = BuildOptions.of(options, **changes)
     index_dir = Path(index_dir)
-    _check_unique_ids(articles)
     seconds: dict[str, float] = {}
     with _timed(seconds, "model"):
         choice = load_model(options)
-    with _timed(seconds, "split"):
-        split = split_articles(articles, choice.encoder, options)
-    with contextlib.ExitStack() as cleanup:
+    with contextlib.ExitStack() as cleanup, staged_index(index_dir) as staging:
+        lexical_scratch = scratch_folder(index_dir, "lexical")
+        cleanup.callback(remove_own_folder, lexical_scratch)
+        total = len(articles) if isinstance(articles, Sized) else None
+        summary = write_passages(
+            steps(_unique_ids(articles), "split", options.progress, total),
+            staging,
+            passage_cutter(choice.encoder, options),
+            passage_document,
+            LexicalWriter(lexical_scratch, options.lexical),
+            options.progress,
+        )
+        seconds.update(summary.seconds)
+        catalog = Catalog.load(staging, summary.passages, summary.articles, mmap_arrays=False)
         started = time.perf_counter()
-        choice = train_if_needed(choice, split.passages, {a.id: a for a in articles}, index_dir, options, cleanup)
+        choice = train_if_needed(choice, catalog, summary.words, index_dir, options, cleanup)
         if choice.tried_training:
             seconds["train"] = time.perf_counter() - started
+        if choice.folder is not None:
+            shutil.copytree(choice.folder, staging / MODEL_DIR)
         embedded = None
         if choice.encoder is not None:
             with _timed(seconds, "embed"):
-                embedded = embed(choice.encoder, _info(choice), split.documents, index_dir, options)
-        with _timed(seconds, "lexical"):
-            lexical = build_lexical(articles, split, index_dir, options)
+                embedded = embed_passages(choice, catalog, staging, index_dir, options, cleanup)
         copies = None
         if options.duplicates is not None:
             with _timed(seconds, "duplicates"):
-                copies = group_copies(articles, split, options)
+                copies = group_copies(catalog, staging, options)
         dense = None
         if choice.encoder is not None and embedded is not None:
             with _timed(seconds, "dense"):
-                dense = build_dense(choice.encoder, embedded, split.passages, options)
+                dense = build_dense(choice.encoder, staging, catalog, options)
         with _timed(seconds, "write"):
-            manifest = describe(articles, split, choice, embedded, dense, copies, options, corpus)
-            built = Built(split.passages, lexical, dense, embedded, copies, choice)
-            write_index(index_dir, manifest, articles, built, options)
-        return BuildReport(index_dir, manifest, seconds, vectors_reused=embedded.reused if embedded else 0)
+            manifest = describe(summary, choice, embedded, dense, copies, options, corpus)
+            del catalog, dense  # let go of the staged files' memory maps before they are swapped in
+            write_manifest(staging, manifest, options)
+    return BuildReport(index_dir, manifest, seconds, vectors_reused=embedded.reused if embedded else 0)
 
 
 @contextlib.contextmanager
@@ -185,70 +200,94 @@ def _info(choice: ModelChoice) -> Any:
     return info
 
 
-def split_articles(articles: list[Article], encoder: Encoder | None, options: BuildOptions) -> Passages:
-    """Each paragraph a passage, long ones cut to the model's window (in its tokens, else estimated from
-    words); without ``options.split``, each article one passage."""
+def passage_cutter(encoder: Encoder | None, options: BuildOptions) -> Callable[[Article], list[Passage]]:
+    """How an article becomes passages: each paragraph a passage, long ones cut to the model's window (in its
+    tokens, else estimated from words); without ``options.split``, the article as one passage."""
     if encoder is not None and encoder.max_tokens is not None:
-        count, max_tokens, counter = encoder.count_tokens, encoder.max_tokens, "model tokenizer"
+        count, max_tokens = encoder.count_tokens, encoder.max_tokens
     else:
-        count, max_tokens, counter = estimate_tokens, DEFAULT_MAX_TOKENS, "word estimate"
-    by_id = {article.id: article for article in articles}
-    passages: list[Passage] = []
-    for article in steps(articles, "split", options.progress):
-        if options.split:
-            prefix = article.title + "\n" if article.title else ""
-            passages.extend(split_passages(article, count, max_tokens, prefix))
-        else:
-            passages.append(Passage(article.id, 1, 0, len(article.text), article.text))
-    documents = [passage_document(by_id[p.article_id], p) for p in passages]
-    return Passages(passages, documents, ChunkingInfo(max_tokens, counter, title_prefix=True, split=options.split))
+        count, max_tokens = estimate_tokens, DEFAULT_MAX_TOKENS
+
+    def cut(article: Article) -> list[Passage]:
+        if not options.split:
+            return [Passage(article.id, 1, 0, len(article.text), article.text)]
+        return split_passages(article, count, max_tokens, article.title + "\n" if article.title else "")
+
+    return cut
 
 
-def build_lexical(articles: list[Article], split: Passages, index_dir: Path, options: BuildOptions) -> LexicalIndex:
-    """BM25 over the passages (the title repeated as ``options.lexical`` says), built in a scratch folder."""
-    settings = options.lexical
-    by_id = {article.id: article for article in articles}
-    passages = split.passages
-    documents = (
-        split.documents
-        if settings.title_repeats == 1
-        else [passage_document(by_id[p.article_id], p, settings.title_repeats) for p in passages]
+def chunking(encoder: Encoder | None, options: BuildOptions) -> ChunkingInfo:
+    """How :func:`passage_cutter` cut the articles, for the manifest."""
+    if encoder is not None and encoder.max_tokens is not None:
+        return ChunkingInfo(encoder.max_tokens, "model tokenizer", title_prefix=True, split=options.split)
+    return ChunkingInfo(DEFAULT_MAX_TOKENS, "word estimate", title_prefix=True, split=options.split)
+
+
+def embed_passages(
+    choice: ModelChoice,
+    catalog: Catalog,
+    staging: Path,
+    index_dir: Path,
+    options: BuildOptions,
+    cleanup: contextlib.ExitStack,
+) -> Embedded:
+    """``vectors.npy`` and ``vector_keys.npy``: the passages' vectors, reused from the index being replaced
+    where the text and model are the same, else embedded by the engine ``options`` name."""
+    encoder = choice.encoder
+    assert encoder is not None
+    key = model_key(_info(choice))
+    cache = VectorCache.open(index_dir, key, encoder.dimension) if options.reuse_vectors else None
+    scratch = scratch_folder(index_dir, "vectors")
+    cleanup.callback(remove_own_folder, scratch)
+    # Ray actors load the model themselves: from where it was loaded, or, trained on the corpus, from the index.
+    location = str(staging / MODEL_DIR) if choice.folder is not None else encoder.name
+    return embed(
+        staging,
+        scratch,
+        passage_documents(catalog, passage_document),
+        key,
+        encoder.dimension,
+        cache,
+        _embedder(encoder, location, options),
+        len(catalog.passages),
+        options.progress,
     )
-    titles = [by_id[p.article_id].title for p in passages]
-    return LexicalIndex.build(
-        documents,
-        [p.text for p in passages],
-        settings,
-        titles,
-        scratch_dir=scratch_folder(index_dir, "lexical"),
-        progress=options.progress,
-    )
 
 
-def group_copies(articles: list[Article], split: Passages, options: BuildOptions) -> CopyGroups:
-    """Wire copies: near-identical passages of different articles, grouped (qa.index.duplicates)."""
+def _embedder(encoder: Encoder, location: str, options: BuildOptions) -> Embedder:
+    if options.ray is not None:
+        from qa.index.raybuild import RayEmbedder
+
+        return RayEmbedder(location, options.ray, options.batch_size)
+    return LocalEmbedder(encoder, options.batch_size)
+
+
+def group_copies(catalog: Catalog, staging: Path, options: BuildOptions) -> CopyGroups:
+    """Wire copies: near-identical passages of different articles, grouped (qa.index.duplicates); saved."""
     assert options.duplicates is not None
     with stage("copies", 1, options.progress) as bar:
-        copies = find_copies(articles, split.passages, options.duplicates)
+        groups = group_duplicates(catalog.passage_texts(), np.asarray(catalog.passage_article), options.duplicates)
+        copies = CopyGroups(groups)
+        copies.save(staging)
         bar.update(1)
     return copies
 
 
-def build_dense(encoder: Encoder, embedded: Embedded, passages: list[Passage], options: BuildOptions) -> DenseIndex:
-    """The vector index: exact, or approximate above ``options.dense.approximate_above`` passages (its recall
-    checked on question stand-ins from the corpus)."""
+def build_dense(encoder: Encoder, staging: Path, catalog: Catalog, options: BuildOptions) -> DenseIndex:
+    """The vector index over ``vectors.npy`` (read a block at a time): exact, or approximate above
+    ``options.dense.approximate_above`` passages (its recall checked on question stand-ins from the corpus)."""
     with stage("dense", 1, options.progress) as bar:
         probes = None
-        if len(passages) > options.dense.approximate_above:
-            probes = encoder.encode_queries(probe_questions(passages))
-        dense = DenseIndex.build(embedded.vectors, options.dense, probes)
+        if len(catalog.passages) > options.dense.approximate_above:
+            probes = encoder.encode_queries(probe_questions(catalog.passages))
+        dense = DenseIndex.build(NpyReader(staging / VECTORS_FILE), options.dense, probes)
+        dense.save(staging)
         bar.update(1)
     return dense
 
 
 def describe(
-    articles: list[Article],
-    split: Passages,
+    summary: PassageSummary,
     choice: ModelChoice,
     embedded: Embedded | None,
     dense: DenseIndex | None,
@@ -259,21 +298,23 @@ def describe(
     """The manifest of the index being built (its file checksums are added as it is written)."""
     info = choice.info()
     counts = copies.describe() if copies is not None else {}
-    passages = len(split.passages)
-    reused = embedded.reused if embedded is not None else 0
     return Manifest(
         qa_version=__version__,
         mode="hybrid" if dense is not None else "lexical",
-        articles=len(articles),
-        passages=passages,
+        articles=summary.articles,
+        passages=summary.passages,
         lexical=options.lexical,
-        chunking=split.chunking,
+        chunking=chunking(choice.encoder, options),
         corpus=corpus or CorpusInfo(),
         model=info,
         semantic_off_reason=choice.off_reason,
         dense=dense.describe() if dense is not None else None,
         fusion=_fusion(choice) if dense is not None else None,
-        vectors=VectorsInfo(model_key(info), passages - reused, reused) if info is not None else None,
+        vectors=(
+            VectorsInfo(model_key(info), embedded.embedded, embedded.reused)
+            if info is not None and embedded is not None
+            else None
+        ),
         versions=library_versions(),
         duplicates=(
             CopiesInfo(
@@ -285,36 +326,9 @@ def describe(
     )
 
 
-@dataclass
-class Built:
-    """What the stages made, to be written into the index folder."""
-
-    passages: list[Passage]
-    lexical: LexicalIndex
-    dense: DenseIndex | None
-    embedded: Embedded | None
-    copies: CopyGroups | None
-    choice: ModelChoice
-
-
-def write_index(
-    index_dir: Path, manifest: Manifest, articles: list[Article], built: Built, options: BuildOptions
-) -> None:
-    """Write every file into a staging folder, checksum them into the manifest (written last), and swap the
-    folder in for ``index_dir`` in one rename."""
-    with staged_index(index_dir) as staging, stage("write", 4, options.progress) as bar:
-        write_catalog(staging, articles, built.passages)
-        if built.copies is not None:
-            built.copies.save(staging)
-        bar.update(1)
-        built.lexical.save(staging)
-        bar.update(1)
-        if built.dense is not None and built.embedded is not None:
-            built.dense.save(staging)
-            save_keys(staging, built.embedded.keys)
-            if built.choice.folder is not None:
-                shutil.copytree(built.choice.folder, staging / MODEL_DIR)
-        bar.update(1)
+def write_manifest(staging: Path, manifest: Manifest, options: BuildOptions) -> None:
+    """Checksum every file the stages wrote into ``staging`` and write the manifest, last."""
+    with stage("write", 1, options.progress) as bar:
         for path in sorted(p for p in staging.rglob("*") if p.is_file() and p.name != OWNER_FILE):  # checksums
             manifest.files[path.relative_to(staging).as_posix()] = file_record(path)
         manifest.write(staging)
@@ -328,8 +342,9 @@ def _fusion(choice: ModelChoice) -> FusionSettings:
     return MODEL_FUSION.get(choice.encoder.name, RRF_FUSION) if choice.encoder is not None else RRF_FUSION
 
 
-def _check_unique_ids(articles: list[Article]) -> None:
-    """Never two articles under one id: a citation would show another article's title, path and span."""
+def _unique_ids(articles: Iterable[Article]) -> Iterator[Article]:
+    """``articles``, refusing a second article under one id: a citation would show another article's title,
+    path and span."""
     seen: set[str] = set()
     for article in articles:
         if article.id in seen:
@@ -337,6 +352,7 @@ def _check_unique_ids(articles: list[Article]) -> None:
                 f"Two articles have the id {article.id!r} (one from {article.path}); give each article its own id."
             )
         seen.add(article.id)
+        yield article
 
 
 __all__ = [

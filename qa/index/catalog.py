@@ -275,6 +275,18 @@ class Catalog:
         """The article passage row ``row`` was cut from."""
         return self.articles.rows[int(self.passage_article[row])]
 
+    def scan(self) -> Iterator[tuple[Article, list[Passage]]]:
+        """Every article with its passages, in row order, read with plain sequential reads: unlike rows read
+        through the memory maps, a whole pass leaves nothing resident (a streaming build makes two)."""
+        counts = np.bincount(np.asarray(self.passage_article), minlength=len(self.articles))
+        passages = _lines(self.passages.path, _passage)
+        for article, count in zip(_lines(self.articles.rows.path, _article), counts.tolist()):
+            yield article, [next(passages) for _ in range(count)]
+
+    def passage_texts(self) -> Sequence[str]:
+        """The text of every passage row: read in one sequential pass when iterated, by row when indexed."""
+        return _PassageTexts(self)
+
     def rows_matching(
         self,
         outlets: Sequence[str | None],
@@ -319,6 +331,33 @@ class Catalog:
             arrays["article_day"],
             outlets,
         )
+
+
+class _PassageTexts(Sequence[str]):
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+
+    def __len__(self) -> int:
+        return len(self._catalog.passages)
+
+    def __getitem__(self, row: int) -> str:  # type: ignore[override]
+        return self._catalog.passages[row].text
+
+    def __iter__(self) -> Iterator[str]:
+        for _, passages in self._catalog.scan():
+            yield from (passage.text for passage in passages)
+
+
+def _lines(path: Path, make: Callable[[dict[str, Any]], T]) -> Iterator[T]:
+    try:
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                try:
+                    yield make(json.loads(line))
+                except (ValueError, TypeError) as error:
+                    raise IndexFormatError(f"{path} is corrupt at line {number} ({error}). Rebuild it.") from None
+    except OSError as error:
+        raise IndexFormatError(f"Cannot read {path} ({error.strerror or error}).") from None
 
 
 def _passage(row: dict[str, Any]) -> Passage:

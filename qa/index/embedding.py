@@ -2,7 +2,10 @@
 
 The model is the one named, none, or one trained on the corpus — when asked for (``self``), or
 when the named one cannot be loaded and the corpus is large enough for a trained one to help.
-Vectors of passages whose indexed text did not change are taken from the index being replaced.
+Vectors of passages whose indexed text did not change are taken from the index being replaced;
+the others come from an :class:`Embedder`, which is where build engines differ: this process
+(:class:`LocalEmbedder`) or a Ray cluster (``qa.index.raybuild``). Vectors go to disk a chunk at
+a time: no stage holds them all.
 """
 
 from __future__ import annotations
@@ -10,26 +13,32 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from qa.errors import ModelUnavailableError, Remedy
+from qa.index.arrays import NpyReader, NpyWriter
+from qa.index.catalog import Catalog
+from qa.index.dense import VECTORS_FILE
 from qa.index.document import MODEL_DIR
 from qa.index.manifest import ModelInfo
 from qa.index.options import BuildOptions
 from qa.index.store import remove_own_folder, scratch_folder, write_error
-from qa.index.vectorcache import VectorCache, content_keys, model_key
+from qa.index.vectorcache import KEY_BYTES, KEYS_FILE, VectorCache, content_keys
+from qa.index.writer import CHUNK_PASSAGES
 from qa.ingest.sentences import split_sentences
 from qa.models.encoder import ENABLE_HINT, Encoder, load_encoder
 from qa.models.selftrain import SELF_MIN_WORDS, TrainReport, TrainSettings, train_static_model
 from qa.progress import stage
-from qa.records import Article, Passage
+from qa.records import Passage
 
 NO_MODEL = ("none", "")
 SELF_MODEL = "self"  # `--model self`: train a model on the corpus being indexed
-EMBED_CHUNK = 1024  # passages encoded per call (the progress bar's step; the encoder batches within it)
+NEW_VECTORS_FILE = "new-vectors.npy"  # scratch: the embedded vectors, in document order
 CHECK_QUESTIONS = 100
 log = logging.getLogger("qa")
 
@@ -52,11 +61,29 @@ class ModelChoice:
 
 @dataclass
 class Embedded:
-    """The passage vectors of a build, their cache keys, and how many were reused rather than embedded."""
+    """What the embed stage wrote (``vectors.npy`` and ``vector_keys.npy``): how many vectors were embedded,
+    and how many reused from the index being replaced."""
 
-    vectors: np.ndarray
-    keys: np.ndarray
+    embedded: int
     reused: int
+
+
+class Embedder(Protocol):
+    """Vectors for passage documents, returned in the order the documents come (in blocks of any size)."""
+
+    def embed(self, chunks: Iterable[list[str]]) -> Iterator[np.ndarray]: ...
+
+
+@dataclass
+class LocalEmbedder:
+    """Embeds in this process with a loaded encoder, a chunk at a time."""
+
+    encoder: Encoder
+    batch_size: int = 32
+
+    def embed(self, chunks: Iterable[list[str]]) -> Iterator[np.ndarray]:
+        for texts in chunks:
+            yield self.encoder.encode_passages(texts, batch_size=self.batch_size)
 
 
 def turned_off(model: str | Encoder | None) -> bool:
@@ -93,18 +120,18 @@ def load_model(options: BuildOptions) -> ModelChoice:
 
 def train_if_needed(
     choice: ModelChoice,
-    passages: list[Passage],
-    by_id: dict[str, Article],
+    catalog: Catalog,
+    words: int,
     index_dir: Path,
     options: BuildOptions,
     cleanup: contextlib.ExitStack,
 ) -> ModelChoice:
-    """``choice``, or a model trained on ``passages`` when asked for or when it stands in for one that
-    failed to load; ``cleanup`` removes its scratch folder when the build ends."""
+    """``choice``, or a model trained on the passages of ``catalog`` (``words`` words in all) when asked for
+    or when it stands in for one that failed to load; ``cleanup`` removes its scratch folder when the build
+    ends."""
     model = options.model
     if choice.encoder is not None or not (wants_self(model) or (options.auto_self and not turned_off(model))):
         return _said(choice, model)
-    words = sum(len(p.text.split()) for p in passages)
     if not wants_self(model) and words < SELF_MIN_WORDS:
         if choice.off_reason:
             choice.off_reason += (
@@ -129,7 +156,7 @@ def train_if_needed(
     cleanup.callback(remove_own_folder, scratch)
     folder = scratch / MODEL_DIR
     try:
-        encoder, trained = _train_corpus_model(by_id, passages, folder, options.training, options.progress)
+        encoder, trained = _train_corpus_model(TrainingTexts(catalog), folder, options.training, options.progress)
         return ModelChoice(encoder, None, trained, folder, tried_training=True)
     except OSError as error:
         if error.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM):
@@ -157,19 +184,30 @@ def _training_failed(error: Exception, require_dense: bool) -> str:
     return reason
 
 
-def _train_corpus_model(
-    by_id: dict[str, Article],
-    passages: list[Passage],
-    folder: Path,
-    training: TrainSettings,
-    progress: bool,
-) -> tuple[Encoder, TrainReport]:
-    """Train a model on ``passages`` (each: its article's title, then its sentences) into ``folder`` and load it."""
-    texts = []
-    for passage in passages:
-        title = by_id[passage.article_id].title
+class TrainingTexts(Sequence[list[str]]):
+    """Each passage of a catalog as its article's title, then its sentences; made when read, so training
+    (which samples at most ``TrainSettings.max_passages``) never holds the corpus."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._passages = catalog.passages
+        self._owner = catalog.passage_article
+        self._titles = [article.title for article, _ in catalog.scan()]  # one sequential pass
+
+    def __len__(self) -> int:
+        return len(self._passages)
+
+    def __getitem__(self, row: int) -> list[str]:  # type: ignore[override]
+        passage = self._passages[row]
+        title = self._titles[int(self._owner[row])]
         sentences = split_sentences(passage.text) or [passage.text]
-        texts.append([title, *sentences] if title else sentences)
+        return [title, *sentences] if title else sentences
+
+
+def _train_corpus_model(
+    texts: Sequence[list[str]], folder: Path, training: TrainSettings, progress: bool
+) -> tuple[Encoder, TrainReport]:
+    """Train a model on ``texts`` (per passage: its article's title, then its sentences) into ``folder`` and
+    load it."""
     if sum(1 for sentences in texts if len(sentences) >= 2) < 2:
         raise ModelUnavailableError(
             "the corpus is too small to train a model on (it needs at least two passages of two sentences)"
@@ -187,26 +225,73 @@ def _train_corpus_model(
     return encoder, report
 
 
-def embed(encoder: Encoder, info: ModelInfo, documents: list[str], index_dir: Path, options: BuildOptions) -> Embedded:
-    """Vectors for ``documents``: those the index being replaced holds for the same text and model are
-    copied, the rest embedded."""
-    keys = content_keys(model_key(info), documents)
-    cache = VectorCache.open(index_dir, model_key(info), encoder.dimension) if options.reuse_vectors else None
-    found = cache.lookup(keys) if cache is not None else np.full(len(documents), -1, dtype=np.int64)
-    hit = found >= 0
-    vectors = np.empty((len(documents), encoder.dimension), dtype=np.float32)
-    if cache is not None and hit.any():
-        vectors[hit] = cache.vectors(found[hit])
-    missing = np.flatnonzero(~hit)
-    with stage("embed", len(missing), options.progress and len(missing) > 0) as bar:
-        for start in range(0, len(missing), EMBED_CHUNK):
-            rows = missing[start : start + EMBED_CHUNK]
-            vectors[rows] = encoder.encode_passages([documents[row] for row in rows.tolist()])
-            bar.update(len(rows))
-    return Embedded(vectors, keys, int(hit.sum()))
+def embed(
+    staging: Path,
+    scratch_dir: Path,
+    documents: Iterable[list[str]],
+    key_of_model: str,
+    dimension: int,
+    cache: VectorCache | None,
+    embedder: Embedder,
+    passages: int,
+    progress: bool = False,
+) -> Embedded:
+    """``vector_keys.npy`` and ``vectors.npy`` in ``staging`` for the ``passages`` documents (chunks, in row
+    order): vectors ``cache`` (the index being replaced) holds for the same text and model are copied, the
+    others come from ``embedder``, through a scratch file in ``scratch_dir``."""
+    found_parts: list[np.ndarray] = []
+    total = 0
+
+    def missing() -> Iterator[list[str]]:  # keys are written as the embedder asks for documents
+        nonlocal total
+        with NpyWriter(staging / KEYS_FILE, np.uint8, (KEY_BYTES,)) as keys_file:
+            for chunk in documents:
+                keys = content_keys(key_of_model, chunk)
+                keys_file.add(keys)
+                found = cache.lookup(keys) if cache is not None else np.full(len(chunk), -1, dtype=np.int64)
+                found_parts.append(found)
+                total += len(chunk)
+                wanted = [chunk[row] for row in np.flatnonzero(found < 0).tolist()]
+                if wanted:
+                    yield wanted
+
+    embedded = 0
+    with (
+        NpyWriter(scratch_dir / NEW_VECTORS_FILE, np.float32, (dimension,)) as new_vectors,
+        stage("embed", passages, progress) as bar,
+    ):
+        for block in embedder.embed(missing()):
+            new_vectors.add(np.asarray(block, dtype=np.float32))
+            embedded += len(block)
+            bar.update(len(block))
+        bar.update(total - embedded)  # the vectors found in the previous index
+    found = np.concatenate(found_parts) if found_parts else np.zeros(0, dtype=np.int64)
+    if embedded != int((found < 0).sum()):
+        raise RuntimeError(f"the embedder returned {embedded} vectors for {int((found < 0).sum())} documents")
+    _assemble(staging / VECTORS_FILE, found, cache, NpyReader(scratch_dir / NEW_VECTORS_FILE), dimension)
+    (scratch_dir / NEW_VECTORS_FILE).unlink()
+    return Embedded(embedded, total - embedded)
 
 
-def probe_questions(passages: list[Passage], count: int = CHECK_QUESTIONS) -> list[str]:
+def _assemble(path: Path, found: np.ndarray, cache: VectorCache | None, new: NpyReader, dimension: int) -> None:
+    """Every row's vector in row order: from the cache where ``found`` names a cached row, else the next new one."""
+    next_new = 0
+    with NpyWriter(path, np.float32, (dimension,)) as out:
+        for start in range(0, len(found), CHUNK_PASSAGES):
+            rows = found[start : start + CHUNK_PASSAGES]
+            block = np.empty((len(rows), dimension), dtype=np.float32)
+            hit = rows >= 0
+            if hit.any():
+                assert cache is not None
+                block[hit] = cache.vectors(rows[hit])
+            fresh = int((~hit).sum())
+            if fresh:
+                block[~hit] = new[next_new : next_new + fresh]
+                next_new += fresh
+            out.add(block)
+
+
+def probe_questions(passages: Sequence[Passage], count: int = CHECK_QUESTIONS) -> list[str]:
     """Question stand-ins to check the approximate index with: a sentence from each of ``count`` random passages.
 
     A sentence is never identical to an indexed string, so its neighbours are not trivially

@@ -26,11 +26,9 @@ from qa.errors import IndexFormatError, InvalidRequestError
 from qa.index.postings import FieldWriter
 from qa.index.terms import Analyzer
 from qa.ingest.sentences import sentence_spans
-from qa.progress import stage
 
 LEXICAL_DIR = "lexical"
 SENTENCE_OFFSETS_FILE = "sentence_offsets.npy"
-PROGRESS_CHUNK = 5_000  # passages added to the writer at a time when building at once (the bar's step)
 
 
 @dataclass(frozen=True)
@@ -224,44 +222,6 @@ class LexicalIndex:
                 self._sentence_owner = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
         self._bigram = bigram
         self.num_docs = passage.num_docs
-
-    @classmethod
-    def build(
-        cls,
-        documents: list[str],
-        passage_texts: list[str],
-        settings: LexicalSettings,
-        titles: list[str | None] | None = None,
-        scratch_dir: Path | None = None,
-        progress: bool = False,
-    ) -> LexicalIndex:
-        """Index everything (see :class:`LexicalWriter` for the arguments) and open the result, read into
-        memory; ``scratch_dir`` (a new temporary folder when None) holds the files meanwhile and is removed.
-        With ``progress`` a bar counts the passages indexed."""
-        import shutil
-        import tempfile
-
-        folder = Path(scratch_dir) if scratch_dir is not None else Path(tempfile.mkdtemp(prefix="qa-lexical-"))
-        try:
-            writer = LexicalWriter(folder / "scratch", settings)
-            with stage("lexical", len(documents), progress) as bar:
-                for start in range(0, max(len(documents), 1), PROGRESS_CHUNK):  # once even when empty
-                    end = start + PROGRESS_CHUNK
-                    writer.add(documents[start:end], passage_texts[start:end], titles[start:end] if titles else None)
-                    bar.update(len(documents[start:end]))
-                writer.finish(folder)
-            return cls.load(folder, settings, mmap=False)
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-
-    def save(self, index_dir: Path) -> None:
-        folder = index_dir / LEXICAL_DIR
-        self._passage.bm25.save(folder / "passage", show_progress=False)  # type: ignore[attr-defined]
-        if self._sentence is not None and self._sentence_offsets is not None:
-            self._sentence.bm25.save(folder / "sentence", show_progress=False)  # type: ignore[attr-defined]
-            np.save(folder / SENTENCE_OFFSETS_FILE, self._sentence_offsets, allow_pickle=False)
-        if self._bigram is not None:
-            self._bigram.bm25.save(folder / "bigram", show_progress=False)  # type: ignore[attr-defined]
 
     @classmethod
     def load(cls, index_dir: Path, settings: LexicalSettings, mmap: bool = True) -> LexicalIndex:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qa.index.dense import DenseSettings
 from qa.index.duplicates import DuplicateSettings
@@ -12,6 +12,9 @@ from qa.index.lexical import LexicalSettings
 from qa.ingest.sources import ReadOptions
 from qa.models.encoder import DEFAULT_MODEL, Encoder
 from qa.models.selftrain import TrainSettings
+
+if TYPE_CHECKING:
+    from qa.index.raybuild import RaySettings
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ class BuildOptions:
     strict: bool = False  # a corpus file that cannot be read is an error, not a skip
     reading: ReadOptions = field(default_factory=ReadOptions)  # how documents are read (OCR)
     progress: bool = False  # progress bars on the terminal
+    batch_size: int = 32  # passages per encoder call
+    ray: RaySettings | None = None  # run the build's stages on a Ray cluster (qa.index.raybuild), else here
 
     def __post_init__(self) -> None:
         for name, default in (

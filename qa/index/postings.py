@@ -97,11 +97,11 @@ class FieldWriter:
         data = np.empty(self._entries, dtype=bm25.dtype)
         indices = np.empty(self._entries, dtype=index_type)
         cursor = indptr[:-1].astype(np.int64)  # next free slot of each term's column
-        entry_owner = np.repeat(np.arange(documents, dtype=np.int64), sizes)
+        entry_ends = np.cumsum(sizes, dtype=np.int64)  # one past each document's last pair
         start = 0
         for terms, counts in self._blocks():
             end = start + len(terms)
-            owners = entry_owner[start:end]
+            owners = np.searchsorted(entry_ends, np.arange(start, end), side="right")
             # bm25s scores a document's terms as idf[float32] * tfc(tf[float32], len(doc), mean) in float64.
             tfc = tfc_of(
                 tf_array=counts.astype(bm25.dtype),

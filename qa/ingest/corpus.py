@@ -7,7 +7,7 @@ import hashlib
 import logging
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -186,6 +186,165 @@ def _unusable_reason(doc: RawDocument) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class CorpusFile:
+    """A file found in the corpus folder: where it is, the article id it gets, and how it is named to people."""
+
+    path: Path
+    id: str  # "" for a file of an unsupported type (reading it says why)
+    location: str  # path relative to the corpus folder
+
+
+@dataclass
+class FileRead:
+    """One corpus file read: its usable documents with their logical lines, or why it cannot be used."""
+
+    location: str
+    sha256: str | None = None
+    documents: list[RawDocument] = field(default_factory=list)
+    lines: list[list[str]] = field(default_factory=list)  # logical lines of each document
+    warnings: list[str] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
+
+
+def corpus_files(
+    corpus_dir: Path | str,
+    skipped: list[Skip],
+    skip_folder: FolderCheck | None = None,
+    passed: list[Skip] | None = None,
+) -> list[CorpusFile]:
+    """The files of ``corpus_dir`` in a stable order with their article ids (see :func:`load_corpus` for the rest)."""
+    corpus_dir = Path(corpus_dir)
+    if not corpus_dir.is_dir():
+        raise CorpusError(
+            f"No corpus folder at {corpus_dir.resolve()}. Create it and put articles in it "
+            f"({', '.join(SUPPORTED_SUFFIXES)} files), or name another corpus folder.",
+            path=corpus_dir,
+            option="corpus_dir",
+        )
+    paths = _walk(corpus_dir, skipped, skip_folder, passed)
+    ids = _assign_ids([p for p in paths if p.suffix.lower() in SUPPORTED_SUFFIXES], corpus_dir)
+    return [CorpusFile(path, ids.get(path, ""), _relative(path, corpus_dir)) for path in paths]
+
+
+def read_corpus_file(file: CorpusFile, options: ReadOptions | None = None) -> FileRead:
+    """Read one corpus file into documents and their logical lines; what cannot be used is skipped with the reason."""
+    read = FileRead(file.location)
+    try:
+        result = read_file(file.path, file.id, file.location, options)  # an unsupported type raises its reason
+    except UnreadableFile as reason:
+        read.skipped.append(Skip(file.location, str(reason)))
+        return read
+    read.sha256 = result.sha256
+    read.warnings = result.warnings
+    read.skipped = [Skip(where, why) for where, why in result.skipped]
+    for doc in result.documents:
+        problem = _unusable_reason(doc)
+        if problem:
+            read.skipped.append(Skip(doc.path, problem))
+        else:
+            read.documents.append(doc)
+            read.lines.append(split_lines(doc.text))
+    return read
+
+
+def clean_document(doc: RawDocument, lines: list[str], repeated: set[str], warnings: list[str]) -> Article | Skip:
+    """The article in ``doc`` (its logical ``lines``) without boilerplate, or why it has none; overlong
+    metadata is cut, with a line in ``warnings``."""
+    cleaned = clean_lines(lines, repeated)
+    if not cleaned.paragraphs:
+        return Skip(doc.path, "no usable paragraph (only boilerplate or too short)")
+    text = "\n\n".join(cleaned.paragraphs)
+    meta = cleaned.metadata
+    found = {"title": meta.title, "date": meta.date, "author": meta.author, "outlet": meta.outlet}
+    fields = {name: doc.known.get(name) or found.get(name) for name in ("title", "date", "author", "outlet")}
+    fields.update(url=doc.known.get("url"), language=doc.known.get("language"))
+    for name, value in fields.items():
+        if value and name in FIELD_LIMITS:
+            fields[name] = cap_field(name, value, doc.path, warnings)
+    return Article(
+        id=doc.id,
+        path=doc.path,
+        text=text,
+        pages=tuple(carry_pages(doc.text, doc.pages, text)) if doc.pages else None,
+        ocr_pages=tuple(doc.ocr_pages),
+        attached_to=doc.attached_to,
+        **fields,
+    )
+
+
+class FirstCopies:
+    """Keeps the first article with a given text; a later one with the same text is a duplicate."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, str] = {}
+
+    def check(self, article: Article) -> Article | Skip:
+        first = self._seen.setdefault(article.text, article.path)
+        if first != article.path:
+            return Skip(article.path, f"same text as {first} (duplicate)")
+        return article
+
+
+class Gathered:
+    """Documents read from the corpus files, in corpus order, with the number of the file each came from."""
+
+    def __init__(self) -> None:
+        self.documents: list[RawDocument] = []
+        self.lines: list[list[str]] = []
+        self.source: list[int] = []  # an e-mail and its attachments share one file number
+
+    def add(self, load: CorpusLoad, number: int, read: FileRead) -> None:
+        if read.sha256 is not None:
+            load.files[read.location] = read.sha256
+        load.warnings.extend(read.warnings)
+        load.skipped.extend(read.skipped)
+        self.documents.extend(read.documents)
+        self.lines.extend(read.lines)
+        self.source.extend([number] * len(read.documents))
+
+
+def keep_articles(load: CorpusLoad, cleaned: Iterable[tuple[Article | Skip, int]]) -> None:
+    """Add the cleaned documents (with their file numbers) to ``load`` in order: the first copy of a text
+    wins, and clashing ids are made unique."""
+    first_copies = FirstCopies()
+    sources: list[int] = []
+    for found, file_number in cleaned:
+        if isinstance(found, Article):
+            found = first_copies.check(found)
+        if isinstance(found, Article):
+            load.articles.append(found)
+            sources.append(file_number)
+        else:
+            load.skipped.append(found)
+    load.articles = unique_ids(load.articles, sources, load.warnings)
+
+
+def finish_load(load: CorpusLoad, strict: bool) -> CorpusLoad:
+    """Report what was skipped and refuse what cannot be indexed (``strict`` and skips, or no article)."""
+    for warning in load.warnings:
+        log.warning("%s", warning)
+    for skip in load.skipped:
+        log.warning("%s", skip)
+    for folder in load.passed:
+        log.debug("not read: %s (%s)", folder.path, folder.reason)
+    if strict and load.skipped:
+        listing = "; ".join(f"{skip.path}: {skip.reason}" for skip in load.skipped)
+        raise CorpusError(
+            f"{len(load.skipped)} corpus file(s) could not be used (strict): {listing}",
+            path=load.corpus_dir,
+            option="strict",
+        )
+    if not load.articles:
+        detail = f" ({len(load.skipped)} file(s) skipped, see above)" if load.skipped else ""
+        raise CorpusError(
+            f"No usable articles in {load.corpus_dir.resolve()}{detail}. Put news articles there as "
+            f"{', '.join(SUPPORTED_SUFFIXES)} files, then build again.",
+            path=load.corpus_dir,
+        )
+    return load
+
+
 def load_corpus(
     corpus_dir: Path | str,
     strict: bool = False,
@@ -199,96 +358,22 @@ def load_corpus(
     ``options`` set OCR and progress bars (over the files, each scan's pages, the cleaning).
     ``skip_folder`` names a reason not to read a subfolder (the builder passes one that names
     index folders), or None to read it; such folders are listed in ``passed``, not among the
-    skipped files (they are not corpus files, and ``strict`` does not fail on them).
+    skipped files (they are not corpus files, and ``strict`` does not fail on them). The same
+    stages run in Ray tasks with ``qa build --engine ray`` (qa.index.raybuild).
     """
     options = options or ReadOptions()
-    corpus_dir = Path(corpus_dir)
-    if not corpus_dir.is_dir():
-        raise CorpusError(
-            f"No corpus folder at {corpus_dir.resolve()}. Create it and put articles in it "
-            f"({', '.join(SUPPORTED_SUFFIXES)} files), or name another corpus folder.",
-            path=corpus_dir,
-            option="corpus_dir",
-        )
-    load = CorpusLoad(corpus_dir, [])
-    paths = _walk(corpus_dir, load.skipped, skip_folder, load.passed)
-    ids = _assign_ids([p for p in paths if p.suffix.lower() in SUPPORTED_SUFFIXES], corpus_dir)
-    documents: list[RawDocument] = []
-    source: list[int] = []  # the file each document was read from (an e-mail and its attachments share one)
-    for number, path in enumerate(steps(paths, "read", options.progress)):
-        location = _relative(path, corpus_dir)
-        try:
-            if path not in ids:
-                read_file(path, "", location)  # raises the unsupported-type reason
-            result = read_file(path, ids[path], location, options)
-        except UnreadableFile as reason:
-            load.skipped.append(Skip(location, str(reason)))
-            continue
-        load.files[location] = result.sha256
-        load.warnings.extend(result.warnings)
-        load.skipped.extend(Skip(where, why) for where, why in result.skipped)
-        for doc in result.documents:
-            problem = _unusable_reason(doc)
-            if problem:
-                load.skipped.append(Skip(doc.path, problem))
-            else:
-                documents.append(doc)
-                source.append(number)
-
-    lines = [split_lines(doc.text) for doc in documents]
-    repeated = repeated_lines(lines)
-    seen_text: dict[str, str] = {}
-    sources: list[int] = []
-    cleaning = list(zip(documents, lines, source))
-    for doc, doc_lines, file_number in steps(cleaning, "clean", options.progress):
-        cleaned = clean_lines(doc_lines, repeated)
-        if not cleaned.paragraphs:
-            load.skipped.append(Skip(doc.path, "no usable paragraph (only boilerplate or too short)"))
-            continue
-        text = "\n\n".join(cleaned.paragraphs)
-        if text in seen_text:
-            load.skipped.append(Skip(doc.path, f"same text as {seen_text[text]} (duplicate)"))
-            continue
-        seen_text[text] = doc.path
-        meta = cleaned.metadata
-        found = {"title": meta.title, "date": meta.date, "author": meta.author, "outlet": meta.outlet}
-        fields = {name: doc.known.get(name) or found.get(name) for name in ("title", "date", "author", "outlet")}
-        fields.update(url=doc.known.get("url"), language=doc.known.get("language"))
-        for name, value in fields.items():
-            if value and name in FIELD_LIMITS:
-                fields[name] = cap_field(name, value, doc.path, load.warnings)
-        load.articles.append(
-            Article(
-                id=doc.id,
-                path=doc.path,
-                text=text,
-                pages=tuple(carry_pages(doc.text, doc.pages, text)) if doc.pages else None,
-                ocr_pages=tuple(doc.ocr_pages),
-                attached_to=doc.attached_to,
-                **fields,
-            )
-        )
-        sources.append(file_number)
-    load.articles = unique_ids(load.articles, sources, load.warnings)
-
-    for warning in load.warnings:
-        log.warning("%s", warning)
-    for skip in load.skipped:
-        log.warning("%s", skip)
-    for folder in load.passed:
-        log.debug("not read: %s (%s)", folder.path, folder.reason)
-    if strict and load.skipped:
-        listing = "; ".join(f"{skip.path}: {skip.reason}" for skip in load.skipped)
-        raise CorpusError(
-            f"{len(load.skipped)} corpus file(s) could not be used (strict): {listing}",
-            path=corpus_dir,
-            option="strict",
-        )
-    if not load.articles:
-        detail = f" ({len(load.skipped)} file(s) skipped, see above)" if load.skipped else ""
-        raise CorpusError(
-            f"No usable articles in {corpus_dir.resolve()}{detail}. Put news articles there as "
-            f"{', '.join(SUPPORTED_SUFFIXES)} files, then build again.",
-            path=corpus_dir,
-        )
-    return load
+    load = CorpusLoad(Path(corpus_dir), [])
+    files = corpus_files(corpus_dir, load.skipped, skip_folder, load.passed)
+    gathered = Gathered()
+    for number, file in enumerate(steps(files, "read", options.progress)):
+        gathered.add(load, number, read_corpus_file(file, options))
+    repeated = repeated_lines(gathered.lines)
+    cleaning = list(zip(gathered.documents, gathered.lines, gathered.source))
+    keep_articles(
+        load,
+        (
+            (clean_document(doc, doc_lines, repeated, load.warnings), number)
+            for doc, doc_lines, number in steps(cleaning, "clean", options.progress)
+        ),
+    )
+    return finish_load(load, strict)

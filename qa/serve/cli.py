@@ -145,6 +145,21 @@ def _parser() -> Parser:
     build.add_argument(
         "--no-ocr", action="store_true", help="do not OCR scanned PDF pages (they are listed as skipped)"
     )
+    build.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="where the build runs: this process, or a Ray cluster (pip install 'news-qa[ray]'; see docs/scale.md)",
+    )
+    build.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="the Ray cluster for --engine ray, e.g. auto or ray://head:10001 (default: start Ray on this machine)",
+    )
+    build.add_argument(
+        "--ray-actors", type=int, metavar="N", help="encoder actors for --engine ray (default: one per GPU, else CPU)"
+    )
+    build.add_argument("--batch-size", type=int, metavar="N", help="passages per encoder call (default: 32)")
 
     ask = commands.add_parser(
         "ask",
@@ -290,6 +305,17 @@ def _build(args: argparse.Namespace) -> None:
         dense = DenseSettings(approximate_above=args.approximate_above)
     if not args.no_ocr:
         check_language(args.ocr_lang)
+    if args.batch_size is not None and args.batch_size < 1:
+        raise _Usage("--batch-size must be at least 1")
+    if args.ray_actors is not None and args.ray_actors < 1:
+        raise _Usage("--ray-actors must be at least 1")
+    if args.engine != "ray" and (args.ray_address or args.ray_actors):
+        raise _Usage("--ray-address and --ray-actors need --engine ray")
+    ray = None
+    if args.engine == "ray":
+        from qa.index.raybuild import RaySettings
+
+        ray = RaySettings(args.ray_address, args.ray_actors)
     options = BuildOptions(
         model=args.model if args.model is not None else DEFAULT_MODEL,
         require_dense=args.require_dense,
@@ -300,6 +326,8 @@ def _build(args: argparse.Namespace) -> None:
         strict=args.strict,
         reading=ReadOptions(ocr=not args.no_ocr, ocr_language=args.ocr_lang),
         progress=sys.stderr.isatty(),
+        ray=ray,
+        **({"batch_size": args.batch_size} if args.batch_size is not None else {}),
     )
     report = build_index(args.corpus, args.index, options)
     manifest = report.manifest
