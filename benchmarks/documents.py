@@ -7,7 +7,6 @@ page (a dense NGO report). Scanned pages are images of such pages, read with Tes
 
 from __future__ import annotations
 
-import io
 import resource
 import shutil
 import statistics
@@ -19,6 +18,7 @@ from typing import Any
 
 from benchmarks.data import make_articles
 from benchmarks.measure import memory
+from tests.support.documents import scanned_page_image
 
 A4 = (595.28, 841.89)
 FONT, SIZE, LEADING = "Helvetica", 9.5, 12.5
@@ -85,23 +85,6 @@ def make_report(path: Path, pages: int) -> list[str]:
         canvas.showPage()
     canvas.save()
     return paragraphs[: len(paragraphs) - len(words)]  # the paragraphs drawn whole
-
-
-def scanned_page_image(lines: list[str], width: float, height: float, size: float = 12, dpi: int = 150) -> Any:
-    """A page-sized image of lines typed at ``size`` points (for reportlab's drawImage), made by
-    rasterising a text page: no font files needed."""
-    import pypdfium2 as pdfium
-    from reportlab.lib.utils import ImageReader
-    from reportlab.pdfgen import canvas as pdf_canvas
-
-    buffer = io.BytesIO()
-    canvas = pdf_canvas.Canvas(buffer, pagesize=(width, height))
-    canvas.setFont("Times-Roman", size)
-    for number, line in enumerate(lines):
-        canvas.drawString(72, height - 100 - 1.42 * size * number, line)
-    canvas.showPage()
-    canvas.save()
-    return ImageReader(pdfium.PdfDocument(buffer.getvalue())[0].render(scale=dpi / 72, grayscale=True).to_pil())
 
 
 def make_scans(path: Path, pages: int) -> list[str]:

@@ -13,45 +13,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from benchmarks.data import load_abstracts
 from qa.models.selftrain import SPECIAL_TOKENS
+from tests.support.tiny_models import BertShape, save_random_bert
 
 BGE_QUERY_PROMPT = "Represent this sentence for searching relevant passages: "
-
-
-@dataclass(frozen=True)
-class BertShape:
-    """The size of a BERT encoder; the defaults are BAAI/bge-small-en-v1.5's config.json."""
-
-    vocab_size: int = 30522
-    hidden: int = 384
-    layers: int = 12
-    heads: int = 12
-    intermediate: int = 1536
-    max_positions: int = 512
-
-    def parameters(self) -> int:
-        embeddings = (self.vocab_size + self.max_positions + 2) * self.hidden + 2 * self.hidden
-        per_layer = 4 * (self.hidden * self.hidden + self.hidden) + 2 * self.hidden * self.intermediate
-        per_layer += self.intermediate + self.hidden + 4 * self.hidden
-        pooler = self.hidden * self.hidden + self.hidden
-        return embeddings + self.layers * per_layer + pooler
-
-    def flops_per_token(self, sequence: int) -> float:
-        """Multiply-adds ×2 for one token in a sequence of ``sequence`` tokens (forward pass).
-
-        Dense layers: 2·(4·h² + 2·h·ffn) per layer; attention scores and their weighted sum add
-        2·2·sequence·h per layer. Embedding lookups and layer norms are negligible.
-        """
-        dense = 2 * (4 * self.hidden**2 + 2 * self.hidden * self.intermediate)
-        attention = 4 * sequence * self.hidden
-        return float(self.layers * (dense + attention))
 
 
 BGE_SMALL = BertShape()
@@ -110,37 +80,6 @@ def build_static_encoder(folder: Path, dimension: int = 384, vocab_size: int = 2
     static = StaticEmbedding(tokenizer, embedding_weights=weights)
     SentenceTransformer(modules=[static]).save(str(folder))
     return folder
-
-
-def save_random_bert(raw: Path, tokenizer: Any, shape: BertShape, model_max_length: int | None = None) -> None:
-    """A randomly initialised ``BertModel`` of ``shape`` with ``tokenizer`` (given BERT's [CLS] … [SEP]
-    framing), saved in ``raw`` as a transformers folder for sentence-transformers' ``Transformer``."""
-    from tokenizers import processors
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
-
-    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
-    tokenizer.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
-    )
-    config = BertConfig(
-        vocab_size=shape.vocab_size,
-        hidden_size=shape.hidden,
-        num_hidden_layers=shape.layers,
-        num_attention_heads=shape.heads,
-        intermediate_size=shape.intermediate,
-        max_position_embeddings=shape.max_positions,
-    )
-    BertModel(config).save_pretrained(raw)
-    limit = {"model_max_length": model_max_length} if model_max_length is not None else {}
-    PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer,
-        unk_token="[UNK]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-        **limit,
-    ).save_pretrained(raw)
 
 
 def build_bge_shaped_model(folder: Path, shape: BertShape = BGE_SMALL, seed: int = 0) -> Path:

@@ -11,16 +11,12 @@ Prints the figures and writes them as JSON with ``--out``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +24,8 @@ from benchmarks.build import static_model_dir
 from benchmarks.encoders import build_static_encoder
 from benchmarks.measure import ROOT, percentiles
 from qa.serve.service import SEED_EXAMPLES
+from tests.support.servers import Server as App
+from tests.support.servers import ask_concurrently, environment
 
 # The app's own example questions, rephrasings, questions the corpus cannot answer, and odd input.
 QUESTIONS = [
@@ -47,165 +45,27 @@ QUESTIONS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _environment() -> dict[str, str]:
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    return {
-        **os.environ,
-        "PYTHONPATH": path,
-        "HF_HUB_OFFLINE": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-    }
-
-
 def build_index(corpus: Path, index: Path, model: str) -> dict[str, Any]:
     """`qa build` of ``corpus`` into ``index`` with ``model`` ("none": lexical only); returns its manifest."""
     command = [sys.executable, "-m", "qa", "build", "--corpus", str(corpus), "--index", str(index), "--model", model]
-    subprocess.run(command, check=True, capture_output=True, text=True, env=_environment(), cwd=ROOT)
+    subprocess.run(command, check=True, capture_output=True, text=True, env=environment(), cwd=ROOT)
     return json.loads((index / "manifest.json").read_text(encoding="utf-8"))
-
-
-class App:
-    """``app.py`` serving ``index`` on a free loopback port until :meth:`stop`."""
-
-    def __init__(
-        self,
-        index: Path,
-        corpus: Path,
-        log: Path,
-        *extra: str,
-        timeout: float = 180,
-        program: list[str] | None = None,
-        env: dict[str, str] | None = None,
-    ) -> None:
-        self.port = _free_port()
-        self.index = index
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.log = log
-        program = program or [sys.executable, str(ROOT / "app.py")]  # or `qa serve`: the same launch
-        command = [*program, "--index", str(index), "--corpus", str(corpus)]
-        command += ["--port", str(self.port), *extra]
-        with log.open("w") as out:
-            environment = {**_environment(), **(env or {})}
-            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=environment, cwd=ROOT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"app.py exited:\n{log.read_text()}")
-            try:
-                urllib.request.urlopen(self.url, timeout=2).close()
-                return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"app.py did not start within {timeout:.0f} s:\n{log.read_text()}")
-
-    def memory(self) -> dict[str, int]:
-        """The server process's peak and current resident memory, in bytes."""
-        found = {}
-        fields = {"VmHWM": "peak_rss", "VmRSS": "rss"}
-        try:
-            with open(f"/proc/{self.process.pid}/status", encoding="ascii") as handle:
-                for line in handle:
-                    name, _, value = line.partition(":")
-                    if name in fields:
-                        found[fields[name]] = int(value.split()[0]) * 1024
-        except OSError:
-            pass
-        return found
-
-    def cpu_seconds(self) -> float | None:
-        """User + system CPU time the server process has used so far."""
-        try:
-            with open(f"/proc/{self.process.pid}/stat", encoding="ascii") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def __enter__(self) -> App:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=30)
-
-
-def _check(response: Any, k: int) -> str | None:
-    """What is wrong with an /ask response, or None when it is a JSON answer with at most k hits."""
-    try:
-        answer = json.loads(response)
-    except (TypeError, ValueError):
-        return f"not JSON: {str(response)[:120]!r}"
-    hits = answer.get("hits") if isinstance(answer, dict) else None
-    if not isinstance(hits, list) or len(hits) > k:
-        return f"no hit list of at most {k}: {str(response)[:120]!r}"
-    return None
 
 
 def hammer(url: str, callers: int, seconds: float, k: int, questions: list[str]) -> dict[str, Any]:
     """``callers`` threads asking ``questions`` in turn for ``seconds``; latency of every request."""
-    from gradio_client import Client
-
-    clients = [Client(url, verbose=False) for _ in range(callers)]  # connecting is not part of the clock
-    latencies: list[list[float]] = [[] for _ in range(callers)]
-    errors: list[list[str]] = [[] for _ in range(callers)]
-    start = threading.Barrier(callers + 1)
-    deadline = [0.0]
-
-    def caller(number: int) -> None:
-        client, mine, wrong = clients[number], latencies[number], errors[number]
-        turn = number  # each caller starts at a different question
-        start.wait()
-        while time.perf_counter() < deadline[0]:
-            question = questions[turn % len(questions)]
-            turn += 1
-            began = time.perf_counter()
-            try:
-                problem = _check(client.predict(question, k, api_name="/ask"), k)
-            except Exception as error:  # any failure of the call is an error of the run
-                problem = f"{type(error).__name__}: {error}"
-            mine.append(time.perf_counter() - began)
-            if problem:
-                wrong.append(problem)
-
-    threads = [threading.Thread(target=caller, args=(number,), daemon=True) for number in range(callers)]
-    for thread in threads:
-        thread.start()
-    deadline[0] = time.perf_counter() + seconds
-    began = time.perf_counter()
-    start.wait()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - began
-    for client in clients:
-        with contextlib.suppress(Exception):  # older clients have no close; nothing to release then
-            client.close()
-    every = [value for mine in latencies for value in mine]
-    failures = [problem for wrong in errors for problem in wrong]
+    calls = ask_concurrently(url, callers, seconds, k, questions)
+    every = [value for mine in calls.latencies for value in mine]
     timing = percentiles(every)
     return {
         "callers": callers,
-        "seconds": round(wall, 2),
+        "seconds": round(calls.wall, 2),
         "requests": len(every),
-        "errors": len(failures),
-        "error_examples": sorted(set(failures))[:5],
+        "errors": len(calls.errors),
+        "error_examples": sorted(set(calls.errors))[:5],
         "latency": {**timing, "p99_ms": _percentile(every, 99), "max_ms": round(max(every, default=0) * 1e3, 1)},
-        "requests_per_second": round(len(every) / wall, 2) if wall else 0.0,
-        "requests_per_caller": [len(mine) for mine in latencies],
+        "requests_per_second": round(len(every) / calls.wall, 2) if calls.wall else 0.0,
+        "requests_per_caller": [len(mine) for mine in calls.latencies],
     }
 
 

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
 from qa.search.retriever import Retriever
+from tests.support import report
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_CORPUS = ROOT / "corpus"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download; the real hub path is tested explicitly
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -33,7 +32,7 @@ def user_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def newsroom_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A wire story four outlets ran on different days (one copy undated), and stories for phrase,
     exclusion and undated-article tests (tests/newsroom.py)."""
-    from newsroom import write_newsroom_corpus
+    from tests.support.newsroom import write_newsroom_corpus
 
     return write_newsroom_corpus(tmp_path_factory.mktemp("newsroom") / "corpus")
 
@@ -55,7 +54,7 @@ def seed_corpus() -> Path:
 @pytest.fixture(scope="session")
 def static_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A StaticEmbedding model over a WordPiece tokenizer trained on the seed corpus, saved to disk."""
-    from tiny_models import build_static_model
+    from tests.support.tiny_models import build_static_model
 
     return build_static_model(tmp_path_factory.mktemp("models") / "static", SEED_CORPUS)
 
@@ -63,7 +62,7 @@ def static_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def bert_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small random BERT with a 64-token window (so long paragraphs must be split), saved to disk."""
-    from tiny_models import build_bert_model
+    from tests.support.tiny_models import build_bert_model
 
     return build_bert_model(tmp_path_factory.mktemp("models") / "bert", SEED_CORPUS, max_seq_length=64)
 
@@ -71,7 +70,7 @@ def bert_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def cross_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random cross-encoder (one-layer BERT, one output) over a tokenizer trained on the seed corpus."""
-    from tiny_models import build_cross_encoder
+    from tests.support.tiny_models import build_cross_encoder
 
     return build_cross_encoder(tmp_path_factory.mktemp("models") / "cross-encoder", SEED_CORPUS)
 
@@ -112,3 +111,12 @@ def corpus_copy(tmp_path: Path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(SEED_CORPUS, target)
     return target
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """What the run tried (faults injected, hostile inputs), once at its end."""
+    lines = report.summary()
+    if lines:
+        terminalreporter.section("what this run tried")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -10,7 +10,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from servers import ROOT, Server, lexical_app
+
+from tests.support.servers import ROOT, Server, lexical_app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -282,10 +283,10 @@ def test_outlet_filter_in_the_page(page, lexical_server):
 
 def test_importing_the_app_loads_no_model_library():
     code = (
-        "import sys; sys.path.insert(0, %r); import app; "
+        "import sys, app; "
         "print(' '.join(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))"
     )
-    result = subprocess.run([sys.executable, "-c", code % str(ROOT)], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
 
@@ -555,7 +556,7 @@ def test_articles_tab_sorts_by_any_column_and_opens_an_article(page, lexical_ser
 @pytest.fixture(scope="module")
 def documents_server(tmp_path_factory):
     """The page over a folder of documents: a three-page PDF report, and a locked PDF that is skipped."""
-    import documents
+    from tests.support import documents
 
     folder = tmp_path_factory.mktemp("documents-app")
     corpus = folder / "corpus"

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.data import SCIFACT_DIR  # noqa: E402
+from benchmarks.data import SCIFACT_DIR
 
 pytestmark = pytest.mark.skipif(
     not (SCIFACT_DIR / "corpus.jsonl.gz").is_file(), reason="SciFact is not on this machine"
@@ -97,10 +92,10 @@ def test_harness_smoke_run_on_a_tiny_corpus(tmp_path):
 
 
 @pytest.mark.slow
-def test_load_test_smoke_run_against_the_real_app(tmp_path):
+def test_load_test_smoke_run_against_the_real_app(tmp_path, seed_corpus):
     from benchmarks.load import format_result, run
 
-    result = run(2, 3, 3, tmp_path / "work", ROOT / "corpus", model="none", log=lambda line: None)
+    result = run(2, 3, 3, tmp_path / "work", seed_corpus, model="none", log=lambda line: None)
     json.dumps(result)
     assert result["index"]["mode"] == "lexical" and result["index"]["passages"] > 0
     assert result["requests"] >= 2 and result["errors"] == 0, result["error_examples"]

@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pytest
-from eval_fixtures import write_beir, write_squad
 
 from qa.evaluate.calibration import Evidence, fit_rule, leave_out_units
 from qa.evaluate.evaldata import load_eval_set
@@ -15,6 +14,7 @@ from qa.search import confidence
 from qa.search.confidence import DEFAULT_MIN_COVERAGE, ConfidenceRule, rule_for
 from qa.search.retriever import Retriever
 from qa.serve.cli import main
+from tests.support.eval_fixtures import write_beir, write_squad
 
 
 def _evidence(coverage, cosine=None):

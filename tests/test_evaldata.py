@@ -6,10 +6,10 @@ import gzip
 import json
 
 import pytest
-from eval_fixtures import write_beir, write_squad
 
 from qa.errors import DatasetError
 from qa.evaluate.evaldata import load_eval_set, parse_article_numbers
+from tests.support.eval_fixtures import write_beir, write_squad
 
 
 @pytest.mark.parametrize("gzipped", [True, False])

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from eval_fixtures import write_beir, write_squad
 
 from qa.evaluate.evaldata import load_eval_set
 from qa.evaluate.evaluation import evaluate, splice_reranked
 from qa.evaluate.metrics import METRICS
 from qa.serve.cli import main
+from tests.support.eval_fixtures import write_beir, write_squad
 
 METRIC_KEYS = {*METRICS, "qps"}
 EVAL_DATA = Path(os.environ.get("QA_EVAL_DATA", Path(__file__).resolve().parents[2] / "shared" / "eval"))

@@ -9,22 +9,24 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from servers import lexical_app
 
 from qa.errors import IndexFormatError, IndexMismatchError, IndexWriteError
 from qa.index.build import build_index
 from qa.search.retriever import Retriever
 from qa.serve.cli import main
+from tests.support.report import note
+from tests.support.servers import ask_concurrently, lexical_app
 
 QUESTION = "How many traffickers did the FIA arrest in Gujranwala?"
+FAULTS = "fault injections"  # the end-of-run report's section (tests/support/report.py)
 BUILD = "import sys\nfrom qa.index.build import build_index\nbuild_index(sys.argv[1], sys.argv[2], model=sys.argv[3])\n"
-FAULTS: list[str] = []  # what was injected, for the summary printed at the end
 
 
 def _answers(index: Path) -> list[tuple[str, int, float]]:
@@ -71,7 +73,7 @@ def test_builds_killed_at_many_moments_never_damage_the_index(tmp_path, seed_cor
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
             killed += 1
-            FAULTS.append(f"SIGKILL at {fraction:.0%} of a {duration:.1f} s build")
+            note(FAULTS, f"SIGKILL at {fraction:.0%} of a {duration:.1f} s build")
         process.wait()
         after = _answers(index)
         assert after in (before, complete)  # the old index, or the new one whole — never a mix
@@ -108,7 +110,7 @@ def test_read_only_index_folder_gives_a_clear_error_and_keeps_the_index(tmpfs, s
     assert main(["build", "--corpus", str(seed_corpus), "--index", str(mount / "index"), "--model", "none"]) == 1
     assert "error: Cannot write the index" in capsys.readouterr().err
     assert _answers(mount / "index") == before
-    FAULTS.append("build into a read-only folder")
+    note(FAULTS, "build into a read-only folder")
 
 
 def test_full_disk_gives_a_clear_error_and_keeps_the_index(tmpfs, seed_corpus, tmp_path, static_model_dir):
@@ -121,7 +123,7 @@ def test_full_disk_gives_a_clear_error_and_keeps_the_index(tmpfs, seed_corpus, t
         build_index(bigger, mount / "index", model=str(static_model_dir))
     assert _answers(mount / "index") == before
     assert sorted(p.name for p in mount.iterdir()) == ["index"], "the failed build cleans up after itself"
-    FAULTS.append("build onto a full disk")
+    note(FAULTS, "build onto a full disk")
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +155,7 @@ def test_every_damaged_index_file_is_named_on_load_and_by_verify(tmp_path, hybri
         assert name.split("/")[-1] in str(raised.value), (name, str(raised.value))
         assert main(["info", "--verify", "--index", str(index)]) == 1
         assert name.split("/")[-1] in capsys.readouterr().err
-        FAULTS.append(f"{damage}: {name}")
+        note(FAULTS, f"{damage}: {name}")
 
 
 def test_verify_passes_on_an_intact_index(hybrid_index, capsys):
@@ -182,24 +184,24 @@ def test_app_keeps_answering_during_a_rebuild_then_serves_the_new_index(tmp_path
         assert rebuild.returncode == 0 and errors == [] and answered > 0
         data = json.loads(client.predict("When was the floodgate on the Ravi river opened?", 1, api_name="/ask"))
         assert data["hits"][0]["text"] == new_fact
-        FAULTS.append(f"rebuild under a live app ({answered} answers during it, 0 errors)")
+        note(FAULTS, f"rebuild under a live app ({answered} answers during it, 0 errors)")
 
 
 @pytest.mark.slow
 def test_sixteen_concurrent_callers_get_answers_without_errors(tmp_path, seed_corpus):
-    """The load benchmark (`make load`: 16 callers x 60 s), shortened to 12 s."""
-    from benchmarks.load import hammer
-
+    """The load benchmark's callers (`make load`: 16 callers x 60 s), for 12 s."""
     seconds, callers = 12.0, 16
     with lexical_app(seed_corpus, tmp_path) as server:
-        result = hammer(server.url, callers, seconds, 5, [QUESTION])
-    latency = result["latency"]
+        calls = ask_concurrently(server.url, callers, seconds, 5, [QUESTION])
+    answered = sorted(value for mine in calls.latencies for value in mine)
     print(
-        f"\nload: {callers} callers × {seconds:.0f} s: {result['requests']} answers, {result['errors']} errors, "
-        f"p50 {latency['p50_ms']:.0f} ms, p95 {latency['p95_ms']:.0f} ms"
+        f"\nload: {callers} callers × {seconds:.0f} s: {len(answered)} answers, {len(calls.errors)} errors, "
+        f"median {statistics.median(answered) * 1e3:.0f} ms"
+        if answered
+        else "\nload: no answers"
     )
-    assert result["errors"] == 0, result["error_examples"]
-    assert result["requests"] > callers
+    assert calls.errors == [], sorted(set(calls.errors))[:5]
+    assert len(answered) > callers
 
 
 # -- permissions, and two builds at once ----------------------------------------------------------------------
@@ -208,7 +210,7 @@ GOOD = "Floods hit Lahore\n\nHeavy rain flooded large parts of Lahore on Saturda
 
 
 def test_an_unreadable_folder_is_reported_and_fails_a_strict_build(tmp_path, corpus_copy):
-    from unprivileged import qa_unprivileged
+    from tests.support.unprivileged import qa_unprivileged
 
     locked = corpus_copy / "locked"
     locked.mkdir()
@@ -229,11 +231,11 @@ def test_an_unreadable_folder_is_reported_and_fails_a_strict_build(tmp_path, cor
     finally:
         corpus_copy.chmod(0o755)
         locked.chmod(0o755)
-    FAULTS.append("unreadable corpus subfolder and corpus folder")
+    note(FAULTS, "unreadable corpus subfolder and corpus folder")
 
 
 def test_a_read_only_index_folder_is_refused_and_left_as_it_was(tmp_path, seed_corpus):
-    from unprivileged import qa_unprivileged
+    from tests.support.unprivileged import qa_unprivileged
 
     index = tmp_path / "index"
     build_index(seed_corpus, index, model="none")
@@ -247,11 +249,11 @@ def test_a_read_only_index_folder_is_refused_and_left_as_it_was(tmp_path, seed_c
     assert result.stderr.startswith(f"error: Cannot write the index at {index}: it is not writable.")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index"], "no copy of the old index is left behind"
     assert _answers(index) == before
-    FAULTS.append("build into a read-only index folder (writable parent)")
+    note(FAULTS, "build into a read-only index folder (writable parent)")
 
 
 def test_unreadable_index_files_give_one_clear_line(tmp_path, seed_corpus):
-    from unprivileged import qa_unprivileged
+    from tests.support.unprivileged import qa_unprivileged
 
     index = tmp_path / "index"
     build_index(seed_corpus, index, model="none")
@@ -266,7 +268,7 @@ def test_unreadable_index_files_give_one_clear_line(tmp_path, seed_corpus):
                 assert len(result.stderr.strip().splitlines()) == 1
         finally:
             locked.chmod(0o755 if locked.is_dir() else 0o644)
-    FAULTS.append("unreadable index file, subfolder and folder")
+    note(FAULTS, "unreadable index file, subfolder and folder")
 
 
 @pytest.mark.slow
@@ -299,7 +301,7 @@ def test_a_second_build_of_one_index_fails_at_once_naming_the_first(tmp_path, co
     first.communicate(timeout=300)
     assert first.returncode == 0
     assert Retriever.load(index).manifest.model.self_trained, "the first build's index is the one in place"
-    FAULTS.append("two builds of one index at once")
+    note(FAULTS, "two builds of one index at once")
 
 
 # -- standard streams closed or full ---------------------------------------------------------------------------
@@ -336,7 +338,7 @@ def test_a_build_whose_summary_cannot_be_printed_still_succeeds(tmp_path, seed_c
         f"(cannot write to standard output: {why}).\n"
     )
     assert Retriever.load(index).manifest.articles == 5
-    FAULTS.append(f"qa build with standard output {'closed' if '&-' in redirect else 'full'}")
+    note(FAULTS, f"qa build with standard output {'closed' if '&-' in redirect else 'full'}")
 
 
 @pytest.mark.parametrize("redirect", ["2>&-", "2> /dev/full"], ids=["closed", "full"])
@@ -346,7 +348,7 @@ def test_commands_run_with_standard_error_closed_or_full(tmp_path, seed_corpus, 
     assert built.returncode == 0 and Retriever.load(index).manifest.articles == 5
     failed = _qa_with(redirect, "ask", QUESTION, "--index", tmp_path / "missing")
     assert failed.returncode == 1  # the error line had nowhere to go, and no traceback was attempted either
-    FAULTS.append(f"qa build and ask with standard error {'closed' if '&-' in redirect else 'full'}")
+    note(FAULTS, f"qa build and ask with standard error {'closed' if '&-' in redirect else 'full'}")
 
 
 # -- readers racing a rebuild: one consistent snapshot, never a mix -------------------------------------------
@@ -377,7 +379,7 @@ def test_a_retriever_opened_before_a_rebuild_answers_from_its_own_index(tmp_path
     assert sorted(before.articles) == ["a", "b"] and before.article("a").text.endswith(MONSOON)
     after = Retriever.load(index).search("Where did monsoon rain flood?", k=1)[0]
     assert after.passage.text == MONSOON and after.article.path == "b.txt"
-    FAULTS.append("retriever opened before a rebuild of equal-length files")
+    note(FAULTS, "retriever opened before a rebuild of equal-length files")
 
 
 def test_a_load_that_a_rebuild_overtakes_opens_one_whole_index(tmp_path, monkeypatch):
@@ -402,7 +404,7 @@ def test_a_load_that_a_rebuild_overtakes_opens_one_whole_index(tmp_path, monkeyp
     assert swaps and retriever.manifest.articles == 3 == len(retriever.articles)
     hit = retriever.search("Cotton exports doubled", k=1)[0]
     assert hit.article.path == "c.txt" and hit.article.text.endswith(hit.passage.text)
-    FAULTS.append("load overtaken by a rebuild between manifest and files")
+    note(FAULTS, "load overtaken by a rebuild between manifest and files")
 
 
 @pytest.mark.slow
@@ -434,10 +436,4 @@ def test_loads_in_a_loop_during_rebuilds_never_fail_or_mix(tmp_path):
     assert builder.returncode == 0
     print(f"\n{loads} loads during {rebuilds} rebuilds: {len(errors)} errors, {len(generations)} generations seen")
     assert errors == [] and loads > 20 and len(generations) > 1
-    FAULTS.append(f"{loads} loads during {rebuilds} rebuilds")
-
-
-def test_zz_fault_summary():
-    print(f"\nfault injections this run: {len(FAULTS)}")
-    for fault in FAULTS:
-        print("  -", fault)
+    note(FAULTS, f"{loads} loads during {rebuilds} rebuilds")

@@ -12,13 +12,13 @@ import shutil
 import zipfile
 from pathlib import Path
 
-import documents as docs
 import pytest
 
 from qa.index.build import build_index
 from qa.ingest.corpus import load_corpus
 from qa.ingest.sources import ReadOptions
 from qa.search.retriever import Retriever
+from tests.support import documents as docs
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed (make ocr)")

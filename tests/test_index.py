@@ -185,10 +185,7 @@ def test_hand_edited_manifest_is_detected(tmp_path, lexical_index):
 
 
 def test_changed_model_folder_is_detected(tmp_path, seed_corpus):
-    import sys as _sys
-
-    _sys.path.insert(0, str(Path(__file__).parent))
-    from tiny_models import build_static_model
+    from tests.support.tiny_models import build_static_model
 
     model = build_static_model(tmp_path / "model", seed_corpus, seed=1)
     build_index(seed_corpus, tmp_path / "index", model=str(model))

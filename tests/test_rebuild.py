@@ -112,11 +112,7 @@ def test_rebuilding_an_index_of_the_previous_format_reuses_its_vectors(built, st
 
 
 def test_another_model_reuses_nothing(built, tmp_path, seed_corpus):
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from tiny_models import build_static_model
+    from tests.support.tiny_models import build_static_model
 
     corpus, index = built
     other = build_static_model(tmp_path / "other-model", seed_corpus, seed=5)

@@ -11,7 +11,8 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-from servers import ROOT, lexical_app
+
+from tests.support.servers import ROOT, lexical_app
 
 TRAVERSALS = [
     "gradio_api/file=/etc/passwd",

@@ -130,9 +130,8 @@ def test_a_corpus_too_small_to_train_on_falls_back_to_keywords(tmp_path):
 def test_qa_eval_with_a_corpus_trained_model(tmp_path, capsys):
     import json
 
-    from eval_fixtures import write_beir
-
     from qa.serve.cli import main
+    from tests.support.eval_fixtures import write_beir
 
     dataset = write_beir(tmp_path / "beir")
     assert main(["eval", str(dataset), "--mode", "hybrid", "--model", "self", "--train-seconds", "2", "--json"]) == 0

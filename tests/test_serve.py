@@ -8,7 +8,8 @@ import subprocess
 import sys
 
 import pytest
-from servers import ROOT, Server
+
+from tests.support.servers import ROOT, Server
 
 GUJRANWALA = "How many traffickers did the FIA arrest in Gujranwala?"
 

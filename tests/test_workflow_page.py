@@ -10,10 +10,10 @@ import json
 from pathlib import Path
 
 import pytest
-from servers import lexical_app
 
 from qa.evaluate.marks import read_marks
 from qa.serve.audit import read_audit
+from tests.support.servers import lexical_app
 
 pytestmark = pytest.mark.browser
 ROOFTOPS = "Who rescued families from rooftops?"

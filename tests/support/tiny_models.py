@@ -6,14 +6,11 @@ the same call a user's model folder goes through.
 
 from __future__ import annotations
 
-import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from qa.models.selftrain import SPECIAL_TOKENS  # noqa: E402
+from qa.models.selftrain import SPECIAL_TOKENS
 
 
 def _texts(corpus_dir: Path) -> list[str]:
@@ -60,8 +57,6 @@ def build_bert_model(folder: Path, corpus_dir: Path, max_seq_length: int = 64, s
     import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
-
-    from benchmarks.encoders import BertShape, save_random_bert
 
     torch.manual_seed(seed)
     tokenizer = train_wordpiece(_texts(corpus_dir))
@@ -110,3 +105,63 @@ def build_cross_encoder(folder: Path, corpus_dir: Path, max_length: int = 128, s
         model_max_length=max_length,
     ).save_pretrained(folder)
     return folder
+
+
+@dataclass(frozen=True)
+class BertShape:
+    """The size of a BERT encoder; the defaults are BAAI/bge-small-en-v1.5's config.json."""
+
+    vocab_size: int = 30522
+    hidden: int = 384
+    layers: int = 12
+    heads: int = 12
+    intermediate: int = 1536
+    max_positions: int = 512
+
+    def parameters(self) -> int:
+        embeddings = (self.vocab_size + self.max_positions + 2) * self.hidden + 2 * self.hidden
+        per_layer = 4 * (self.hidden * self.hidden + self.hidden) + 2 * self.hidden * self.intermediate
+        per_layer += self.intermediate + self.hidden + 4 * self.hidden
+        pooler = self.hidden * self.hidden + self.hidden
+        return embeddings + self.layers * per_layer + pooler
+
+    def flops_per_token(self, sequence: int) -> float:
+        """Multiply-adds ×2 for one token in a sequence of ``sequence`` tokens (forward pass).
+
+        Dense layers: 2·(4·h² + 2·h·ffn) per layer; attention scores and their weighted sum add
+        2·2·sequence·h per layer. Embedding lookups and layer norms are negligible.
+        """
+        dense = 2 * (4 * self.hidden**2 + 2 * self.hidden * self.intermediate)
+        attention = 4 * sequence * self.hidden
+        return float(self.layers * (dense + attention))
+
+
+def save_random_bert(raw: Path, tokenizer: Any, shape: BertShape, model_max_length: int | None = None) -> None:
+    """A randomly initialised ``BertModel`` of ``shape`` with ``tokenizer`` (given BERT's [CLS] … [SEP]
+    framing), saved in ``raw`` as a transformers folder for sentence-transformers' ``Transformer``."""
+    from tokenizers import processors
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
+    )
+    config = BertConfig(
+        vocab_size=shape.vocab_size,
+        hidden_size=shape.hidden,
+        num_hidden_layers=shape.layers,
+        num_attention_heads=shape.heads,
+        intermediate_size=shape.intermediate,
+        max_position_embeddings=shape.max_positions,
+    )
+    BertModel(config).save_pretrained(raw)
+    limit = {"model_max_length": model_max_length} if model_max_length is not None else {}
+    PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        **limit,
+    ).save_pretrained(raw)

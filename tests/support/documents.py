@@ -7,10 +7,10 @@ signatures. The texts below are what the tests expect to find (or not find) in t
 
 from __future__ import annotations
 
+import io
 from email.message import EmailMessage
 from pathlib import Path
-
-from benchmarks.documents import scanned_page_image
+from typing import Any
 
 REPORT_TITLE = "Trafficking on the River Delta"
 REPORT_AUTHOR = "Amina Qureshi"
@@ -248,3 +248,20 @@ def build_rotated_pdf(path: Path, lines: list[str]) -> Path:
     canvas.showPage()
     canvas.save()
     return path
+
+
+def scanned_page_image(lines: list[str], width: float, height: float, size: float = 12, dpi: int = 150) -> Any:
+    """A page-sized image of lines typed at ``size`` points (for reportlab's drawImage), made by
+    rasterising a text page: no font files needed."""
+    import pypdfium2 as pdfium
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas as pdf_canvas
+
+    buffer = io.BytesIO()
+    canvas = pdf_canvas.Canvas(buffer, pagesize=(width, height))
+    canvas.setFont("Times-Roman", size)
+    for number, line in enumerate(lines):
+        canvas.drawString(72, height - 100 - 1.42 * size * number, line)
+    canvas.showPage()
+    canvas.save()
+    return ImageReader(pdfium.PdfDocument(buffer.getvalue())[0].render(scale=dpi / 72, grayscale=True).to_pil())
