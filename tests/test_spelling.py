@@ -77,15 +77,11 @@ def test_a_misspelt_word_is_searched_as_the_corpus_word_and_the_answer_says_so(l
     assert answer.to_dict()["corrections"] == [{"typed": "Gujranwla", "searched": "Gujranwala"}]
 
 
-def test_without_the_correction_the_typo_is_not_answered_confidently(lexical):
-    import qa.search.retriever as retriever_module
+def test_without_the_correction_the_typo_is_not_answered_confidently(lexical, monkeypatch):
+    import qa.search.rewriting
 
-    original = retriever_module.correct_question
-    retriever_module.correct_question = lambda question, speller, spelling_of: (question, [])
-    try:
-        answer = lexical.ask(GUJRANWALA, 3)
-    finally:
-        retriever_module.correct_question = original
+    monkeypatch.setattr(qa.search.rewriting, "correct_question", lambda question, speller, spelling_of: (question, []))
+    answer = lexical.ask(GUJRANWALA, 3)
     assert not answer.confident  # the unknown word weighs most and matches nothing
 
 

@@ -14,6 +14,7 @@ from qa.index.catalog import Catalog
 from qa.index.document import model_location
 from qa.index.manifest import MANIFEST_FILE, Manifest, ModelInfo
 from qa.index.store import open_manifest, reading_index
+from qa.index.vectorcache import model_key
 from qa.models.encoder import Encoder, load_encoder
 from qa.search.backend import Backend, open_backend
 
@@ -34,8 +35,11 @@ class OpenIndex:
     semantic_off_reason: str | None
 
 
-def open_index(index_dir: Path, mmap: bool = True) -> OpenIndex:
+def open_index(index_dir: Path, mmap: bool = True, encoder: Encoder | None = None) -> OpenIndex:
     """Open a built index; raises IndexNotFoundError, IndexFormatError or IndexMismatchError.
+
+    ``encoder``, an already loaded model, answers instead of the index's model when it embeds exactly
+    as the index was built (the same model key): evaluation, rebuilding often, loads it once.
 
     When the index has passage vectors but their model cannot be loaded now, it opens for keyword
     search only and says why (a warning, and ``semantic_off_reason``).
@@ -54,7 +58,7 @@ def open_index(index_dir: Path, mmap: bool = True) -> OpenIndex:
                 continue  # a rebuild swapped the folder mid-way: what looked damaged was two indexes mixed
             raise
         if folder_identity(index_dir) == before:
-            return opened
+            return _with_encoder(opened, encoder)
     raise IndexMismatchError(
         f"The index at {index_dir} was replaced {SNAPSHOT_ATTEMPTS} times while it was being opened "
         "(builds running back to back?). Open it again when the builds are done."
@@ -106,3 +110,12 @@ def load_index_encoder(model: ModelInfo, index_dir: Path) -> Encoder:
         )
     encoder.query_prompt, encoder.document_prompt = model.query_prompt, model.document_prompt
     return encoder
+
+
+def _with_encoder(opened: OpenIndex, encoder: Encoder | None) -> OpenIndex:
+    vectors = opened.manifest.vectors
+    if encoder is None or vectors is None or opened.backend.dense is None:
+        return opened
+    if vectors.model_key != model_key(ModelInfo.from_dict(encoder.describe())):
+        return opened
+    return dataclasses.replace(opened, encoder=encoder)

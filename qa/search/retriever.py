@@ -21,16 +21,13 @@ from qa.errors import InvalidRequestError
 from qa.index.catalog import EPOCH, NO_DAY, Catalog
 from qa.index.document import passage_document
 from qa.index.duplicates import CopyGroups
-from qa.index.manifest import Manifest, ModelInfo
-from qa.index.vectorcache import model_key
-from qa.models.bundled import english_words
+from qa.index.manifest import Manifest
 from qa.models.encoder import Encoder
 from qa.models.reranker import DEFAULT_RERANKER, RERANK_DEPTH, Reranker, RerankerStatus
-from qa.records import Answer, Article, Correction, Hit, Passage
+from qa.records import Answer, Article, Hit, Passage
 from qa.search.answers import build_hits, evidence, is_confident, undated_left_out
-from qa.search.backend import NO_FILTERS, Backend, DenseSearcher, LexicalSearcher
+from qa.search.backend import Backend, DenseSearcher, LexicalSearcher
 from qa.search.confidence import ConfidenceRule, rule_for
-from qa.search.language import ENGLISH_ONLY, looks_english, searches_english
 from qa.search.opening import open_index
 from qa.search.ranking import Ranked, rank
 from qa.search.request import (
@@ -43,7 +40,7 @@ from qa.search.request import (
     resolve_outlets,
 )
 from qa.search.reranking import LazyReranker
-from qa.search.spelling import Speller, correct_question, spelling_in
+from qa.search.rewriting import QuestionRewriter
 from qa.settings import DEFAULT_K, MODES, TIMELINE_DEPTH, Mode
 
 if TYPE_CHECKING:
@@ -51,7 +48,6 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_QUESTION_CHARS", "MODES", "Retriever", "clean_question"]
 log = logging.getLogger("qa")
-SPELLING_SAMPLE = 10  # passages read to learn how the corpus spells a corrected word
 
 
 class Retriever:
@@ -79,7 +75,7 @@ class Retriever:
         self.confidence = confidence  # None: the calibrated rules (qa/search/confidence.py)
         self.rerank_depth = check_k(rerank_depth)
         self._reranker = LazyReranker(reranker)  # located on first status check, loaded on first use
-        self._spelling: Speller | None = None
+        self._rewriting: QuestionRewriter | None = None  # spelling, built on the first question
         self.copies = copies  # wire-copy groups (None: an index built before they were grouped)
 
     @classmethod
@@ -111,19 +107,13 @@ class Retriever:
         ``encoder``, an already loaded model, answers instead of the index's model when it embeds exactly as
         the index was built (the same model key) — evaluation rebuilding often loads it once.
         """
-        opened = open_index(Path(index_dir), mmap=mmap)
-        vectors = opened.manifest.vectors
-        same = (
-            encoder is not None
-            and vectors is not None
-            and vectors.model_key == model_key(ModelInfo.from_dict(encoder.describe()))
-        )
+        opened = open_index(Path(index_dir), mmap=mmap, encoder=encoder)
         return cls(
             opened.index_dir,
             opened.manifest,
             opened.catalog,
             opened.backend,
-            encoder if same and opened.backend.dense is not None else opened.encoder,
+            opened.encoder,
             opened.semantic_off_reason,
             reranker=reranker,
             rerank_depth=rerank_depth,
@@ -207,20 +197,12 @@ class Retriever:
         options.setdefault("collapse", True)
         request = self._check(questions, k, **options)
         asked = request.questions
-        notes = [list(warnings) for warnings in request.warnings]
-        corrections: list[list[Correction]] = [[] for _ in asked]
-        searched = []
-        for number, question in enumerate(asked):
-            if self._english and not looks_english(question):
-                notes[number].append(ENGLISH_ONLY)  # and no spelling correction: its words are not typos
-                searched.append(question)
-                continue
-            text, corrections[number] = correct_question(question, self._speller(), self._spelling_of)
-            searched.append(text)
+        rewritten = [self._rewriter().rewrite(question) for question in asked]
+        notes = [[*warnings, *rewrite.notes] for warnings, rewrite in zip(request.warnings, rewritten)]
         for warnings in notes:
             for warning in warnings:
                 log.warning("%s", warning)
-        request = dataclasses.replace(request, questions=tuple(searched))
+        request = dataclasses.replace(request, questions=tuple(rewrite.text for rewrite in rewritten))
         rule = self.confidence_rule(request.mode, rerank=request.rerank)
         # Keyword answers still encode the question when their calibrated rule weighs the hits' cosines.
         ranked = self._rank(request, encode_lexical=rule.linear)
@@ -247,7 +229,7 @@ class Retriever:
                     hits,
                     confident,
                     notes[number],
-                    corrections[number],
+                    rewritten[number].corrections,
                     as_searched,
                     reranked=request.rerank,
                     undated_excluded=undated,
@@ -255,24 +237,10 @@ class Retriever:
             )
         return answers
 
-    def _speller(self) -> Speller:
-        """Spelling suggestions from this index's vocabulary (built on the first question that needs it)."""
-        if self._spelling is None:
-            dictionary = english_words() if self._english else frozenset()
-            self._spelling = Speller(self.lexical.vocabulary(), self.lexical.analyzer, dictionary)
-        return self._spelling
-
-    def _spelling_of(self, term: str, typed: str) -> str | None:
-        """How the corpus writes the word ``typed`` meant (analysed term ``term``): read from passages holding it."""
-        found = self.lexical.search(term, SPELLING_SAMPLE, NO_FILTERS)
-        texts = []
-        for row in found.rows.tolist():
-            texts += [self.catalog.passages[row].text, self.catalog.article_of(row).title or ""]
-        return spelling_in(texts, term, self.lexical.analyzer, typed)
-
-    @property
-    def _english(self) -> bool:
-        return searches_english(self.lexical.analyzer)
+    def _rewriter(self) -> QuestionRewriter:
+        if self._rewriting is None:
+            self._rewriting = QuestionRewriter(self.lexical, self.catalog)
+        return self._rewriting
 
     def rank_many(
         self,
