@@ -32,13 +32,13 @@ class PortInUseError(QAError):
 def add_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The serving options, with their environment defaults."""
     parser.add_argument(
-        "--index", type=folder, default=os.environ.get("QA_INDEX", "index"), help="index folder (default: index)"
+        "--index", type=folder, default=os.environ.get("QA_INDEX", "index"), help="index folder (default: %(default)s)"
     )
     parser.add_argument(
         "--corpus",
         type=folder,
         default=os.environ.get("QA_CORPUS", "corpus"),
-        help="articles to index when the index is missing (default: corpus)",
+        help="articles to index when the index is missing (default: %(default)s)",
     )
     parser.add_argument(
         "--host",

@@ -75,7 +75,7 @@ def build_cross_encoder(folder: Path, corpus_dir: Path, max_length: int = 128, s
     """A one-layer random BERT with one output (a relevance score), loadable with ``CrossEncoder(path)``."""
     import torch
     from tokenizers import processors
-    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
+    from transformers import BertConfig, BertForSequenceClassification
 
     torch.manual_seed(seed)
     tokenizer = train_wordpiece(_texts(corpus_dir))
@@ -95,15 +95,7 @@ def build_cross_encoder(folder: Path, corpus_dir: Path, max_length: int = 128, s
         num_labels=1,
     )
     BertForSequenceClassification(config).save_pretrained(folder)
-    PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer,
-        unk_token="[UNK]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-        model_max_length=max_length,
-    ).save_pretrained(folder)
+    save_bert_tokenizer(tokenizer, folder, max_length)
     return folder
 
 
@@ -140,7 +132,7 @@ def save_random_bert(raw: Path, tokenizer: Any, shape: BertShape, model_max_leng
     """A randomly initialised ``BertModel`` of ``shape`` with ``tokenizer`` (given BERT's [CLS] … [SEP]
     framing), saved in ``raw`` as a transformers folder for sentence-transformers' ``Transformer``."""
     from tokenizers import processors
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+    from transformers import BertConfig, BertModel
 
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     tokenizer.post_processor = processors.TemplateProcessing(
@@ -155,6 +147,13 @@ def save_random_bert(raw: Path, tokenizer: Any, shape: BertShape, model_max_leng
         max_position_embeddings=shape.max_positions,
     )
     BertModel(config).save_pretrained(raw)
+    save_bert_tokenizer(tokenizer, raw, model_max_length)
+
+
+def save_bert_tokenizer(tokenizer: Any, folder: Path, model_max_length: int | None = None) -> None:
+    """``tokenizer`` as a transformers tokenizer folder with BERT's special tokens."""
+    from transformers import PreTrainedTokenizerFast
+
     limit = {"model_max_length": model_max_length} if model_max_length is not None else {}
     PreTrainedTokenizerFast(
         tokenizer_object=tokenizer,
@@ -164,4 +163,4 @@ def save_random_bert(raw: Path, tokenizer: Any, shape: BertShape, model_max_leng
         sep_token="[SEP]",
         mask_token="[MASK]",
         **limit,
-    ).save_pretrained(raw)
+    ).save_pretrained(folder)
