@@ -1,9 +1,10 @@
 """Progress bars for the long stages of a build: one bar per stage on the terminal, nothing otherwise.
 
 Every stage is named the same way everywhere (:data:`STAGES`), so a build reads as one list:
-reading files, cleaning articles, loading the model, splitting into passages, embedding passages, building the
-keyword index, grouping wire copies, building the vector index, writing the index (plus training a corpus model or
-reading scanned pages when those happen). A shared base module: any stage may import it.
+reading files, cleaning articles, loading the model, splitting into passages, embedding passages,
+building the keyword index, grouping wire copies, building the vector index (or, for the Qdrant
+backend, writing the collection), writing the index (plus training a corpus model or reading
+scanned pages when those happen). A shared base module: any stage may import it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ STAGES = {
     "embed": ("Embedding passages", "passage"),
     "lexical": ("Building the keyword index", "passage"),
     "copies": ("Grouping wire copies", "step"),
+    "qdrant": ("Writing the Qdrant collection", "step"),
     "dense": ("Building the vector index", "step"),
     "write": ("Writing the index", "step"),
 }

@@ -93,6 +93,18 @@ def hybrid_index(tmp_path_factory: pytest.TempPathFactory, static_model_dir: Pat
     return index_dir
 
 
+@pytest.fixture(scope="session")
+def qdrant_hybrid_index(tmp_path_factory: pytest.TempPathFactory, static_model_dir: Path) -> Path:
+    """The shipped corpus indexed like ``hybrid_index``, its passages in a collection of Qdrant's local mode."""
+    from qa.index.build import build_index
+    from qa.index.qdrant import QdrantSettings
+
+    folder = tmp_path_factory.mktemp("indexes") / "qdrant"
+    settings = QdrantSettings(path=str(folder / "collections"), collection="hybrid")
+    build_index(SEED_CORPUS, folder / "index", model=str(static_model_dir), qdrant=settings)
+    return folder / "index"
+
+
 @pytest.fixture(scope="module")
 def lexical(lexical_index: Path) -> Retriever:
     """A retriever on the keyword-only index of the seed corpus (one per test module)."""

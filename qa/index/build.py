@@ -43,8 +43,24 @@ from qa.index.embedding import (
 )
 from qa.index.integrity import file_record
 from qa.index.lexical import LEXICAL_DIR, LexicalWriter
-from qa.index.manifest import ChunkingInfo, CopiesInfo, CorpusInfo, Manifest, VectorsInfo, library_versions
+from qa.index.manifest import (
+    ChunkingInfo,
+    CopiesInfo,
+    CorpusInfo,
+    Manifest,
+    QdrantInfo,
+    VectorsInfo,
+    library_versions,
+)
 from qa.index.options import BuildOptions
+from qa.index.qdrant import (
+    QdrantSettings,
+    check_alias_free,
+    delete_collection,
+    point_alias,
+    write_collection,
+    write_terms,
+)
 from qa.index.store import (
     OWNER_FILE,
     build_lock,
@@ -55,7 +71,7 @@ from qa.index.store import (
     scratch_folder,
     staged_index,
 )
-from qa.index.vectorcache import VectorCache, model_key
+from qa.index.vectorcache import KEYS_FILE, VectorCache, model_key
 from qa.index.writer import PassageSummary, passage_documents, write_passages
 from qa.ingest.chunking import DEFAULT_MAX_TOKENS, estimate_tokens, split_passages
 from qa.ingest.corpus import load_corpus
@@ -145,46 +161,78 @@ def index_articles(
     one passage as given (evaluation datasets come pre-cut)."""
     options = BuildOptions.of(options, **changes)
     index_dir = Path(index_dir)
+    if options.qdrant is not None:
+        check_alias_free(options.qdrant)  # before any work
     seconds: dict[str, float] = {}
     with _timed(seconds, "model"):
         choice = load_model(options)
-    with contextlib.ExitStack() as cleanup, staged_index(index_dir) as staging:
-        lexical_scratch = scratch_folder(index_dir, "lexical")
-        cleanup.callback(remove_own_folder, lexical_scratch)
-        total = len(articles) if isinstance(articles, Sized) else None
-        summary = write_passages(
-            steps(_unique_ids(articles), "split", options.progress, total),
-            staging,
-            passage_cutter(choice.encoder, options),
-            passage_document,
-            LexicalWriter(lexical_scratch, options.lexical),
-            options.progress,
-        )
-        seconds.update(summary.seconds)
-        catalog = Catalog.load(staging, summary.passages, summary.articles, mmap_arrays=False)
-        started = time.perf_counter()
-        choice = train_if_needed(choice, catalog, summary.words, index_dir, options, cleanup)
-        if choice.tried_training:
-            seconds["train"] = time.perf_counter() - started
-        if choice.folder is not None:
-            shutil.copytree(choice.folder, staging / MODEL_DIR)
-        embedded = None
-        if choice.encoder is not None:
-            with _timed(seconds, "embed"):
-                embedded = embed_passages(choice, catalog, staging, index_dir, options, cleanup)
-        copies = None
-        if options.duplicates is not None:
-            with _timed(seconds, "duplicates"):
-                copies = group_copies(catalog, staging, options)
-        dense = None
-        if choice.encoder is not None and embedded is not None:
-            with _timed(seconds, "dense"):
-                dense = build_dense(choice.encoder, staging, catalog, options)
-        with _timed(seconds, "write"):
-            manifest = describe(summary, choice, embedded, dense, copies, options, corpus)
-            del catalog, dense  # let go of the staged files' memory maps before they are swapped in
-            write_manifest(staging, manifest, options)
+    made: list[str] = []  # the Qdrant collection this build wrote, deleted again if the build fails
+    try:
+        with contextlib.ExitStack() as cleanup, staged_index(index_dir) as staging:
+            manifest, embedded = _stages(articles, staging, index_dir, options, corpus, choice, seconds, cleanup, made)
+    except BaseException:
+        if options.qdrant is not None and made:
+            delete_collection(options.qdrant, made[0])
+        raise
+    if options.qdrant is not None and made:
+        point_alias(options.qdrant, made[0])  # the new index folder is in place: the alias follows it
     return BuildReport(index_dir, manifest, seconds, vectors_reused=embedded.reused if embedded else 0)
+
+
+def _stages(
+    articles: Iterable[Article],
+    staging: Path,
+    index_dir: Path,
+    options: BuildOptions,
+    corpus: CorpusInfo | None,
+    choice: ModelChoice,
+    seconds: dict[str, float],
+    cleanup: contextlib.ExitStack,
+    made: list[str],
+) -> tuple[Manifest, Embedded | None]:
+    """Every stage after loading the model, writing into ``staging``; the manifest is written last."""
+    lexical_scratch = scratch_folder(index_dir, "lexical")
+    cleanup.callback(remove_own_folder, lexical_scratch)
+    lexical = LexicalWriter(lexical_scratch, options.lexical)
+    cleanup.callback(lexical.close)
+    total = len(articles) if isinstance(articles, Sized) else None
+    summary = write_passages(
+        steps(_unique_ids(articles), "split", options.progress, total),
+        staging,
+        passage_cutter(choice.encoder, options),
+        passage_document,
+        lexical,
+        options.progress,
+        keep_weights=options.qdrant is not None,
+    )
+    seconds.update(summary.seconds)
+    catalog = Catalog.load(staging, summary.passages, summary.articles, mmap_arrays=False)
+    started = time.perf_counter()
+    choice = train_if_needed(choice, catalog, summary.words, index_dir, options, cleanup)
+    if choice.tried_training:
+        seconds["train"] = time.perf_counter() - started
+    if choice.folder is not None:
+        shutil.copytree(choice.folder, staging / MODEL_DIR)
+    embedded = None
+    if choice.encoder is not None:
+        with _timed(seconds, "embed"):
+            embedded = embed_passages(choice, catalog, staging, index_dir, options, cleanup)
+    copies = None
+    if options.duplicates is not None:
+        with _timed(seconds, "duplicates"):
+            copies = group_copies(catalog, staging, options)
+    dense = None
+    if options.qdrant is not None:
+        with _timed(seconds, "qdrant"):
+            made.append(upload_to_qdrant(options.qdrant, staging, catalog, lexical, choice, options.progress))
+    elif choice.encoder is not None and embedded is not None:
+        with _timed(seconds, "dense"):
+            dense = build_dense(choice.encoder, staging, catalog, options)
+    with _timed(seconds, "write"):
+        manifest = describe(summary, choice, embedded, dense, copies, options, corpus, made[0] if made else None)
+        del catalog, dense  # let go of the staged files' memory maps before they are swapped in
+        write_manifest(staging, manifest, options)
+    return manifest, embedded
 
 
 @contextlib.contextmanager
@@ -262,6 +310,27 @@ def _embedder(encoder: Encoder, location: str, options: BuildOptions) -> Embedde
     return LocalEmbedder(encoder, options.batch_size)
 
 
+def upload_to_qdrant(
+    settings: QdrantSettings,
+    staging: Path,
+    catalog: Catalog,
+    lexical: LexicalWriter,
+    choice: ModelChoice,
+    progress: bool,
+) -> str:
+    """The `qdrant` backend: every passage into a new collection (qa.index.qdrant). The folder keeps the
+    catalog and the term statistics; the vectors and the BM25 files the collection now holds leave it."""
+    dimension = choice.encoder.dimension if choice.encoder is not None else None
+    with stage("qdrant", 1, progress) as bar:
+        collection = write_collection(settings, staging, catalog, lexical, dimension)
+        bar.update(1)
+    write_terms(staging, lexical)
+    shutil.rmtree(staging / LEXICAL_DIR)
+    for name in (VECTORS_FILE, KEYS_FILE):
+        (staging / name).unlink(missing_ok=True)
+    return collection
+
+
 def group_copies(catalog: Catalog, staging: Path, options: BuildOptions) -> CopyGroups:
     """Wire copies: near-identical passages of different articles, grouped (qa.index.duplicates); saved."""
     assert options.duplicates is not None
@@ -294,13 +363,16 @@ def describe(
     copies: CopyGroups | None,
     options: BuildOptions,
     corpus: CorpusInfo | None,
+    collection: str | None = None,
 ) -> Manifest:
-    """The manifest of the index being built (its file checksums are added as it is written)."""
+    """The manifest of the index being built (its file checksums are added as it is written); ``collection``
+    is the Qdrant collection the passages were written into, for the `qdrant` backend."""
     info = choice.info()
     counts = copies.describe() if copies is not None else {}
     return Manifest(
         qa_version=__version__,
-        mode="hybrid" if dense is not None else "lexical",
+        mode="hybrid" if dense is not None or (collection is not None and embedded is not None) else "lexical",
+        backend="qdrant" if collection is not None else "local",
         articles=summary.articles,
         passages=summary.passages,
         lexical=options.lexical,
@@ -321,6 +393,13 @@ def describe(
                 **options.duplicates.to_dict(), groups=counts["groups"], grouped_passages=counts["grouped_passages"]
             )
             if options.duplicates is not None and copies is not None
+            else None
+        ),
+        qdrant=(
+            QdrantInfo(
+                collection, options.qdrant.collection, options.qdrant.sparse, options.qdrant.url, options.qdrant.path
+            )
+            if options.qdrant is not None and collection is not None
             else None
         ),
     )

@@ -180,17 +180,26 @@ class LexicalWriter:
         if self._bigram is not None:
             self._bigram.add([bigrams(t) for t in tokens])
 
-    def finish(self, index_dir: Path) -> None:
-        """Write ``lexical/`` into ``index_dir``."""
+    def finish(self, index_dir: Path, keep: bool = False) -> None:
+        """Write ``lexical/`` into ``index_dir``; with ``keep`` the passage and bigram fields' term counts stay
+        in the scratch folder for :meth:`weights` (then :meth:`close` removes them)."""
         folder = index_dir / LEXICAL_DIR
-        self._passage.finish(folder / "passage")
+        self._passage.finish(folder / "passage", keep)
         if self._sentence is not None:
             self._sentence.finish(folder / "sentence")
             counts = np.concatenate(self._sentence_counts) if self._sentence_counts else np.zeros(0, np.int64)
             offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if len(counts) else counts
             np.save(folder / SENTENCE_OFFSETS_FILE, offsets, allow_pickle=False)
         if self._bigram is not None:
-            self._bigram.finish(folder / "bigram")
+            self._bigram.finish(folder / "bigram", keep)
+
+    @property
+    def passage_field(self) -> FieldWriter:
+        return self._passage
+
+    @property
+    def bigram_field(self) -> FieldWriter | None:
+        return self._bigram
 
     def close(self) -> None:
         """Drop the scratch files (a build that failed)."""

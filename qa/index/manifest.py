@@ -129,6 +129,18 @@ def missing_index(index_dir: Path) -> IndexNotFoundError:
     return IndexNotFoundError(f"No index at {where}: the folder has no {MANIFEST_FILE}.", path=index_dir)
 
 
+@dataclass(frozen=True, slots=True)
+class QdrantInfo:
+    """Where a `qdrant`-backend index's passages are: a server's URL or a local-mode folder, the collection
+    this index was built into, the alias that names the newest build, and how sparse vectors are weighted."""
+
+    collection: str
+    alias: str
+    sparse: str  # "idf" (Qdrant's IDF modifier over our tf parts) or "bm25" (our BM25 weights)
+    url: str | None = None
+    path: str | None = None
+
+
 @dataclass
 class Manifest:
     """What an index holds and how it was built; written last, so a folder with one is a finished index."""
@@ -147,6 +159,7 @@ class Manifest:
     vectors: VectorsInfo | None = None
     fusion: FusionSettings | None = None  # how hybrid mode fuses (None without vectors)
     duplicates: CopiesInfo | None = None  # how wire copies were grouped (None: not grouped)
+    qdrant: QdrantInfo | None = None  # the collection, for the "qdrant" backend
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # index file -> {"bytes", "sha256"}
     versions: dict[str, str] = field(default_factory=dict)
     created_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
@@ -163,6 +176,7 @@ class Manifest:
             "vectors": asdict(self.vectors) if self.vectors else None,
             "fusion": self.fusion.to_dict() if self.fusion else None,
             "duplicates": asdict(self.duplicates) if self.duplicates else None,
+            "qdrant": asdict(self.qdrant) if self.qdrant else None,
         }
         data = {name: parts.get(name, getattr(self, name)) for name in self.__dataclass_fields__}
         return {"format": data.pop("format"), "format_version": data.pop("format_version"), **data}
@@ -186,6 +200,7 @@ class Manifest:
             "vectors": part("vectors", lambda value: _known(VectorsInfo, value)),
             "fusion": part("fusion", FusionSettings.from_dict),
             "duplicates": part("duplicates", lambda value: _known(CopiesInfo, value)),
+            "qdrant": part("qdrant", lambda value: _known(QdrantInfo, value)),
         }
         return _known(cls, {**data, **typed})
 

@@ -14,6 +14,7 @@ from qa.models.encoder import DEFAULT_MODEL, Encoder
 from qa.models.selftrain import TrainSettings
 
 if TYPE_CHECKING:
+    from qa.index.qdrant import QdrantSettings
     from qa.index.raybuild import RaySettings
 
 
@@ -37,6 +38,7 @@ class BuildOptions:
     progress: bool = False  # progress bars on the terminal
     batch_size: int = 32  # passages per encoder call
     ray: RaySettings | None = None  # run the build's stages on a Ray cluster (qa.index.raybuild), else here
+    qdrant: QdrantSettings | None = None  # search backend: a Qdrant collection (qa.index.qdrant), else local files
 
     def __post_init__(self) -> None:
         for name, default in (

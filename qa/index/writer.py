@@ -63,9 +63,10 @@ def write_passages(
     document_of: DocumentOf,
     lexical: LexicalWriter,
     progress: bool = False,
+    keep_weights: bool = False,
 ) -> PassageSummary:
     """First pass: split ``articles`` and write the catalog into ``staging``; ``lexical`` gets every passage
-    and is finished (``lexical/`` written) at the end."""
+    and is finished (``lexical/`` written) at the end, keeping its weights for a search server when asked."""
     summary = PassageSummary()
     seconds = summary.seconds
     catalog = CatalogWriter(staging)
@@ -89,7 +90,7 @@ def write_passages(
         catalog.finish()
         started = _tick(seconds, "write", started)
         with stage("lexical", 1, progress) as bar:  # the terms were counted chunk by chunk; now the scores
-            lexical.finish(staging)
+            lexical.finish(staging, keep_weights)
             bar.update(1)
         _tick(seconds, "lexical", started)
     except BaseException:

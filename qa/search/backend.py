@@ -112,20 +112,32 @@ class DenseSearcher(Protocol):
         ...
 
 
+class HybridSearcher(Protocol):
+    """Lexical and dense candidates fused by reciprocal rank fusion where the passages are (a search server
+    does it in one request); a backend without one is fused by the retriever (qa.search.ranking)."""
+
+    def search(self, question: str, vector: np.ndarray, depth: int, filters: Filters, k: int) -> Candidates:
+        """Up to ``depth`` passages passing ``filters``, best first by Σ 1 / (``k`` + rank) over the lexical
+        and the dense ranking (rank from 1; ties favour the lexical ranking)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Backend:
-    """The searchers of one opened index; ``dense`` is None when it has no usable passage vectors."""
+    """The searchers of one opened index; ``dense`` is None when it has no usable passage vectors, and
+    ``hybrid`` when the backend leaves rank fusion to the retriever."""
 
     name: str
     lexical: LexicalSearcher
     dense: DenseSearcher | None = None
+    hybrid: HybridSearcher | None = None
 
 
 Opener = Callable[[Path, Manifest, Catalog, bool], Backend]
 
 # Manifest ``backend`` → "module:function" that opens it (index folder, manifest, catalog, mmap).
 # Imported on use, so a backend's client library loads only for indexes that need it.
-BACKENDS: dict[str, str] = {"local": "qa.search.local:open_local"}
+BACKENDS: dict[str, str] = {"local": "qa.search.local:open_local", "qdrant": "qa.search.qdrant:open_qdrant"}
 
 
 def open_backend(index_dir: Path, manifest: Manifest, catalog: Catalog, mmap: bool = True) -> Backend:

@@ -87,7 +87,7 @@ def _open_once(index_dir: Path, mmap: bool) -> OpenIndex:
         except ModelUnavailableError as error:
             off_reason = f"the index has passage vectors but its model cannot be loaded now: {error}"
             log.warning("semantic search is off: %s", off_reason)
-            backend = dataclasses.replace(backend, dense=None)
+            backend = dataclasses.replace(backend, dense=None, hybrid=None)
     return OpenIndex(index_dir, manifest, catalog, backend, encoder, off_reason)
 
 

@@ -85,7 +85,8 @@ def rank(
     if encoder is not None and (request.mode != "lexical" or (encode_lexical and backend.dense is not None)):
         vectors = encoder.encode_queries(texts)
     dense: list[Candidates | None] = [None] * len(texts)
-    if vectors is not None and backend.dense is not None and request.mode != "lexical":
+    server_fused = request.mode == "hybrid" and _fused_by_backend(backend, fusion)
+    if vectors is not None and backend.dense is not None and request.mode != "lexical" and not server_fused:
         dense = list(backend.dense.search(vectors, wide, request.filters))
     collapse_by = groups if request.collapse else None
     rankings = []
@@ -102,7 +103,7 @@ def rank(
             if len(ranking.rows) >= depth or not more or searched >= MAX_DEPTH:
                 break
             searched *= 4
-            if vector is not None and backend.dense is not None:
+            if vector is not None and backend.dense is not None and not server_fused:
                 candidates = backend.dense.search(vector[None, :], searched, request.filters)[0]
         rankings.append(ranking.top(depth))
     if reranker is not None:
@@ -150,6 +151,11 @@ def _first_stage(
     """One question's candidates from the searchers ``mode`` uses, fused in hybrid mode, and whether
     a searcher may hold more (it returned all ``depth`` it was asked for)."""
     lexical = backend.lexical
+    if mode == "hybrid" and backend.hybrid is not None and _fused_by_backend(backend, fusion):
+        assert vector is not None
+        both = backend.hybrid.search(question, vector, depth, filters, fusion.k)
+        ranking = Ranking(both.rows, both.scores.astype(np.float64), lexical.scores_for(question, both.rows))
+        return ranking, len(both) >= depth
     if mode == "dense":
         assert dense is not None  # check_mode refuses dense mode where there are no vectors
         ranking = Ranking(dense.rows, dense.scores.astype(np.float64), lexical.scores_for(question, dense.rows))
@@ -160,6 +166,11 @@ def _first_stage(
     assert dense is not None and vector is not None and backend.dense is not None
     rows, fused = fuse(found, dense, fusion, lexical, backend.dense, question, vector, document_of)
     return Ranking(rows, fused, lexical.scores_for(question, rows)), len(found) >= depth or len(dense) >= depth
+
+
+def _fused_by_backend(backend: Backend, fusion: FusionSettings) -> bool:
+    """Whether the backend fuses hybrid rankings itself (rank fusion on a search server)."""
+    return backend.hybrid is not None and fusion.method == "rrf"
 
 
 def fuse(

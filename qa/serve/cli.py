@@ -34,6 +34,7 @@ from qa.settings import (
 )
 
 if TYPE_CHECKING:
+    from qa.index.qdrant import QdrantSettings
     from qa.models.selftrain import TrainSettings
     from qa.serve.batch import BatchItem
 
@@ -160,6 +161,28 @@ def _parser() -> Parser:
         "--ray-actors", type=int, metavar="N", help="encoder actors for --engine ray (default: one per GPU, else CPU)"
     )
     build.add_argument("--batch-size", type=int, metavar="N", help="passages per encoder call (default: 32)")
+    build.add_argument(
+        "--backend",
+        choices=("local", "qdrant"),
+        default="local",
+        help="what searches the passages: files in the index folder, or a Qdrant collection "
+        "(pip install 'news-qa[qdrant]'; see docs/scale.md)",
+    )
+    build.add_argument("--qdrant-url", metavar="URL", help="the Qdrant server for --backend qdrant ($QDRANT_API_KEY)")
+    build.add_argument(
+        "--qdrant-path", type=Path, metavar="DIR", help="a folder for Qdrant's local mode, instead of a server"
+    )
+    build.add_argument(
+        "--collection",
+        metavar="NAME",
+        help="the Qdrant alias the build points at its new collection (default: news-qa)",
+    )
+    build.add_argument(
+        "--qdrant-sparse",
+        choices=("idf", "bm25"),
+        default="idf",
+        help="sparse vector weights: tf parts with Qdrant's IDF modifier, or our BM25 weights (default: %(default)s)",
+    )
 
     ask = commands.add_parser(
         "ask",
@@ -292,6 +315,22 @@ def _parser() -> Parser:
     return parser
 
 
+def _qdrant(args: argparse.Namespace) -> QdrantSettings | None:
+    """The Qdrant settings ``--backend qdrant`` asks for (None for the local backend); a wrong combination
+    of flags is a usage error."""
+    given = [flag for flag, value in (("--qdrant-url", args.qdrant_url), ("--qdrant-path", args.qdrant_path)) if value]
+    if args.backend != "qdrant":
+        if given or args.collection:
+            raise _Usage("--qdrant-url, --qdrant-path and --collection need --backend qdrant")
+        return None
+    if len(given) != 1:
+        raise _Usage("--backend qdrant needs one of --qdrant-url URL or --qdrant-path DIR")
+    from qa.index.qdrant import QdrantSettings
+
+    path = str(args.qdrant_path.resolve()) if args.qdrant_path else None
+    return QdrantSettings(args.qdrant_url, path, args.collection or QdrantSettings.collection, args.qdrant_sparse)
+
+
 def _build(args: argparse.Namespace) -> None:
     from qa.index.build import BuildOptions, DenseSettings, build_index
     from qa.ingest.formats.ocr import check_language
@@ -311,6 +350,7 @@ def _build(args: argparse.Namespace) -> None:
         raise _Usage("--ray-actors must be at least 1")
     if args.engine != "ray" and (args.ray_address or args.ray_actors):
         raise _Usage("--ray-address and --ray-actors need --engine ray")
+    qdrant = _qdrant(args)
     ray = None
     if args.engine == "ray":
         from qa.index.raybuild import RaySettings
@@ -327,6 +367,7 @@ def _build(args: argparse.Namespace) -> None:
         reading=ReadOptions(ocr=not args.no_ocr, ocr_language=args.ocr_lang),
         progress=sys.stderr.isatty(),
         ray=ray,
+        qdrant=qdrant,
         **({"batch_size": args.batch_size} if args.batch_size is not None else {}),
     )
     report = build_index(args.corpus, args.index, options)

@@ -6,7 +6,7 @@ import shutil
 import textwrap
 
 from qa.index.dense import DenseInfo
-from qa.index.manifest import Manifest
+from qa.index.manifest import Manifest, QdrantInfo
 from qa.records import Answer, Hit
 from qa.serve.export import Asked
 from qa.settings import NO_HITS, NOT_CONFIDENT, RRF_FUSION
@@ -85,6 +85,12 @@ def _describe_copies(manifest: Manifest) -> str:
     )
 
 
+def _describe_qdrant(info: QdrantInfo) -> str:
+    where = info.url or f"local folder {info.path}"
+    weights = "tf parts, Qdrant's IDF modifier" if info.sparse == "idf" else "BM25 weights"
+    return f"Qdrant collection {info.collection} (alias {info.alias}) at {where}; sparse vectors: {weights}"
+
+
 def format_manifest(manifest: Manifest, index_dir: str) -> str:
     model = manifest.model
     if model is None:
@@ -110,7 +116,8 @@ def format_manifest(manifest: Manifest, index_dir: str) -> str:
         ("mode", manifest.mode),
         ("semantic search", semantic),
         ("query prompt", repr(model.query_prompt) if model else "—"),
-        ("vector index", _describe_dense(manifest.dense) if model else "—"),
+        ("vector index", _describe_dense(manifest.dense) if model and manifest.qdrant is None else "—"),
+        *([("search backend", _describe_qdrant(manifest.qdrant))] if manifest.qdrant is not None else []),
         (
             "hybrid fusion",
             (
