@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -48,11 +47,23 @@ def test_rebuilds_point_the_alias_at_the_newest_and_keep_one_generation_back(see
     for _ in range(3):
         build_index(seed_corpus, tmp_path / "index", model="none", qdrant=settings)
         built.append(json.loads((tmp_path / "index" / "manifest.json").read_text())["qdrant"]["collection"])
-        time.sleep(1.1)  # collection names carry the second they were made
     assert len(set(built)) == 3
     assert _alias_target(settings) == built[2]
     assert _collections(settings) == sorted(built[1:]), "the replaced one is kept for readers; older ones go"
     assert Retriever.load(tmp_path / "index").search(QUESTION, k=1)[0].passage.paragraph == 2
+
+
+def test_builds_in_one_second_of_one_process_make_distinct_collections(seed_corpus, tmp_path, monkeypatch):
+    settings = QdrantSettings(path=str(tmp_path / "qdrant"), collection="news")
+    monkeypatch.setattr(qdrant_module.time, "strftime", lambda *args: "20261202071509")
+    for _ in range(2):
+        build_index(seed_corpus, tmp_path / "index", model="none", qdrant=settings)
+    names = _collections(settings)
+    assert len(names) == 2 and all(name.startswith("news-20261202071509-") for name in names)
+    assert (
+        _alias_target(settings)
+        == json.loads((tmp_path / "index" / "manifest.json").read_text())["qdrant"]["collection"]
+    )
 
 
 def test_a_collection_qa_did_not_make_is_never_replaced(seed_corpus, tmp_path):

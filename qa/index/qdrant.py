@@ -8,7 +8,7 @@ scores (IDF computed at build time, as the local index does), ``idf`` stores onl
 term-frequency part and lets Qdrant's IDF modifier apply ``ln(1 + (N - n + 0.5) / (n + 0.5))``,
 the same Lucene IDF, from its own live counts (docs/scale.md compares them).
 
-A build writes a new collection (``<name>-<time>-<pid>``, marked as made by qa in its metadata)
+A build writes a new collection (``<name>-<time>-<pid>-<random>``, marked as made by qa in its metadata)
 and only then points the alias ``<name>`` at it and deletes the collection the alias named
 before — only if qa made that one too. The index folder keeps the manifest, the catalog and the
 term statistics (``qdrant/terms.json``) that questions are analysed with; the manifest names
@@ -21,6 +21,7 @@ import atexit
 import contextlib
 import json
 import os
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,7 +138,8 @@ def write_collection(
     from qdrant_client import models
 
     client = client_for(settings)
-    name = f"{settings.collection}-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
+    # two builds in one second of one process (a retry, a test) must not meet: a random tail
+    name = f"{settings.collection}-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{secrets.token_hex(3)}"
     vectors = {DENSE: models.VectorParams(size=dimension, distance=models.Distance.COSINE)} if dimension else {}
     modifier = models.Modifier.IDF if settings.sparse == "idf" else None
     client.create_collection(
