@@ -83,6 +83,9 @@ class FusionSettings:
 
 
 RRF_FUSION = FusionSettings()  # what an index whose model has no tuned fusion uses
+# The corpus-trained model (--model self) is fused by min-max normalised score interpolation (weight tuned
+# on SciFact train and SQuAD articles 1-24); rank fusion lost to BM25 alone with it.
+SELF_FUSION = FusionSettings("interpolation", lexical_weight=0.65)
 
 DEFAULT_RERANKER = "cross-encoder/ms-marco-MiniLM-L6-v2"  # the cross-encoder behind "Rerank" unless another is named
 DEFAULT_OCR_LANGUAGE = "eng"  # Tesseract's language for scanned pages

@@ -16,6 +16,7 @@ from qa.index.build import build_index
 from qa.index.qdrant import INSTALL_HINT, QdrantSettings, client_for
 from qa.search.retriever import Retriever
 from qa.serve.cli import main
+from qa.settings import FusionSettings
 
 QUESTION = "How many traffickers did the FIA arrest in Gujranwala?"
 
@@ -160,3 +161,28 @@ def test_cli_builds_into_qdrant_and_asks_and_describes_it(seed_corpus, static_mo
     assert main(["info", "--index", str(index)]) == 0
     described = capsys.readouterr().out
     assert "Qdrant collection cli-" in described and "(alias cli)" in described and "BM25 weights" in described
+
+
+def test_a_qdrant_index_records_its_models_fusion_and_searches_as_the_local_index_does(
+    seed_corpus, static_model_dir, tmp_path, monkeypatch
+):
+    settings = QdrantSettings(path=str(tmp_path / "qdrant"), collection="tuned")
+    build_index(seed_corpus, tmp_path / "plain", model=str(static_model_dir), qdrant=settings)
+    plain = json.loads((tmp_path / "plain" / "manifest.json").read_text())
+    assert plain["fusion"] == {"method": "rrf", "k": 60}, "a model never tuned is fused by rank, and says so"
+
+    tuned = FusionSettings("interpolation", lexical_weight=0.65, normalise="zscore", coverage_gate=0.85)
+    monkeypatch.setattr(build_module, "MODEL_FUSION", {plain["model"]["name"]: tuned})
+    build_index(seed_corpus, tmp_path / "local", model=str(static_model_dir))
+    ours = QdrantSettings(path=settings.path, collection="tuned", sparse="bm25")  # BM25 weights as the local index's
+    build_index(seed_corpus, tmp_path / "qdrant-index", model=str(static_model_dir), qdrant=ours)
+    recorded = json.loads((tmp_path / "qdrant-index" / "manifest.json").read_text())["fusion"]
+    assert FusionSettings.from_dict(recorded) == tuned
+    local, qdrant = Retriever.load(tmp_path / "local"), Retriever.load(tmp_path / "qdrant-index")
+    question = "Why did Pakistan stop investigating Chinese traffickers?"
+    found = [r.search(question, k=5, mode="hybrid") for r in (qdrant, local)]
+    # interpolated by the retriever, not rank-fused on the server (RRF scores never pass 2 / (k + 1))
+    assert found[0][0].score > 2 / 61 and found[1][0].score > 2 / 61
+    # Qdrant scores the passage and bigram fields but not the best sentence, so the order may differ a little
+    assert {h.passage.char_start for h in found[0]} == {h.passage.char_start for h in found[1]}
+    assert found[0][0].passage == found[1][0].passage

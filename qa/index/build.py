@@ -79,11 +79,8 @@ from qa.models.encoder import Encoder
 from qa.models.selftrain import SELF_MIN_WORDS
 from qa.progress import stage, steps
 from qa.records import Article, Passage, Skip
-from qa.settings import MODEL_FUSION, RRF_FUSION, FusionSettings, __version__
+from qa.settings import MODEL_FUSION, RRF_FUSION, SELF_FUSION, FusionSettings, __version__
 
-# The corpus-trained model is fused by min-max normalised score interpolation (weight tuned on
-# SciFact train and SQuAD articles 1-24); rank fusion lost to BM25 alone with it.
-SELF_FUSION = FusionSettings("interpolation", lexical_weight=0.65)
 log = logging.getLogger("qa")
 
 
@@ -369,9 +366,10 @@ def describe(
     is the Qdrant collection the passages were written into, for the `qdrant` backend."""
     info = choice.info()
     counts = copies.describe() if copies is not None else {}
+    hybrid = dense is not None or (collection is not None and embedded is not None)
     return Manifest(
         qa_version=__version__,
-        mode="hybrid" if dense is not None or (collection is not None and embedded is not None) else "lexical",
+        mode="hybrid" if hybrid else "lexical",
         backend="qdrant" if collection is not None else "local",
         articles=summary.articles,
         passages=summary.passages,
@@ -381,7 +379,7 @@ def describe(
         model=info,
         semantic_off_reason=choice.off_reason,
         dense=dense.describe() if dense is not None else None,
-        fusion=_fusion(choice) if dense is not None else None,
+        fusion=_fusion(choice) if hybrid else None,  # on Qdrant too: interpolation is done by the retriever
         vectors=(
             VectorsInfo(model_key(info), embedded.embedded, embedded.reused)
             if info is not None and embedded is not None

@@ -125,7 +125,7 @@ class HybridSearcher(Protocol):
 @dataclass(frozen=True, slots=True)
 class Backend:
     """The searchers of one opened index; ``dense`` is None when it has no usable passage vectors, and
-    ``hybrid`` when the backend leaves rank fusion to the retriever."""
+    ``hybrid`` is None when the backend leaves rank fusion to the retriever (the local backend does)."""
 
     name: str
     lexical: LexicalSearcher

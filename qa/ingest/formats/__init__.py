@@ -26,4 +26,6 @@ def read_document(data: bytes, suffix: str, doc_id: str, location: str, options:
 
     if suffix == ".eml":
         return read_eml(data, doc_id, location, options)
-    return read_mbox(data, doc_id, location, options)
+    if suffix == ".mbox":
+        return read_mbox(data, doc_id, location, options)
+    raise ValueError(f"no document reader for {suffix!r} (add one here and to DOCUMENT_SUFFIXES)")
