@@ -17,6 +17,7 @@ from qa.index.qdrant import INSTALL_HINT, QdrantSettings, client_for
 from qa.search.retriever import Retriever
 from qa.serve.cli import main
 from qa.settings import FusionSettings
+from tests.support.eval_fixtures import write_squad
 
 QUESTION = "How many traffickers did the FIA arrest in Gujranwala?"
 
@@ -186,3 +187,38 @@ def test_a_qdrant_index_records_its_models_fusion_and_searches_as_the_local_inde
     # Qdrant scores the passage and bigram fields but not the best sentence, so the order may differ a little
     assert {h.passage.char_start for h in found[0]} == {h.passage.char_start for h in found[1]}
     assert found[0][0].passage == found[1][0].passage
+
+
+def _eval_figures(capsys, *args) -> dict:
+    assert main(["eval", *map(str, args), "--json", "--lexical", "sentence_weight=0"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    return {name: {k: v for k, v in figures.items() if k != "qps"} for name, figures in report["modes"].items()}
+
+
+def test_qa_eval_through_qdrant_gives_the_local_figures_and_leaves_no_collection(tmp_path, capsys):
+    """The sentence field is off: it is the one lexical signal a sparse vector cannot carry (qa/search/qdrant.py)."""
+    dataset = write_squad(tmp_path / "dev.json")
+    local = _eval_figures(capsys, dataset)
+    assert local["lexical"]["recall@1"] < 1, "a set where ranks differ, so equal figures mean equal rankings"
+    folder = tmp_path / "qdrant"
+    for sparse in ("idf", "bm25"):
+        qdrant = _eval_figures(
+            capsys, dataset, "--backend", "qdrant", "--qdrant-path", folder, "--qdrant-sparse", sparse
+        )
+        assert qdrant == local, sparse
+        assert _collections(QdrantSettings(path=str(folder), collection="qa-eval")) == []
+    assert _eval_figures(capsys, dataset, "--backend", "qdrant") == local  # a local-mode folder for the run
+
+
+@pytest.mark.parametrize(
+    "flags,message",
+    [
+        (["--qdrant-path", "d"], "--qdrant-url and --qdrant-path need --backend qdrant"),
+        (["--backend", "qdrant", "--qdrant-url", "http://x", "--qdrant-path", "d"], "give one of"),
+        (["--backend", "qdrant", "--keep-index", "k"], "--keep-index with --backend qdrant needs"),
+        (["--backend", "qdrant", "--confidence"], "--confidence measures the local backend"),
+    ],
+)
+def test_eval_backend_flags_are_checked(flags, message, tmp_path, capsys):
+    assert main(["eval", str(write_squad(tmp_path / "dev.json")), *flags]) == 2
+    assert message in capsys.readouterr().err

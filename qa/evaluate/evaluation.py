@@ -114,7 +114,8 @@ def evaluate(
     Reranker; None for the default). A mode asked for by name that cannot run raises the reason;
     under ``"all"`` it is skipped and reported.
     With ``keep_dir`` the evaluation index is built there and kept: a later run with the same model
-    reuses its passage vectors (the other splits of a dataset, other modes, calibration).
+    reuses its passage vectors (the other splits of a dataset, other modes, calibration). With
+    ``building.qdrant`` the passages are searched in a Qdrant collection, deleted after the run unless kept.
     """
     from qa.index.build import index_articles
     from qa.index.manifest import CorpusInfo
@@ -153,6 +154,10 @@ def evaluate(
         qrels = [eval_set.qrels[query.id] for query in eval_set.queries]
         ids = [passage.article_id for passage in retriever.passages]
         results, first_stage = score_modes(retriever, questions, qrels, ids.__getitem__, wanted, explicit, skipped)
+        if options.qdrant is not None and keep_dir is None and report.manifest.qdrant is not None:
+            from qa.index.qdrant import delete_collection
+
+            delete_collection(options.qdrant, report.manifest.qdrant.collection)  # its index folder goes too
     return EvalReport(
         dataset=eval_set.name,
         split=eval_set.split,

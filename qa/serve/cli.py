@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 DEFAULT_CORPUS = os.environ.get("QA_CORPUS", "corpus")
 DEFAULT_INDEX = os.environ.get("QA_INDEX", "index")
+EVAL_COLLECTION = "qa-eval"  # the Qdrant alias `qa eval --backend qdrant` builds under
 DEFAULT_MARKS = "(your marks file)"  # `qa eval --marks` without FILE: $QA_MARKS or the user data folder
 
 
@@ -295,6 +296,18 @@ def _parser() -> Parser:
         metavar="DIR",
         help="build the evaluation index in DIR and keep it; a rerun with the same model reuses its passage vectors",
     )
+    evaluate.add_argument(
+        "--backend",
+        choices=("local", "qdrant"),
+        default="local",
+        help="search the evaluation index with this backend (qdrant: --qdrant-url, --qdrant-path, or else "
+        "a local-mode folder for this run only; the run's collection is deleted unless --keep-index)",
+    )
+    evaluate.add_argument("--qdrant-url", metavar="URL", help="a Qdrant server for --backend qdrant")
+    evaluate.add_argument("--qdrant-path", type=Path, metavar="DIR", help="a folder for Qdrant's local mode")
+    evaluate.add_argument(
+        "--qdrant-sparse", choices=("idf", "bm25"), default="idf", help="sparse vector weights (see qa build)"
+    )
     evaluate.add_argument("--json", action="store_true", help="print the figures as one JSON object")
 
     from qa.serve.launch import add_options
@@ -466,7 +479,10 @@ def _eval(args: argparse.Namespace) -> None:
     eval_set = load_eval_set(args.dataset, split=args.split, articles=args.articles)
     needs_model = args.model is not None or any(mode in (*SEMANTIC_MODES, "all") for mode in modes)
     building = BuildOptions(
-        model=(args.model or DEFAULT_MODEL) if needs_model else None, lexical=settings, training=_training(args)
+        model=(args.model or DEFAULT_MODEL) if needs_model else None,
+        lexical=settings,
+        training=_training(args),
+        qdrant=_eval_qdrant(args),
     )
     report = evaluate(
         eval_set,
@@ -484,6 +500,36 @@ def _eval(args: argparse.Namespace) -> None:
         data["confidence"] = {mode: result.to_dict() for mode, result in results.items()}
         text += "\n" + format_calibration(results)
     print(json.dumps(data, ensure_ascii=False) if args.json else text)
+
+
+def _eval_qdrant(args: argparse.Namespace) -> QdrantSettings | None:
+    """Qdrant for an evaluation index: the server or local folder given, else a local-mode folder for this run."""
+    given = [flag for flag, value in (("--qdrant-url", args.qdrant_url), ("--qdrant-path", args.qdrant_path)) if value]
+    if args.backend != "qdrant":
+        if given:
+            raise _Usage("--qdrant-url and --qdrant-path need --backend qdrant")
+        return None
+    if len(given) > 1:
+        raise _Usage("give one of --qdrant-url URL and --qdrant-path DIR")
+    if args.confidence:
+        raise _Usage("--confidence measures the local backend; leave out --backend qdrant")
+    if args.keep_index and not given:
+        raise _Usage("--keep-index with --backend qdrant needs --qdrant-url or --qdrant-path (where it stays)")
+    from qa.index.qdrant import QdrantSettings
+
+    if args.qdrant_url:
+        return QdrantSettings(url=args.qdrant_url, collection=EVAL_COLLECTION, sparse=args.qdrant_sparse)
+    if args.qdrant_path:
+        folder = str(args.qdrant_path.resolve())
+    else:
+        import atexit
+        import shutil
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="qa-eval-qdrant-")
+        # registered before the client's own close (atexit runs last-in first-out): closed, then removed
+        atexit.register(shutil.rmtree, folder, True)
+    return QdrantSettings(path=folder, collection=EVAL_COLLECTION, sparse=args.qdrant_sparse)
 
 
 def _eval_marks(args: argparse.Namespace) -> None:
