@@ -21,6 +21,8 @@ TASKS = {
     "model_cost": ("benchmarks.model_cost", "model_cost"),
     "duplicates": ("benchmarks.duplicates", "run"),
     "documents": ("benchmarks.documents", "run"),
+    "engine_build": ("benchmarks.scale", "engine_build"),
+    "backend_latency": ("benchmarks.scale", "backend_latency"),
 }
 
 
