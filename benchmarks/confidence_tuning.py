@@ -3,7 +3,10 @@
 SQuAD's removed-article protocol on cached arrays (:mod:`benchmarks.semantic_data`): each question
 asked of all 2,067 paragraphs (answerable) and of the paragraphs without its article (unanswerable),
 in lexical, dense and hybrid mode (the model's fusion as shipped, qa.settings.MODEL_FUSION), 5 hits. Rules are fitted on
-articles 1-24 (at most 4 % of answerable questions called not confident) and reported on 25-48.
+articles 1-24 (at most 4 % of answerable questions called not confident) and reported on 25-48, next to the
+shipped rules (qa.search.confidence.MODEL_RULES). ``--sentence-weight μ`` ranks dense and hybrid candidates by
+(1 − μ)·cosine + μ·best sentence's cosine, as an index with sentence vectors does; the cosine evidence stays
+the passage's, as in the product.
 An approximation of the product's protocol, for choosing the evidence: BM25 keeps the full corpus's
 statistics when an article is removed (the product rebuilds). `qa eval --confidence` gives the exact
 figures of the rule that ships.
@@ -21,7 +24,7 @@ import numpy as np
 from benchmarks.semantic_data import DEFAULT_CACHE, SQUAD, Arrays, load_arrays
 from qa.evaluate.calibration import Evidence, fit_rule
 from qa.evaluate.evaldata import load_eval_set
-from qa.search.confidence import term_coverage
+from qa.search.confidence import MODEL_RULES, term_coverage
 from qa.search.fusion import gated_weight, interpolate_scores
 from qa.settings import MODEL_FUSION, FusionSettings
 
@@ -30,17 +33,24 @@ DEPTH = 100
 MAX_FALSE_ALARMS = 0.04
 
 
-def top_hits(lexical: np.ndarray, cosine: np.ndarray, fusion: FusionSettings, coverage_of) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+def top_hits(  # type: ignore[no-untyped-def]
+    lexical: np.ndarray, cosine: np.ndarray, fusion: FusionSettings, coverage_of, dense: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """Top-K rows per mode for one question (rows removed from the corpus carry −inf); hybrid as ``fusion``
-    (the manifest's form) says, ``coverage_of(rows)`` giving the best coverage among ``rows`` for its gate."""
+    (the manifest's form) says, ``coverage_of(rows)`` giving the best coverage among ``rows`` for its gate.
+    ``dense`` (with sentence evidence) orders the vectors' candidates, which ``cosine`` chooses."""
     lex_order = np.argsort(-lexical, kind="stable")
-    dense_order = np.argsort(-cosine, kind="stable")
+    dense_order = np.argsort(-cosine, kind="stable")[:DEPTH]
+    if dense is None:
+        dense = cosine
+    else:
+        dense_order = dense_order[np.argsort(-dense[dense_order], kind="stable")]
     lex100 = lex_order[:DEPTH][lexical[lex_order[:DEPTH]] > 0]
-    rows = np.concatenate([lex100, dense_order[:DEPTH][~np.isin(dense_order[:DEPTH], lex100)]])
+    rows = np.concatenate([lex100, dense_order[~np.isin(dense_order, lex100)]])
     weight = gated_weight(fusion.lexical_weight, coverage_of(lex100[:5]), fusion.coverage_gate)
     _, fused_rows = (
         None,
-        interpolate_scores(rows, lexical[rows], cosine[rows], weight, fusion.normalise)[0],
+        interpolate_scores(rows, lexical[rows], dense[rows], weight, fusion.normalise)[0],
     )
     return {
         "lexical": lex100[:K],
@@ -49,7 +59,9 @@ def top_hits(lexical: np.ndarray, cosine: np.ndarray, fusion: FusionSettings, co
     }
 
 
-def collect(eval_dir: Path, arrays: Arrays, fusion: FusionSettings) -> dict[str, dict[str, dict[str, np.ndarray]]]:
+def collect(
+    eval_dir: Path, arrays: Arrays, fusion: FusionSettings, sentence_weight: float = 0.0
+) -> dict[str, dict[str, dict[str, np.ndarray]]]:
     """{"answerable"|"unanswerable": {mode: {feature: per-question values}}}."""
     from qa.index.build import index_articles
     from qa.search.retriever import Retriever
@@ -74,14 +86,21 @@ def collect(eval_dir: Path, arrays: Arrays, fusion: FusionSettings) -> dict[str,
 
         article_of_row = np.array([int(doc.split("-")[0]) for doc in arrays.doc_ids])
         cosines = arrays.query_vectors @ arrays.docs.T
+        blended = None
+        if sentence_weight:
+            from benchmarks.fusion_tuning import dense_scores
+
+            blended = dense_scores(arrays, sentence_weight, np.arange(len(arrays.questions)))
         out: dict[str, dict[str, dict[str, list[float]]]] = {"answerable": {}, "unanswerable": {}}
         for q in range(len(arrays.questions)):
             for kind in out:
                 lexical, cosine = arrays.lexical[q].astype(np.float64), cosines[q].astype(np.float64)
+                dense = blended[q].astype(np.float64) if blended is not None else None
                 if kind == "unanswerable":
                     gone = article_of_row == arrays.groups[q]
                     lexical, cosine = np.where(gone, -1.0, lexical), np.where(gone, -np.inf, cosine)
-                hits = top_hits(lexical, cosine, fusion, lambda rows, q=q: coverage(q, rows))
+                    dense = np.where(gone, -np.inf, dense) if dense is not None else None
+                hits = top_hits(lexical, cosine, fusion, lambda rows, q=q: coverage(q, rows), dense)
                 lexical_top, dense_top = set(hits["lexical"][:1].tolist()), set(hits["dense"][:K].tolist())
                 for mode, rows in hits.items():
                     values = out[kind].setdefault(mode, {})
@@ -121,17 +140,27 @@ def main() -> None:
     parser.add_argument("--eval-data", type=Path, default=Path(__file__).resolve().parents[1] / "../shared/eval")
     parser.add_argument("--model", default="sentence-transformers/all-MiniLM-L6-v2")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
-
+    parser.add_argument("--sentence-weight", type=float, default=0.0, help="μ: dense scores blend the best sentence")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     eval_dir = args.eval_data.resolve()
-    arrays = load_arrays(eval_dir, "squad", args.model, args.cache, sentences=False)
-    found = collect(eval_dir, arrays, MODEL_FUSION[args.model])
+    arrays = load_arrays(eval_dir, "squad", args.model, args.cache, sentences=bool(args.sentence_weight))
+    found = collect(eval_dir, arrays, MODEL_FUSION[args.model], args.sentence_weight)
     fit, held = arrays.groups <= 24, arrays.groups > 24
     report: dict[str, dict[str, object]] = {}
     for mode in ("lexical", "dense", "hybrid"):
         a, u = found["answerable"][mode], found["unanswerable"][mode]
         rows: dict[str, object] = {}
+        shipped = MODEL_RULES[args.model][mode]
+        decided_a, decided_u = (
+            Evidence(a["coverage"], a["cosine"]).decide(shipped),
+            Evidence(u["coverage"], u["cosine"]).decide(shipped),
+        )
+        rows["shipped rule"] = {
+            "rule": shipped.to_dict(),
+            "fit": rates(decided_a[fit], decided_u[fit]),
+            "held out": rates(decided_a[held], decided_u[held]),
+        }
         for name, use_cosine in (("coverage", False), ("coverage or cosine", True)):
             ev_a = Evidence(a["coverage"], a["cosine"] if use_cosine else np.full(len(a["coverage"]), np.nan))
             ev_u = Evidence(u["coverage"], u["cosine"] if use_cosine else np.full(len(u["coverage"]), np.nan))

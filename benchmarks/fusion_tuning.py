@@ -8,7 +8,9 @@ SQuAD. Candidates are what the product fuses (qa/search): the union of BM25's an
 
 * ``rrf``: Σ w_i / (k + rank_i) (Cormack et al. 2009), a weight on the lexical list;
 * ``minmax``: each method's scores min-max normalised over the candidates, then α·BM25 + (1 − α)·cosine;
-* ``zscore``: the same with each method's scores standardised (mean 0, sd 1) over the candidates.
+* ``zscore``: the same with each method's scores standardised (mean 0, sd 1) over the candidates;
+* ``rank``: rank-normalised convex combination: each method's scores replaced by 1 − (rank − 1)/n over the n
+  candidates (a candidate's place in that method's order, whatever the score gaps), then interpolated.
 
 Dense evidence can also come from sentences: a passage's dense score is (1 − μ)·its cosine +
 μ·its best sentence's cosine (sentence vectors, each with its article title as context).
@@ -67,9 +69,18 @@ def dense_scores(arrays: Arrays, mix: float, questions: np.ndarray) -> np.ndarra
     return (1 - mix) * cosines + mix * best
 
 
-def candidates(arrays: Arrays, questions: np.ndarray, dense: np.ndarray) -> Candidates:
+def candidates(
+    arrays: Arrays, questions: np.ndarray, dense: np.ndarray, select: np.ndarray | None = None
+) -> Candidates:
+    """The union of BM25's and the vectors' top DEPTH, each candidate scored by both. The vectors' candidates
+    are chosen by ``select`` (passage cosines: what the passage index proposes) and ordered by ``dense``
+    (with sentence evidence, the blended score), as the product does."""
     lexical = arrays.lexical[questions]
-    top_lexical, top_dense = _top(lexical, DEPTH, True), _top(dense, DEPTH, False)
+    top_lexical = _top(lexical, DEPTH, True)
+    top_dense = _top(dense if select is None else select, DEPTH, False)
+    if select is not None:
+        order = np.argsort(-np.take_along_axis(dense, top_dense, 1), axis=1, kind="stable")
+        top_dense = np.take_along_axis(top_dense, order, 1)
     width = 2 * DEPTH
     rows = np.full((len(questions), width), -1, dtype=np.int64)
     lexical_rank = np.zeros((len(questions), width), dtype=np.int64)
@@ -105,6 +116,10 @@ def candidates(arrays: Arrays, questions: np.ndarray, dense: np.ndarray) -> Cand
 
 def _normalise(values: np.ndarray, valid: np.ndarray, how: str) -> np.ndarray:
     masked = np.where(valid, values, np.nan)
+    if how == "rank":
+        order = np.argsort(np.argsort(-masked, axis=1, kind="stable"), axis=1, kind="stable")  # NaNs sort last
+        count = valid.sum(1, keepdims=True)
+        return np.where(valid, 1 - order / np.maximum(count - 1, 1), 0.0)
     if how == "minmax":
         low, high = np.nanmin(masked, 1, keepdims=True), np.nanmax(masked, 1, keepdims=True)
         span = np.where(high > low, high - low, 1.0)
@@ -155,7 +170,7 @@ def settings() -> list[tuple[str, float, int, float]]:
     """(method, lexical weight, RRF k, coverage gate) to try."""
     grid: list[tuple[str, float, int, float]] = [("lexical", 1.0, 0, 0.0), ("dense", 0.0, 0, 0.0)]
     grid += [("rrf", w, k, 0.0) for k in RRF_KS for w in WEIGHTS if 0 < w < 1]
-    grid += [(method, w, 0, gate) for method in ("minmax", "zscore") for gate in GATES for w in WEIGHTS]
+    grid += [(method, w, 0, gate) for method in ("minmax", "zscore", "rank") for gate in GATES for w in WEIGHTS]
     return grid
 
 
@@ -194,7 +209,8 @@ def run(
         found = {}
         for name, arrays in data.items():
             everyone = np.arange(len(arrays.questions))
-            found[name] = candidates(arrays, everyone, dense_scores(arrays, mix, everyone))
+            select = arrays.query_vectors @ arrays.docs.T if mix else None
+            found[name] = candidates(arrays, everyone, dense_scores(arrays, mix, everyone), select)
         for method, weight, k, gate in settings():
             if mix and method == "lexical":
                 continue

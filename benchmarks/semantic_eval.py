@@ -1,5 +1,6 @@
 """`python -m benchmarks.semantic_eval`: the product's `qa eval` and `--confidence` with the default model, its
-passage and question vectors read from the cache of :mod:`benchmarks.semantic_data` instead of computed again.
+passage, question and sentence vectors read from the cache of :mod:`benchmarks.semantic_data` instead of computed
+again.
 
 The figures are those of the product's own code (:func:`qa.evaluate.evaluation.evaluate`,
 :func:`qa.evaluate.calibration.calibrate`: the index build, BM25, fusion, confidence evidence); only the
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.semantic_data import DEFAULT_CACHE, SCIFACT, SQUAD, documents
+from benchmarks.semantic_data import DEFAULT_CACHE, SCIFACT, SQUAD, documents, sentence_texts
 from qa.evaluate.evaldata import load_eval_set
 from qa.index.options import BuildOptions
 from qa.models.encoder import Encoder, load_encoder
@@ -60,6 +61,9 @@ def cached_encoder(model: str, cache: Path, eval_dir: Path) -> CachedEncoder:
             sets = [load_eval_set(eval_dir / SCIFACT, split=split) for split in ("train", "test")]
         cached.cached.update(zip(documents(sets[0].articles), np.load(docs_file)))
         cached.cached.update(zip([q.text for s in sets for q in s.queries], np.load(queries_file)))
+        sentences_file = cache / f"{which}-{tag}-sentences.npy"  # each passage's sentences (qa.index.sentences)
+        if sentences_file.is_file():
+            cached.cached.update(zip(sentence_texts(sets[0].articles)[0], np.load(sentences_file)))
     return cached
 
 
@@ -73,6 +77,7 @@ def main() -> None:
     parser.add_argument("--confidence", action="store_true")
     parser.add_argument("--model", default="sentence-transformers/all-MiniLM-L6-v2")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument("--evidence-out", type=Path, help="with --confidence: save each question's evidence (npz)")
     args = parser.parse_args()
     from qa.evaluate.calibration import calibrate, format_calibration
     from qa.evaluate.evaluation import evaluate, format_report
@@ -86,6 +91,14 @@ def main() -> None:
         results = calibrate(eval_set, list(report.modes), BuildOptions(model=encoder))
         data["confidence"] = {mode: result.to_dict() for mode, result in results.items()}
         text += "\n" + format_calibration(results)
+        if args.evidence_out:
+            source = [int(min(eval_set.gold_groups(query.id), key=int)) for query in eval_set.queries]
+            arrays = {"source": np.asarray(source)}
+            for mode, result in results.items():
+                for kind, evidence in (("answerable", result.answerable), ("unanswerable", result.unanswerable)):
+                    arrays[f"{mode}-{kind}-coverage"] = evidence.coverage
+                    arrays[f"{mode}-{kind}-cosine"] = evidence.cosine
+            np.savez(args.evidence_out, **arrays)
     print(text)
     print(json.dumps(data))
 
