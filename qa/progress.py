@@ -21,6 +21,7 @@ STAGES = {
     "split": ("Splitting into passages", "article"),
     "model": ("Loading the model", "step"),
     "embed": ("Embedding passages", "passage"),
+    "sentences": ("Embedding sentences", "sentence"),
     "lexical": ("Building the keyword index", "passage"),
     "copies": ("Grouping wire copies", "step"),
     "qdrant": ("Writing the Qdrant collection", "step"),

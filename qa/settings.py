@@ -44,7 +44,9 @@ class FusionSettings:
     """How hybrid mode fuses the two rankings: reciprocal rank fusion (``k``), or score interpolation with
     ``lexical_weight`` on BM25 after each method's scores are normalised over the candidates (``minmax`` or
     ``zscore``); with ``coverage_gate`` the lexical weight is scaled by ``min(1, coverage / coverage_gate)``,
-    coverage being the share of the question's informative words BM25's best passages hold. Recorded in each
+    coverage being the share of the question's informative words BM25's best passages hold. With
+    ``sentence_weight`` (and sentence vectors in the index) a passage's dense score, in dense and hybrid mode,
+    is ``(1 − sentence_weight)·its cosine + sentence_weight·its best sentence's cosine``. Recorded in each
     index's manifest."""
 
     method: Literal["rrf", "interpolation"] = "rrf"
@@ -52,20 +54,28 @@ class FusionSettings:
     lexical_weight: float = 0.5
     normalise: Literal["minmax", "zscore"] = "minmax"
     coverage_gate: float | None = None
+    sentence_weight: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"method": self.method}
         if self.method == "interpolation":
-            data: dict[str, Any] = {"method": self.method, "lexical_weight": self.lexical_weight}
+            data["lexical_weight"] = self.lexical_weight
             if self.normalise != "minmax":
                 data["normalise"] = self.normalise
             if self.coverage_gate:
                 data["coverage_gate"] = self.coverage_gate
-            return data
-        return {"method": self.method, "k": self.k}
+        else:
+            data["k"] = self.k
+        if self.sentence_weight:
+            data["sentence_weight"] = self.sentence_weight
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FusionSettings:
         method = data.get("method")
+        sentences = float(data.get("sentence_weight", 0.0))
+        if not 0.0 <= sentences <= 1.0:
+            raise ValueError(f"sentence weight {sentences} is not between 0 and 1")
         if method == "interpolation":
             normalise = data.get("normalise", "minmax")
             if normalise not in ("minmax", "zscore"):
@@ -76,9 +86,10 @@ class FusionSettings:
                 lexical_weight=float(data["lexical_weight"]),
                 normalise=normalise,
                 coverage_gate=float(gate) if gate else None,
+                sentence_weight=sentences,
             )
         if method == "rrf":
-            return cls("rrf", k=int(data.get("k", RRF_K)))
+            return cls("rrf", k=int(data.get("k", RRF_K)), sentence_weight=sentences)
         raise ValueError(f"unknown fusion method {method!r}")
 
 
@@ -106,8 +117,9 @@ def user_data_dir() -> Path:
 # A model not listed is fused by rank (RRF, k = RRF_K); each index's manifest records what it uses.
 MODEL_FUSION: dict[str, FusionSettings] = {
     # z-scores over the candidates; lexical weight 0.65 × min(1, coverage / 0.85), coverage being how much of the
-    # question's informative words BM25's best five passages hold (a paraphrase leans on the vectors)
+    # question's informative words BM25's best five passages hold (a paraphrase leans on the vectors); each
+    # passage's dense score 0.4 × its cosine + 0.6 × its best sentence's (benchmarks/sentence_evidence.py)
     "sentence-transformers/all-MiniLM-L6-v2": FusionSettings(
-        "interpolation", lexical_weight=0.65, normalise="zscore", coverage_gate=0.85
+        "interpolation", lexical_weight=0.65, normalise="zscore", coverage_gate=0.85, sentence_weight=0.6
     ),
 }

@@ -13,7 +13,12 @@ from qa.serve.cli import main
 QUICK = TrainSettings(seconds=2, seed=7)
 
 
-def test_every_long_stage_shows_a_progress_bar(tmp_path, seed_corpus, static_model_dir, capsys):
+def test_every_long_stage_shows_a_progress_bar(tmp_path, seed_corpus, static_model_dir, capsys, monkeypatch):
+    from qa.index import build
+    from qa.settings import FusionSettings
+
+    # fused as the default model is, so the build embeds sentences too
+    monkeypatch.setitem(build.MODEL_FUSION, str(static_model_dir), FusionSettings(sentence_weight=0.6))
     report = build_index(seed_corpus, tmp_path / "index", model=str(static_model_dir), progress=True)
     err = capsys.readouterr().err
     assert report.manifest.mode == "hybrid"

@@ -44,6 +44,8 @@ def test_the_shipped_corpus_is_indexed_with_the_verified_default_model(default_m
     assert default_model.mode == "hybrid"
     assert (model.name, model.revision) == (DEFAULT_MODEL, bundled.REVISION)
     assert default_model.manifest.fusion == MODEL_FUSION[DEFAULT_MODEL]
+    sentences = default_model.manifest.sentences  # the fusion weighs each passage's best sentence
+    assert sentences is not None and sentences.count > len(default_model.passages)
 
 
 def key_words_shared(retriever: Retriever, question: str, article: str, paragraph: int, kind: str) -> set[str]:

@@ -13,6 +13,7 @@ Memory stays bounded whatever the corpus size: no stage holds every passage or e
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import shutil
@@ -49,6 +50,7 @@ from qa.index.manifest import (
     CorpusInfo,
     Manifest,
     QdrantInfo,
+    SentencesInfo,
     VectorsInfo,
     library_versions,
 )
@@ -60,6 +62,13 @@ from qa.index.qdrant import (
     point_alias,
     write_collection,
     write_terms,
+)
+from qa.index.sentences import (
+    SENTENCE_KEYS_FILE,
+    SENTENCE_VECTORS_FILE,
+    save_offsets,
+    sentence_documents,
+    sentence_offsets,
 )
 from qa.index.store import (
     OWNER_FILE,
@@ -210,10 +219,13 @@ def _stages(
         seconds["train"] = time.perf_counter() - started
     if choice.folder is not None:
         shutil.copytree(choice.folder, staging / MODEL_DIR)
-    embedded = None
+    embedded = sentences = None
     if choice.encoder is not None:
         with _timed(seconds, "embed"):
             embedded = embed_passages(choice, catalog, staging, index_dir, options, cleanup)
+        if options.sentences and _fusion(choice).sentence_weight > 0 and options.qdrant is None:  # not in Qdrant
+            with _timed(seconds, "sentences"):
+                sentences = embed_sentences(choice, catalog, staging, index_dir, options, cleanup)
     copies = None
     if options.duplicates is not None:
         with _timed(seconds, "duplicates"):
@@ -226,7 +238,9 @@ def _stages(
         with _timed(seconds, "dense"):
             dense = build_dense(choice.encoder, staging, catalog, options)
     with _timed(seconds, "write"):
-        manifest = describe(summary, choice, embedded, dense, copies, options, corpus, made[0] if made else None)
+        manifest = describe(
+            summary, choice, embedded, dense, copies, options, corpus, made[0] if made else None, sentences
+        )
         del catalog, dense  # let go of the staged files' memory maps before they are swapped in
         write_manifest(staging, manifest, options)
     return manifest, embedded
@@ -278,24 +292,54 @@ def embed_passages(
 ) -> Embedded:
     """``vectors.npy`` and ``vector_keys.npy``: the passages' vectors, reused from the index being replaced
     where the text and model are the same, else embedded by the engine ``options`` name."""
+    documents = passage_documents(catalog, passage_document)
+    return _embed_documents(choice, documents, len(catalog.passages), staging, index_dir, options, cleanup)
+
+
+def embed_sentences(
+    choice: ModelChoice,
+    catalog: Catalog,
+    staging: Path,
+    index_dir: Path,
+    options: BuildOptions,
+    cleanup: contextlib.ExitStack,
+) -> SentencesInfo:
+    """``sentence_vectors.npy``, ``sentence_keys.npy`` and ``sentence_offsets.npy`` (qa.index.sentences): every
+    passage's sentences embedded with their article's title, reused from the index being replaced where the
+    text and model are the same."""
+    offsets = sentence_offsets(catalog)
+    save_offsets(staging, offsets)
+    files = (SENTENCE_VECTORS_FILE, SENTENCE_KEYS_FILE)
+    done = _embed_documents(
+        choice, sentence_documents(catalog), int(offsets[-1]), staging, index_dir, options, cleanup, files, "sentences"
+    )
+    return SentencesInfo(done.embedded + done.reused, done.embedded, done.reused)
+
+
+def _embed_documents(
+    choice: ModelChoice,
+    documents: Iterable[list[str]],
+    count: int,
+    staging: Path,
+    index_dir: Path,
+    options: BuildOptions,
+    cleanup: contextlib.ExitStack,
+    files: tuple[str, str] = (VECTORS_FILE, KEYS_FILE),
+    label: str = "embed",
+) -> Embedded:
+    """The ``count`` ``documents`` embedded into ``files`` (vectors, content keys) in ``staging``, through a
+    scratch folder; progress shown as stage ``label``."""
     encoder = choice.encoder
     assert encoder is not None
     key = model_key(_info(choice))
-    cache = VectorCache.open(index_dir, key, encoder.dimension) if options.reuse_vectors else None
-    scratch = scratch_folder(index_dir, "vectors")
+    cache = VectorCache.open(index_dir, key, encoder.dimension, *files) if options.reuse_vectors else None
+    scratch = scratch_folder(index_dir, Path(files[0]).stem)
     cleanup.callback(remove_own_folder, scratch)
     # Ray actors load the model themselves: from where it was loaded, or, trained on the corpus, from the index.
     location = str(staging / MODEL_DIR) if choice.folder is not None else encoder.name
+    embedder = _embedder(encoder, location, options)
     return embed(
-        staging,
-        scratch,
-        passage_documents(catalog, passage_document),
-        key,
-        encoder.dimension,
-        cache,
-        _embedder(encoder, location, options),
-        len(catalog.passages),
-        options.progress,
+        staging, scratch, documents, key, encoder.dimension, cache, embedder, count, options.progress, files, label
     )
 
 
@@ -361,6 +405,7 @@ def describe(
     options: BuildOptions,
     corpus: CorpusInfo | None,
     collection: str | None = None,
+    sentences: SentencesInfo | None = None,
 ) -> Manifest:
     """The manifest of the index being built (its file checksums are added as it is written); ``collection``
     is the Qdrant collection the passages were written into, for the `qdrant` backend."""
@@ -379,12 +424,13 @@ def describe(
         model=info,
         semantic_off_reason=choice.off_reason,
         dense=dense.describe() if dense is not None else None,
-        fusion=_fusion(choice) if hybrid else None,  # on Qdrant too: interpolation is done by the retriever
+        fusion=_fusion(choice, sentences is not None) if hybrid else None,  # on Qdrant too: the retriever fuses
         vectors=(
             VectorsInfo(model_key(info), embedded.embedded, embedded.reused)
             if info is not None and embedded is not None
             else None
         ),
+        sentences=sentences,
         versions=library_versions(),
         duplicates=(
             CopiesInfo(
@@ -412,11 +458,14 @@ def write_manifest(staging: Path, manifest: Manifest, options: BuildOptions) -> 
         bar.update(1)
 
 
-def _fusion(choice: ModelChoice) -> FusionSettings:
-    """How hybrid search fuses the two rankings for this model (tuned per model; RRF for one never tuned)."""
+def _fusion(choice: ModelChoice, sentences: bool = True) -> FusionSettings:
+    """How hybrid search fuses the two rankings for this model (tuned per model; RRF for one never tuned);
+    without ``sentences`` (no sentence vectors were built) no weight on the best sentence."""
     if choice.trained is not None:
-        return SELF_FUSION
-    return MODEL_FUSION.get(choice.encoder.name, RRF_FUSION) if choice.encoder is not None else RRF_FUSION
+        fusion = SELF_FUSION
+    else:
+        fusion = MODEL_FUSION.get(choice.encoder.name, RRF_FUSION) if choice.encoder is not None else RRF_FUSION
+    return fusion if sentences else dataclasses.replace(fusion, sentence_weight=0.0)
 
 
 def _unique_ids(articles: Iterable[Article]) -> Iterator[Article]:

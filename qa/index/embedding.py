@@ -233,21 +233,25 @@ def embed(
     dimension: int,
     cache: VectorCache | None,
     embedder: Embedder,
-    passages: int,
+    count: int,
     progress: bool = False,
+    files: tuple[str, str] = (VECTORS_FILE, KEYS_FILE),
+    label: str = "embed",
 ) -> Embedded:
-    """``vector_keys.npy`` and ``vectors.npy`` in ``staging`` for the ``passages`` documents (chunks, in row
-    order): vectors ``cache`` (the index being replaced) holds for the same text and model are copied, the
-    others come from ``embedder``, through a scratch file in ``scratch_dir``."""
+    """``vectors.npy`` and ``vector_keys.npy`` (or the ``files`` named: vectors, keys) in ``staging`` for the
+    ``count`` documents (chunks, in row order: passages, or sentences): vectors ``cache`` (the index being
+    replaced) holds for the same text and model are copied, the others come from ``embedder``, through a
+    scratch file in ``scratch_dir``; ``label`` names the progress bar's stage."""
+    vectors_file, keys_file = files
     found_parts: list[np.ndarray] = []
     total = 0
 
     def missing() -> Iterator[list[str]]:  # keys are written as the embedder asks for documents
         nonlocal total
-        with NpyWriter(staging / KEYS_FILE, np.uint8, (KEY_BYTES,)) as keys_file:
+        with NpyWriter(staging / keys_file, np.uint8, (KEY_BYTES,)) as keys_out:
             for chunk in documents:
                 keys = content_keys(key_of_model, chunk)
-                keys_file.add(keys)
+                keys_out.add(keys)
                 found = cache.lookup(keys) if cache is not None else np.full(len(chunk), -1, dtype=np.int64)
                 found_parts.append(found)
                 total += len(chunk)
@@ -258,7 +262,7 @@ def embed(
     embedded = 0
     with (
         NpyWriter(scratch_dir / NEW_VECTORS_FILE, np.float32, (dimension,)) as new_vectors,
-        stage("embed", passages, progress) as bar,
+        stage(label, count, progress) as bar,
     ):
         for block in embedder.embed(missing()):
             new_vectors.add(np.asarray(block, dtype=np.float32))
@@ -268,7 +272,7 @@ def embed(
     found = np.concatenate(found_parts) if found_parts else np.zeros(0, dtype=np.int64)
     if embedded != int((found < 0).sum()):
         raise RuntimeError(f"the embedder returned {embedded} vectors for {int((found < 0).sum())} documents")
-    _assemble(staging / VECTORS_FILE, found, cache, NpyReader(scratch_dir / NEW_VECTORS_FILE), dimension)
+    _assemble(staging / vectors_file, found, cache, NpyReader(scratch_dir / NEW_VECTORS_FILE), dimension)
     (scratch_dir / NEW_VECTORS_FILE).unlink()
     return Embedded(embedded, total - embedded)
 

@@ -69,6 +69,15 @@ class VectorsInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class SentencesInfo:
+    """The sentence vectors of this build (qa.index.sentences): how many, and how many were embedded or reused."""
+
+    count: int
+    embedded: int
+    reused: int
+
+
+@dataclass(frozen=True, slots=True)
 class CopiesInfo:
     """How wire copies were grouped (qa.index.duplicates settings) and how many were found."""
 
@@ -157,6 +166,7 @@ class Manifest:
     semantic_off_reason: str | None = None
     dense: DenseInfo | None = None  # the vector index: exact or IVF-SQ8, nprobe, recall check
     vectors: VectorsInfo | None = None
+    sentences: SentencesInfo | None = None  # sentence vectors, when the fusion weighs the best sentence
     fusion: FusionSettings | None = None  # how hybrid mode fuses (None without vectors)
     duplicates: CopiesInfo | None = None  # how wire copies were grouped (None: not grouped)
     qdrant: QdrantInfo | None = None  # the collection, for the "qdrant" backend
@@ -174,6 +184,7 @@ class Manifest:
             "model": self.model.to_dict() if self.model else None,
             "dense": self.dense.to_dict() if self.dense else None,
             "vectors": asdict(self.vectors) if self.vectors else None,
+            "sentences": asdict(self.sentences) if self.sentences else None,
             "fusion": self.fusion.to_dict() if self.fusion else None,
             "duplicates": asdict(self.duplicates) if self.duplicates else None,
             "qdrant": asdict(self.qdrant) if self.qdrant else None,
@@ -198,6 +209,7 @@ class Manifest:
             "model": part("model", ModelInfo.from_dict),
             "dense": part("dense", DenseInfo.from_dict),
             "vectors": part("vectors", lambda value: _known(VectorsInfo, value)),
+            "sentences": part("sentences", lambda value: _known(SentencesInfo, value)),
             "fusion": part("fusion", FusionSettings.from_dict),
             "duplicates": part("duplicates", lambda value: _known(CopiesInfo, value)),
             "qdrant": part("qdrant", lambda value: _known(QdrantInfo, value)),

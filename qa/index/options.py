@@ -31,6 +31,7 @@ class BuildOptions:
     lexical: LexicalSettings = field(default_factory=LexicalSettings)
     dense: DenseSettings = field(default_factory=DenseSettings)
     reuse_vectors: bool = True  # take unchanged passages' vectors from the index being replaced
+    sentences: bool = True  # sentence vectors too, where the model's fusion weighs the best sentence
     split: bool = True  # each paragraph a passage (False: each article one passage, as evaluation sets come)
     duplicates: DuplicateSettings | None = field(default_factory=DuplicateSettings)  # wire copies (None: not grouped)
     strict: bool = False  # a corpus file that cannot be read is an error, not a skip

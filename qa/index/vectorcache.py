@@ -66,8 +66,16 @@ class VectorCache:
         return len(self._keys)
 
     @classmethod
-    def open(cls, index_dir: Path, model: str, dimension: int) -> VectorCache | None:
-        """The cache kept in the index at ``index_dir``, or None when it has none for this model."""
+    def open(
+        cls,
+        index_dir: Path,
+        model: str,
+        dimension: int,
+        vectors_file: str = VECTORS_FILE,
+        keys_file: str = KEYS_FILE,
+    ) -> VectorCache | None:
+        """The cache kept in the index at ``index_dir`` (passage vectors, or others kept the same way under
+        ``vectors_file`` and ``keys_file``), or None when it has none for this model."""
         try:
             manifest = Manifest.read(index_dir, older=True)
         except Exception:  # no index there yet, or an unreadable one: nothing to reuse
@@ -76,17 +84,19 @@ class VectorCache:
             return None
         # Reused vectors are copied into the new index under fresh checksums: check them in full
         # first (opening an index only samples large files), so damage is never carried forward.
-        records = {name: manifest.files[name] for name in (VECTORS_FILE, KEYS_FILE) if name in manifest.files}
+        records = {name: manifest.files[name] for name in (vectors_file, keys_file) if name in manifest.files}
+        if len(records) < 2:  # files the manifest does not vouch for are not reused
+            return None
         try:
             check_files(index_dir, records, full=True)
         except QAError as error:
-            log.warning("not reusing passage vectors from %s: %s", index_dir, error)
+            log.warning("not reusing the vectors in %s: %s", index_dir / vectors_file, error)
             return None
         try:
-            keys = np.load(index_dir / KEYS_FILE, mmap_mode="r", allow_pickle=False)
-            vectors = np.load(index_dir / VECTORS_FILE, mmap_mode="r", allow_pickle=False)
+            keys = np.load(index_dir / keys_file, mmap_mode="r", allow_pickle=False)
+            vectors = np.load(index_dir / vectors_file, mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError) as error:
-            log.info("not reusing passage vectors from %s: %s", index_dir, error)
+            log.info("not reusing the vectors in %s: %s", index_dir / vectors_file, error)
             return None
         if keys.shape != (len(vectors), KEY_BYTES) or vectors.ndim != 2 or vectors.shape[1] != dimension:
             return None

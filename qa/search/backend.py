@@ -111,6 +111,12 @@ class DenseSearcher(Protocol):
         """The exact cosine of one question vector with each of ``rows``."""
         ...
 
+    def sentence_scores_for(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
+        """The largest cosine of one question vector with a sentence of each of ``rows`` (qa.index.sentences),
+        or None when the backend holds no sentence vectors (dense scores are then the passages' cosines alone).
+        A search server can hold them as a multivector per passage point (max-sim over its sentences)."""
+        ...
+
 
 class HybridSearcher(Protocol):
     """Lexical and dense candidates fused by reciprocal rank fusion where the passages are (a search server

@@ -16,6 +16,7 @@ from qa.index.catalog import Catalog, day_number
 from qa.index.dense import DenseIndex
 from qa.index.lexical import LexicalIndex
 from qa.index.manifest import Manifest
+from qa.index.sentences import SentenceVectors
 from qa.index.terms import Analyzer
 from qa.search.backend import Backend, Candidates, Filters
 
@@ -91,9 +92,10 @@ class LocalLexical:
 class LocalDense:
     """A :class:`~qa.index.dense.DenseIndex` (exact or IVF-SQ8) as a dense searcher."""
 
-    def __init__(self, index: DenseIndex, rows_for: CatalogRows) -> None:
+    def __init__(self, index: DenseIndex, rows_for: CatalogRows, sentences: SentenceVectors | None = None) -> None:
         self.index = index
         self._rows_for = rows_for
+        self.sentences = sentences
 
     @property
     def dimension(self) -> int:
@@ -108,6 +110,9 @@ class LocalDense:
 
     def scores_for(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return self.index.scores_for(vector, rows)
+
+    def sentence_scores_for(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
+        return self.sentences.best(vector, rows) if self.sentences is not None else None
 
 
 def top_rows(scores: np.ndarray, depth: int, allowed: np.ndarray | None) -> np.ndarray:
@@ -140,4 +145,8 @@ def open_local(index_dir: Path, manifest: Manifest, catalog: Catalog, mmap: bool
                 f"the manifest expects {passages} of dimension {manifest.model.dimension}.",
                 path=index_dir,
             )
-    return Backend("local", LocalLexical(lexical, rows_for), LocalDense(dense, rows_for) if dense is not None else None)
+    sentences = None
+    if dense is not None and manifest.sentences is not None:
+        sentences = SentenceVectors.load(index_dir, passages, dense.dimension, mmap=mmap)
+    searcher = LocalDense(dense, rows_for, sentences) if dense is not None else None
+    return Backend("local", LocalLexical(lexical, rows_for), searcher)

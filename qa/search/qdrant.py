@@ -215,6 +215,11 @@ class QdrantDense:
         matrix = np.asarray([stored[row] for row in ids], dtype=np.float32)
         return matrix @ np.asarray(vector, dtype=np.float32)
 
+    def sentence_scores_for(self, vector: np.ndarray, rows: np.ndarray) -> None:
+        """None: a collection holds no sentence vectors, so dense scores are the passages' cosines alone and a
+        Qdrant index is built without them (a multivector per point, scored by max-sim, would hold them)."""
+        return None
+
 
 class QdrantHybrid:
     """Hybrid search in one request: a sparse and a dense prefetch, fused on the server by RRF."""

@@ -158,8 +158,11 @@ def _first_stage(
         return ranking, len(both) >= depth
     if mode == "dense":
         assert dense is not None  # check_mode refuses dense mode where there are no vectors
-        ranking = Ranking(dense.rows, dense.scores.astype(np.float64), lexical.scores_for(question, dense.rows))
-        return ranking, len(dense) >= depth
+        assert vector is not None and backend.dense is not None
+        scores = dense_scores(backend.dense, vector, dense.rows, fusion, dense.scores)
+        order = np.argsort(-scores, kind="stable")
+        rows = dense.rows[order]
+        return Ranking(rows, scores[order], lexical.scores_for(question, rows)), len(dense) >= depth
     found = lexical.search(question, depth, filters)
     if mode == "lexical":
         return Ranking(found.rows, found.scores.astype(np.float64), found.scores), len(found) >= depth
@@ -203,8 +206,29 @@ def fuse(
         return interpolate_scores(
             rows,
             lexical_searcher.scores_for(question, rows),
-            dense_searcher.scores_for(vector, rows),
+            dense_scores(dense_searcher, vector, rows, fusion),
             weight,
             fusion.normalise,
         )
-    return reciprocal_rank_fusion([lexical.rows, dense.rows], k=fusion.k)
+    dense_rows = dense.rows
+    if fusion.sentence_weight:
+        dense_rows = dense_rows[np.argsort(-dense_scores(dense_searcher, vector, dense_rows, fusion), kind="stable")]
+    return reciprocal_rank_fusion([lexical.rows, dense_rows], k=fusion.k)
+
+
+def dense_scores(
+    searcher: DenseSearcher,
+    vector: np.ndarray,
+    rows: np.ndarray,
+    fusion: FusionSettings,
+    cosines: np.ndarray | None = None,
+) -> np.ndarray:
+    """The dense score of each of ``rows`` (float64): its cosine (``cosines`` when known), blended with its best
+    sentence's cosine as ``fusion.sentence_weight`` says, where the backend holds sentence vectors."""
+    passage = np.asarray(searcher.scores_for(vector, rows) if cosines is None else cosines, dtype=np.float64)
+    if not fusion.sentence_weight:
+        return passage
+    best = searcher.sentence_scores_for(vector, rows)
+    if best is None:
+        return passage
+    return (1 - fusion.sentence_weight) * passage + fusion.sentence_weight * np.asarray(best, dtype=np.float64)

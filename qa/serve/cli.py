@@ -138,6 +138,12 @@ def _parser() -> Parser:
         "--full", action="store_true", help="embed every passage again instead of reusing the previous index's vectors"
     )
     build.add_argument(
+        "--no-sentences",
+        action="store_true",
+        help="do not embed each passage's sentences (the default model also scores a passage by its best "
+        "sentence; without them embedding takes about 60%% less time and search uses the passages' vectors alone)",
+    )
+    build.add_argument(
         "--ocr-lang",
         default=DEFAULT_OCR_LANGUAGE,
         metavar="LANG",
@@ -376,6 +382,7 @@ def _build(args: argparse.Namespace) -> None:
         training=_training(args),
         dense=dense,
         reuse_vectors=not args.full,
+        sentences=not args.no_sentences,
         strict=args.strict,
         reading=ReadOptions(ocr=not args.no_ocr, ocr_language=args.ocr_lang),
         progress=sys.stderr.isatty(),
@@ -389,6 +396,8 @@ def _build(args: argparse.Namespace) -> None:
     reused = ""
     if manifest.vectors and report.vectors_reused:
         reused = f"; reused {report.vectors_reused:,} passage vectors, embedded {manifest.vectors.embedded:,}"
+    if manifest.sentences:
+        reused += f"; {manifest.sentences.count:,} sentence vectors"
     try:
         print(
             f"Indexed {manifest.articles} articles as {manifest.passages} passages into {args.index} "
