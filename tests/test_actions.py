@@ -26,7 +26,7 @@ def test_download_of_picked_hits_is_csv_or_markdown_named_after_the_question(new
     assert picked.name.startswith("news-qa-what-did-the-council-approve-for-embankment-") and picked.name.endswith(
         ".csv"
     )
-    assert picked.media_type == "text/csv" and picked.text.startswith("\ufeffid,question,rank,")
+    assert picked.media_type == "text/csv" and picked.text.startswith("\ufeffid,question,confident,rank,")
     assert [row["rank"] for row in csv.DictReader(io.StringIO(picked.text.removeprefix("\ufeff")))] == ["2", "4"]
     everything = download_answer(answer, [], "markdown")
     assert everything.name.endswith(".md") and all(f"\n{rank}. " in everything.text for rank in (1, 2, 3, 4))

@@ -120,6 +120,20 @@ def test_csv_batch_echoes_ids_and_reports_failures(newsroom_index, tmp_path, cap
     assert f"{batch}:4: The question is empty" in captured.err and f"{batch}:5: Nothing to search for" in captured.err
 
 
+def test_csv_batch_says_on_every_row_whether_the_corpus_seems_to_answer(newsroom_index, tmp_path, capsys):
+    batch = tmp_path / "questions.txt"
+    batch.write_text(f"{LEVY}\nWho won the river cup final?\nWho won the 2022 FIFA World Cup?\n")
+    assert main(["ask", "--batch", str(batch), "--index", str(newsroom_index), "--format", "csv", "-k", "2"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(row["question"], row["rank"], row["confident"]) for row in rows] == [
+        (LEVY, "1", "yes"),
+        (LEVY, "2", "yes"),
+        ("Who won the river cup final?", "1", "no"),
+        ("Who won the river cup final?", "2", "no"),
+        ("Who won the 2022 FIFA World Cup?", "", "no"),  # no passage shares its words: still a row
+    ]
+
+
 def test_text_batch_skips_comments_and_jsonl_batch_echoes_ids(newsroom_index, tmp_path, capsys):
     text = tmp_path / "questions.txt"
     text.write_text(f"# asked every month\n{LEVY}\n\n  # indented comment\nWho rescued families?\n")

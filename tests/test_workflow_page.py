@@ -13,10 +13,13 @@ import pytest
 
 from qa.evaluate.marks import read_marks
 from qa.serve.audit import read_audit
+from qa.settings import NO_HITS, NOT_CONFIDENT
 from tests.support.servers import lexical_app
 
 pytestmark = pytest.mark.browser
 ROOFTOPS = "Who rescued families from rooftops?"
+UNANSWERED = "Who won the river cup final?"  # shares words with passages that do not answer it
+NO_SHARED_WORDS = "Who won the 2022 FIFA World Cup?"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 
 
@@ -197,6 +200,37 @@ def test_the_batch_tab_answers_pasted_questions_as_a_table_and_a_csv(page, newsr
     rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
     assert list(dict.fromkeys(row["question"] for row in rows)) == [ROOFTOPS, "-Beijing", "Who approved the levy?"]
     page.screenshot(path=str(tmp_path / "batch.png"), full_page=True)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_batch_tab_says_which_questions_the_corpus_does_not_answer(browser, newsroom_server, width, tmp_path):
+    context = browser.new_context(viewport={"width": width, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(newsroom_server.url)
+    page.locator("#qa-question textarea").wait_for(timeout=60_000)
+    page.get_by_role("tab", name="Batch").click()
+    page.locator("#qa-batch-questions textarea").fill(f"{ROOFTOPS}\n{UNANSWERED}\n{NO_SHARED_WORDS}")
+    page.locator("#qa-batch-run").click()
+    table = page.locator(".qa-batch-table")
+    table.wait_for(timeout=30_000)
+    assert page.locator(".qa-batch-summary").inner_text() == (
+        "3 questions asked; the corpus does not seem to answer 2 of them"
+    )
+    unanswered = table.locator("tr.qa-unanswered")
+    assert unanswered.count() == 2
+    assert unanswered.nth(0).inner_text().split() == f"2 {UNANSWERED} {NOT_CONFIDENT}".split()
+    assert unanswered.nth(1).inner_text().split() == f"3 {NO_SHARED_WORDS} {NO_HITS}".split()
+    assert unanswered.nth(0).locator(".qa-notice-cell").is_visible()
+    # The answered question has no notice; the unanswered one's nearest passages follow its notice.
+    assert table.locator("tr", has_text=ROOFTOPS).locator(".qa-notice-cell").count() == 0
+    assert table.locator("tr.qa-unanswered + tr td.qa-num").first.inner_text() == "1"
+    page.screenshot(path=str(tmp_path / f"batch-unanswered-{width}.png"), full_page=True)
+    with page.expect_download(timeout=30_000) as download:
+        page.locator("#qa-batch-download").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    confident = {row["question"]: row["confident"] for row in rows}
+    assert confident == {ROOFTOPS: "yes", UNANSWERED: "no", NO_SHARED_WORDS: "no"}
+    context.close()
 
 
 def test_the_page_writes_the_audit_log_unless_turned_off(page, newsroom_server):

@@ -22,6 +22,7 @@ FORMATS = ("text", "json", "csv", "markdown")
 CSV_COLUMNS = (
     "id",
     "question",
+    "confident",
     "rank",
     "citation",
     "quote",
@@ -91,7 +92,9 @@ def _pages(page: int | None, page_end: int | None) -> str:
 
 
 def to_csv(asked: Iterable[Asked], hits: Sequence[int] | None = None) -> str:
-    """A header, then a row per hit (only ranks in ``hits``, when given); a failed question is a row with its error."""
+    """A header, then a row per hit (only ranks in ``hits``, when given), each saying whether the corpus
+    seems to answer its question (``confident``: yes or no); a question without hits is one row with no
+    rank, and a failed question a row with its error."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
@@ -100,6 +103,9 @@ def to_csv(asked: Iterable[Asked], hits: Sequence[int] | None = None) -> str:
         if item.answer is None:
             writer.writerow({**head, "error": item.error or ""})
             continue
+        head["confident"] = "yes" if item.answer.confident else "no"
+        if not item.answer.hits:
+            writer.writerow(head)
         for hit in _picked(item.answer, hits):
             writer.writerow({**head, **hit_row(hit)})
     return buffer.getvalue()

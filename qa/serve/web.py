@@ -233,22 +233,30 @@ def render_answer(
 
 
 def render_batch(results: Sequence[Asked]) -> str:
-    """The Batch tab's table: a row per hit (question, rank, citation, answering sentence) or failed question."""
+    """The Batch tab's table: a row per hit (question, rank, citation, answering sentence) or failed question;
+    a question the corpus does not seem to answer gets the single-question view's notice in a row of its own,
+    above its nearest passages."""
     rows = []
     for number, result in enumerate(results, start=1):
-        css = "qa-next-question qa-failed" if result.answer is None else "qa-next-question"
+        answer = result.answer
+        css = "qa-next-question" + (" qa-failed" if answer is None else "" if answer.confident else " qa-unanswered")
         first = f'<tr class="{css}"><td class="qa-num">{number}</td><td>{_e(result.question or "")}</td>'
-        if result.answer is None:
+        if answer is None:
             rows.append(f'{first}<td></td><td colspan="2" class="qa-error-cell">{_e(result.error or "")}</td></tr>')
             continue
-        if not result.answer.hits:
-            rows.append(f'{first}<td></td><td colspan="2">{_e(NO_HITS)}</td></tr>')
-        for hit in result.answer.hits:
+        if not answer.confident:
+            notice = NOT_CONFIDENT if answer.hits else NO_HITS
+            rows.append(f'{first}<td></td><td colspan="2" class="qa-notice-cell">{_e(notice)}</td></tr>')
+            first = "<tr><td></td><td></td>"
+        for hit in answer.hits:
             lead = first if hit.rank == 1 else "<tr><td></td><td></td>"
             cells = f"<td>{_e(hit.citation)}</td><td>{_e(hit.highlighted_text)}</td>"
             rows.append(f'{lead}<td class="qa-num">{hit.rank}</td>{cells}</tr>')
     failed = sum(1 for result in results if result.answer is None)
+    unanswered = sum(1 for result in results if result.answer is not None and not result.answer.confident)
     summary = f"{_plural(len(results), 'question')} asked" + (f", {failed} failed" if failed else "")
+    if unanswered:
+        summary += f"; the corpus does not seem to answer {unanswered} of them"
     head = "".join(f"<th>{name}</th>" for name in ("#", "Question", "Rank", "Citation", "Answering sentence"))
     return (
         f'<div class="qa-batch"><p class="qa-batch-summary" role="status">{_e(summary)}</p>'
