@@ -175,3 +175,14 @@ def test_match_dates_are_every_copy_s_date_for_the_timeline(newsroom):
     as_text = sorted(str(day) for day in dates if day is not None)
     assert {"2024-03-05", "2024-03-06", "2024-03-08"} <= set(as_text)  # each outlet's copy, uncollapsed
     assert dates.count(None) >= 1  # the undated Harbour Times copy, counted, not dropped
+
+
+def test_evaluation_rankings_read_questions_as_written_not_as_search_syntax(lexical):
+    # SQuAD asks 'What does "Normans" mean?': quotation marks in a dataset are not a phrase search
+    question = 'How many "traffickers Gujranwala" did the FIA arrest?'
+    assert lexical.search(question, k=5) == [], "as search syntax, no passage holds that phrase"
+    (rows, _), *_ = lexical.rank_many([question], k=5)
+    top = lexical.passages[int(rows[0])]
+    assert "Gujranwala" in top.text and top.paragraph == 2
+    (rows, _), *_ = lexical.rank_many([question], k=5, syntax=True)
+    assert len(rows) == 0

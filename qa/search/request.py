@@ -33,6 +33,7 @@ class SearchOptions(TypedDict, total=False):
     mode: str | None
     rerank: bool
     collapse: bool
+    syntax: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +41,9 @@ class SearchRequest:
     """Questions as they will be searched, with checked settings.
 
     :meth:`query` reads a question's search syntax: the words that rank, the phrases every hit
-    must contain and the words none may (qa.search.syntax). With ``collapse`` only the best of
-    each group of wire copies is kept.
+    must contain and the words none may (qa.search.syntax); with ``syntax`` False the question is
+    searched as written (an evaluation set's quotation marks are not phrase searches). With
+    ``collapse`` only the best of each group of wire copies is kept.
     """
 
     questions: tuple[str, ...]
@@ -51,10 +53,11 @@ class SearchRequest:
     filters: Filters = NO_FILTERS
     warnings: tuple[tuple[str, ...], ...] = ()  # per question: what cleaning changed
     collapse: bool = False
+    syntax: bool = True
 
     def query(self, number: int) -> Query:
         """Question ``number`` as searched: its ranking words, phrases and excluded words."""
-        return parse_query(self.questions[number])
+        return parse_query(self.questions[number]) if self.syntax else Query(self.questions[number])
 
 
 def check_request(
@@ -68,6 +71,7 @@ def check_request(
     date_to: object = None,
     include_undated: bool = False,
     collapse: bool = False,
+    syntax: bool = True,
     index_mode: Mode,
     semantic_off_reason: str | None = None,
     known_outlets: Sequence[str] = (),
@@ -88,6 +92,7 @@ def check_request(
         filters=check_filters(outlets, date_from, date_to, known_outlets, include_undated),
         warnings=tuple(tuple(warnings) for _, warnings in cleaned),
         collapse=bool(collapse),
+        syntax=bool(syntax),
     )
 
 

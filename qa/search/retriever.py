@@ -250,13 +250,15 @@ class Retriever:
         mode: str | None = None,
         rerank: bool = False,
         collapse: bool = False,
+        syntax: bool = False,
     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """(passage rows, ranking scores) per question, best first: the bare ranking, for evaluation.
 
         With ``rerank`` the top ``max(k, rerank_depth)`` rows are rescored and the best ``k`` returned.
-        Wire copies are all ranked unless ``collapse``.
+        Wire copies are all ranked unless ``collapse``; questions are searched as written unless
+        ``syntax`` (an evaluation set's ``"quoted"`` words or ``-1`` are not search syntax).
         """
-        request = self._check(questions, k, mode=mode, rerank=rerank, collapse=collapse)
+        request = self._check(questions, k, mode=mode, rerank=rerank, collapse=collapse, syntax=syntax)
         return [(ranking.rows[: request.k], ranking.scores[: request.k]) for ranking in self._rank(request).rankings]
 
     def match_dates(
