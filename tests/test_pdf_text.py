@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from qa.index.build import build_index
-from qa.ingest.formats.pdf import _runs, read_pdf
+from qa.ingest.corpus import load_corpus
+from qa.ingest.formats.pdf import _runs, metadata, read_pdf
 from qa.ingest.sources import ReadOptions
 from qa.search.retriever import Retriever
 
@@ -61,7 +62,7 @@ def test_every_passage_of_a_chromium_pdf_is_its_article_at_its_span_and_the_page
         assert " ".join(passage.text.split()) in page
     hit = retriever.ask("What did the chairman tell Human Rights Watch?", 1).hits[0]
     assert "“Wait, wait,” he told Human Rights Watch." in hit.passage.text
-    assert hit.passage.page == 1
+    assert (hit.passage.page, hit.article.title) == (1, "Water Board audit")  # not the file name Chromium wrote
 
 
 @pytest.mark.parametrize("gap", [-0.8, 0.5, 1.0, 1.5])
@@ -81,3 +82,31 @@ def test_a_word_drawn_in_pieces_reads_as_one_word(gap):
     canvas.showPage()
     canvas.save()
     assert _read_text(buffer.getvalue()) == "The board bought office chairs for the Water Board in April."
+
+
+@pytest.mark.parametrize(
+    "title,kept",
+    [
+        ("Audit of the Provincial Water Board", True),
+        ("Node.js in the newsroom", True),
+        ("pdf.html", False),  # Chromium's title for a page without <title>: its file name
+        ("water-audit.htm", False),
+        ("https://example.org/news/water-audit", False),
+        ("example.org/news/water-audit", False),
+        ("Microsoft Word - audit.docx", False),
+        ("Untitled", False),
+    ],
+)
+def test_a_pdf_title_that_is_a_file_name_or_an_address_is_no_title(title, kept):
+    assert metadata({"Title": title}, "doc.pdf", []).get("title") == (title if kept else None)
+
+
+def test_empty_document_files_are_skipped_as_empty_files(tmp_path):
+    for name in ["zero.pdf", "zero.docx", "zero.eml", "zero.mbox"]:
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "note.txt").write_text("The Provincial Water Board spent the money on office furniture.\n")
+    load = load_corpus(tmp_path)
+    assert [article.path for article in load.articles] == ["note.txt"]
+    assert sorted((skip.path, skip.reason) for skip in load.skipped) == [
+        (name, "empty file") for name in ["zero.docx", "zero.eml", "zero.mbox", "zero.pdf"]
+    ]

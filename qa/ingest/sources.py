@@ -247,6 +247,8 @@ def read_file(path: Path, doc_id: str, location: str, options: ReadOptions | Non
 def read_data(data: bytes, suffix: str, doc_id: str, location: str, options: ReadOptions) -> ReadResult:
     """Raw documents from the bytes of a file of type ``suffix`` (a corpus file, or an e-mail attachment)."""
     if suffix in DOCUMENT_SUFFIXES:
+        if not data:
+            raise UnreadableFile("empty file")
         from qa.ingest.formats import read_document
 
         result = read_document(data, suffix, doc_id, location, options)

@@ -18,7 +18,13 @@ SCANNED_MAX_CHARS = 20
 SCANNED_MAX_TEXT = 200
 SCANNED_MIN_COVER = 0.3
 CONTINUES = 0.5  # a text object this close (a fraction of the line's height) with no space before it goes on the word
-_JUNK_TITLE = re.compile(r"^(?:microsoft \w+ - |untitled\b|document\d*$)|\.(?:docx?|pdf|indd|rtf|odt|txt|tmp)$", re.I)
+# Titles generators write when the author gave none: a placeholder, a file name (Chromium prints
+# a page without a <title> under its file name, "pdf.html"), an address.
+_JUNK_TITLE = re.compile(
+    r"^(?:microsoft \w+ - |untitled\b|document\d*$|(?:https?|file)://|[\w.-]+\.[a-z]{2,}/\S*$)"
+    r"|\.(?:docx?|pdf|indd|rtf|odt|txt|tmp|x?html?|mhtml?|php|aspx?|jsp|md|eml|jpe?g|png|gif|tiff?|xlsx?|pptx?)$",
+    re.I,
+)
 _PDF_DATE = re.compile(r"^(?:D:)?(\d{4})(\d{2})?(\d{2})?")
 _LINE = re.compile(r"[^\r\n]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # line breaks and control characters inside a run
