@@ -117,7 +117,8 @@ def _object_runs(textpage: Any, start: int, text: str) -> list[Run]:
     owner, box, chars = None, None, ""
     for offset, char in enumerate(text):
         index = start + offset
-        obj = ctypes.cast(pdfium_c.FPDFText_GetTextObject(textpage, index), ctypes.c_void_p).value
+        handle = pdfium_c.FPDFText_GetTextObject(textpage, index)
+        obj = ctypes.addressof(handle.contents) if handle else None  # the object's identity
         left, bottom, right, top = textpage.get_charbox(index) if obj else (0.0, 0.0, 0.0, 0.0)
         if obj is None or right - left < 0.01:
             chars += char
