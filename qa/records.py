@@ -175,6 +175,13 @@ class Copy:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def citation(self) -> str:
+        """Where the copy ran: ``Outlet — "Full Title", 2024-03-05, ¶4`` (an undated copy says ``undated``)."""
+        named = f'"{self.title}"' if self.title else f"{readable_name(self.article_id, self.outlet)} (untitled)"
+        lead = f"{self.outlet} — " if self.outlet else ""
+        return f"{lead}{named}, {self.date or 'undated'}, ¶{self.paragraph}"
+
 
 @dataclass(frozen=True, slots=True)
 class Hit:

@@ -134,6 +134,39 @@ def test_csv_batch_says_on_every_row_whether_the_corpus_seems_to_answer(newsroom
     ]
 
 
+@pytest.mark.parametrize("output", ["text", "markdown"])
+def test_text_and_markdown_say_how_many_undated_passages_a_date_filter_left_out(newsroom_index, output, capsys):
+    ask = ["ask", "flood insurance brokers premiums", "--index", str(newsroom_index)]
+    assert main([*ask, "--date-from", "2023-01-01", "--format", output]) == 0
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if "date filter" in line).strip("_")
+    assert line.startswith("The date filter left out ") and "whose article has no date" in line
+    assert "--include-undated" in line
+    left_out = int(line.split()[5])
+    assert main([*ask, "--date-from", "2023-01-01", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["undated_excluded"] == left_out > 0
+    assert main([*ask, "--format", output]) == 0  # no date filter: nothing left out, nothing said
+    assert "date filter" not in capsys.readouterr().out
+
+
+def test_text_markdown_and_csv_name_the_other_outlets_that_ran_a_wire_story(newsroom_index, capsys):
+    ask = ["ask", "Who rescued families from rooftops?", "--index", str(newsroom_index), "-k", "1"]
+    copies = [
+        'Associated Wire — "Flood barriers fail in Riverton after record rain", 2024-03-05, ¶4',
+        'Daily Ledger — "Flood barriers fail in Riverton after record rain", 2024-03-06, ¶4',
+        'Metro Post — "Flood barriers fail in Riverton after record rain", 2024-03-08, ¶4',
+    ]
+    assert main(ask) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("Q: Who rescued families from rooftops?\n\n1. Harbour Times — ")
+    assert "\n   Also ran in:\n" + "".join(f"   – {copy}\n" for copy in copies) in text
+    assert main([*ask, "--format", "markdown"]) == 0
+    assert "\nAlso ran in:\n\n" + "".join(f"- {copy}\n" for copy in copies) in capsys.readouterr().out
+    assert main([*ask, "--format", "csv"]) == 0
+    (row,) = csv.DictReader(io.StringIO(capsys.readouterr().out))
+    assert row["outlet"] == "Harbour Times" and row["also_in"] == "; ".join(copies)
+
+
 def test_text_batch_skips_comments_and_jsonl_batch_echoes_ids(newsroom_index, tmp_path, capsys):
     text = tmp_path / "questions.txt"
     text.write_text(f"# asked every month\n{LEVY}\n\n  # indented comment\nWho rescued families?\n")

@@ -39,8 +39,11 @@ CSV_COLUMNS = (
     "char_start",
     "char_end",
     "score",
+    "also_in",
     "error",
 )
+# How a report (made by the CLI or downloaded from the page) says to search the undated articles left out.
+UNDATED_REMEDY = "Search undated articles too with --include-undated (on the page: Include undated articles)."
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|])")
 
 
@@ -81,6 +84,7 @@ def hit_row(hit: Hit) -> dict[str, Any]:
         "char_start": passage.char_start,
         "char_end": passage.char_end,
         "score": round(hit.score, 6),
+        "also_in": "; ".join(copy.citation for copy in hit.also_in),
     }
 
 
@@ -111,6 +115,12 @@ def to_csv(asked: Iterable[Asked], hits: Sequence[int] | None = None) -> str:
     return buffer.getvalue()
 
 
+def undated_note(count: int) -> str:
+    """What a date filter left out only for having no date (the page, the text and the report say it alike)."""
+    passages = f"{count:,} passage{'' if count == 1 else 's'} that {'shares' if count == 1 else 'share'}"
+    return f"The date filter left out {passages} words with your question but whose article has no date."
+
+
 def to_json_lines(asked: Iterable[Asked]) -> str:
     """One JSON object per question (what `qa ask --json` prints), one per line."""
     return "".join(json.dumps(item.to_dict(), ensure_ascii=False) + "\n" for item in asked)
@@ -135,18 +145,22 @@ def to_markdown(asked: Iterable[Asked], hits: Sequence[int] | None = None) -> st
     sections = []
     for item in asked:
         label = f" ({_md(item.id)})" if item.id else ""
-        lines = [f"## {_md(item.question or '(no question)')}{label}", ""]
-        if item.answer is None:
-            lines.append(f"**Error:** {_md(item.error or '')}")
+        blocks = [f"## {_md(item.question or '(no question)')}{label}"]
+        answer = item.answer
+        if answer is None:
+            blocks.append(f"**Error:** {_md(item.error or '')}")
         else:
-            picked = _picked(item.answer, hits)
-            if not item.answer.hits:
-                lines.append(f"_{_md(NO_HITS)}_")
-            elif not item.answer.confident:
-                lines.append(f"_{_md(NOT_CONFIDENT)}_")
-            for hit in picked:
-                lines += ["", f"{hit.rank}. {_md(hit.full_citation)}", "", _md_quote(hit)]
-        sections.append("\n".join(lines).rstrip() + "\n")
+            if answer.undated_excluded:
+                blocks.append(f"_{_md(undated_note(answer.undated_excluded))} {_md(UNDATED_REMEDY)}_")
+            if not answer.hits:
+                blocks.append(f"_{_md(NO_HITS)}_")
+            elif not answer.confident:
+                blocks.append(f"_{_md(NOT_CONFIDENT)}_")
+            for hit in _picked(answer, hits):
+                blocks += [f"{hit.rank}. {_md(hit.full_citation)}", _md_quote(hit)]
+                if hit.also_in:
+                    blocks.append("Also ran in:\n\n" + "\n".join(f"- {_md(copy.citation)}" for copy in hit.also_in))
+        sections.append("\n\n".join(blocks) + "\n")
     return "\n".join(sections)
 
 

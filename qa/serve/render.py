@@ -8,7 +8,7 @@ import textwrap
 from qa.index.dense import DenseInfo
 from qa.index.manifest import Manifest, QdrantInfo
 from qa.records import Answer, Hit
-from qa.serve.export import Asked
+from qa.serve.export import Asked, undated_note
 from qa.settings import NO_HITS, NOT_CONFIDENT, RRF_FUSION
 
 OCR_NOTE = "OCR text, read from a scanned page: check it against the original before quoting"
@@ -33,6 +33,8 @@ def format_hit(hit: Hit, color: bool = False, width: int | None = None) -> str:
         textwrap.fill(line, width, initial_indent="   ", subsequent_indent="   ")
         for line in _marked(hit, color).split("\n")
     )
+    if hit.also_in:
+        body += "\n   Also ran in:" + "".join(f"\n   – {copy.citation}" for copy in hit.also_in)
     return f"{head}\n{body}\n   score {hit.score:.4f} ({scores})"
 
 
@@ -49,6 +51,8 @@ def format_answer(answer: Answer, color: bool = False) -> str:
     note = correction_note(answer)
     if note:
         lines[0] += f"\n{note}"
+    if answer.undated_excluded:
+        lines.append(f"{undated_note(answer.undated_excluded)} Add --include-undated to search undated articles too.")
     if not answer.hits:
         lines.append(NO_HITS)
     elif not answer.confident:

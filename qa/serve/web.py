@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 
 from qa.records import Answer, Article, Copy, Hit, Skip, page_label
-from qa.serve.export import Asked
+from qa.serve.export import Asked, undated_note
 from qa.settings import NO_HITS, NOT_CONFIDENT
 
 NO_HITS_FILTERED = "No passage passes the filters. Clear a filter to search more articles."
@@ -193,9 +193,7 @@ def render_undated(count: int) -> str:
     if not count:
         return ""
     return (
-        f'<div class="qa-note qa-undated-note" role="status">The date filter left out '
-        f"{_e(_plural(count, 'passage'))} that {'shares' if count == 1 else 'share'} words with your question but "
-        "whose article has no date. "
+        f'<div class="qa-note qa-undated-note" role="status">{_e(undated_note(count))} '
         f'<button type="button" class="qa-include-undated" data-undated="{_e(json.dumps({"undated": True}))}">'
         "Include undated articles</button></div>"
     )
