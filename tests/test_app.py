@@ -406,15 +406,23 @@ def test_a_new_question_closes_the_reader(page, lexical_server):
     assert "Xinjiang" in page.locator(".qa-card").first.inner_text()
 
 
-def test_escape_and_the_close_button_close_the_reader(page, lexical_server):
+@pytest.mark.parametrize("width", [1280, 800, 390])
+def test_escape_and_the_close_button_close_the_reader(browser, lexical_server, width, tmp_path):
+    """Beside the results and as a phone's full-screen sheet (position: fixed)."""
+    context = browser.new_context(viewport={"width": width, "height": 844}, is_mobile=width < 500)
+    page = context.new_page()
     _ask(page, lexical_server.url, GUJRANWALA)
     _cards(page)
     _show(page)
     page.keyboard.press("Escape")
     page.locator("#qa-reader-col").wait_for(state="hidden", timeout=10_000)
+    page.screenshot(path=str(tmp_path / f"after-escape-{width}.png"))
     _show(page)
     page.locator(".qa-close-reader").click()
     page.locator("#qa-reader-col").wait_for(state="hidden", timeout=10_000)
+    page.keyboard.press("Escape")  # with the reader closed, Escape leaves the page as it is
+    assert page.locator(".qa-card").first.is_visible()
+    context.close()
 
 
 def test_nothing_scrolls_sideways_at_phone_width(phone, lexical_server, tmp_path):

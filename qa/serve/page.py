@@ -110,11 +110,14 @@ watch('value', () => setTimeout(reveal, 30));
 setTimeout(reveal, 30);  // the reader mounts when its column is first shown, with its value already set
 const close = () => document.getElementById('qa-close')?.click();
 element.addEventListener('click', (event) => { if (event.target.closest('.qa-close-reader')) close(); });
+// Open means rendered: offsetParent cannot tell, being null for the phone's position: fixed sheet.
+const shown = (column) =>
+  column.checkVisibility ? column.checkVisibility({ visibilityProperty: true }) : column.getClientRects().length > 0;
 if (!window.qaEscapeCloses) {
   window.qaEscapeCloses = true;
   document.addEventListener('keydown', (event) => {
     const column = document.getElementById('qa-reader-col');
-    if (event.key === 'Escape' && column && column.offsetParent !== null) close();
+    if (event.key === 'Escape' && column && shown(column)) close();
   });
 }
 """
