@@ -81,8 +81,22 @@ def test_ask_filters_from_the_command_line(lexical_index, capsys):
     assert main(args) == 0
     hits = json.loads(capsys.readouterr().out)["hits"]
     assert hits and {hit["article"]["outlet"] for hit in hits} == {"National Review"}
-    assert main(["ask", "x y", "--index", str(lexical_index), "--date-from", "soon"]) == 1
-    assert "error: date_from 'soon' is not a date" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "dates,message",
+    [
+        (["--date-from", "2019-13-01"], "error: --date-from '2019-13-01' is not a date; write it as YYYY-MM-DD.\n"),
+        (["--date-to", "soon"], "error: --date-to 'soon' is not a date; write it as YYYY-MM-DD.\n"),
+        (
+            ["--date-from", "2020-01-01", "--date-to", "2019-01-01"],
+            "error: --date-from 2020-01-01 is after --date-to 2019-01-01; swap them.\n",
+        ),
+    ],
+)
+def test_a_bad_date_is_named_by_its_flag(lexical_index, dates, message, capsys):
+    assert main(["ask", "x y", "--index", str(lexical_index), *dates]) == 1
+    assert capsys.readouterr().err == message
 
 
 def test_batch_answers_in_input_order(lexical_index, tmp_path, capsys):

@@ -426,6 +426,17 @@ class _Usage(Exception):
     pass
 
 
+def _check_dates(args: argparse.Namespace) -> None:
+    """The date flags, checked before the index is opened so that an error names the flag as typed
+    (the library's names its Python argument, date_from)."""
+    from qa.errors import InvalidRequestError
+    from qa.search.request import parse_date
+
+    start, end = parse_date(args.date_from, "--date-from"), parse_date(args.date_to, "--date-to")
+    if start and end and start > end:
+        raise InvalidRequestError(f"--date-from {start} is after --date-to {end}; swap them.", option="date_from")
+
+
 def _ask(args: argparse.Namespace) -> int:
     from qa.search.retriever import Retriever
     from qa.serve.audit import AuditLog
@@ -436,6 +447,7 @@ def _ask(args: argparse.Namespace) -> int:
     output = args.format or ("json" if args.json else "text")
     if args.json and args.format not in (None, "json"):
         raise _Usage(f"--json and --format {args.format} disagree; give one of them")
+    _check_dates(args)
     items = _batch_items(args)
     retriever = Retriever.load(args.index, **({"reranker": args.reranker} if args.reranker else {}))
     options = {
