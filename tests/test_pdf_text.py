@@ -16,7 +16,8 @@ import pytest
 
 from qa.index.build import build_index
 from qa.ingest.corpus import load_corpus
-from qa.ingest.formats.pdf import _runs, metadata, read_pdf
+from qa.ingest.formats.pdf import metadata, read_pdf
+from qa.ingest.formats.pdftext import page_runs
 from qa.ingest.sources import ReadOptions
 from qa.search.retriever import Retriever
 
@@ -44,7 +45,7 @@ def test_every_character_of_a_chromium_page_is_read_once_in_pdfiums_order():
     document = pdfium.PdfDocument(CHROMIUM_PDF.read_bytes())
     for page in document:
         textpage = page.get_textpage()
-        letters = "".join(text for _, text in _runs(textpage))
+        letters = "".join(text for _, text in page_runs(textpage))
         assert "".join(letters.split()) == "".join(textpage.get_text_range().split())
 
 
