@@ -121,6 +121,22 @@ if (!window.qaEscapeCloses) {
   });
 }
 """
+# The date fields' names are a caption beside them, not a <label>, so a screen reader (or a search by label)
+# finds nothing: each input is given its caption as aria-label, also when Gradio renders it again.
+LABELS_JS = """
+if (!window.qaDateLabels) {
+  window.qaDateLabels = true;
+  const label = () => document.querySelectorAll('#qa-date-from, #qa-date-to').forEach((field) => {
+    const input = field.querySelector('input');
+    const caption = field.querySelector('[data-testid="block-info"]');
+    if (input && caption && input.getAttribute('aria-label') !== caption.textContent.trim()) {
+      input.setAttribute('aria-label', caption.textContent.trim());
+    }
+  });
+  new MutationObserver(label).observe(document.body, { childList: true, subtree: true });
+  label();
+}
+"""
 # The Articles table: a header button sorts by its column (again: the other way); a title opens the reader.
 ARTICLES_JS = """
 element.addEventListener('click', (event) => {
@@ -179,7 +195,7 @@ def build_page(service: Service) -> gr.Blocks:
                         elem_id="qa-question",
                     )
                     ask = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask-button")
-                status = gr.HTML(service.status_html(), js_on_load=None, elem_id="qa-status")
+                status = gr.HTML(service.status_html(), js_on_load=LABELS_JS, elem_id="qa-status")
                 with gr.Accordion("Options and filters", open=False, elem_id="qa-options"):
                     with gr.Row():
                         k = gr.Slider(1, logic.MAX_K, value=DEFAULT_K, step=1, label="Passages")

@@ -448,7 +448,7 @@ def render_articles(articles: Iterable[Article], passages_per_article: dict[str,
         title = _e(article.title) if article.title else f"{_e(article.name)} <em>(untitled)</em>"
         count = passages_per_article.get(article.id, 0)
         keys = {
-            "title": (article.title or article.id).lower(),
+            "title": article.name.lower(),  # as shown: an untitled article by its readable name
             "outlet": (article.outlet or "").lower(),
             "author": (article.author or "").lower(),
             "date": article.date or "",
