@@ -222,7 +222,7 @@ def _parser() -> Parser:
         "--include-undated",
         action="store_true",
         help="with --date-from/--date-to, also search articles that have no date (otherwise they are left out "
-        "and counted in the JSON's undated_excluded)",
+        "and counted: a line in text and Markdown output, undated_excluded in JSON)",
     )
     ask.add_argument(
         "--no-collapse",
@@ -428,7 +428,7 @@ class _Usage(Exception):
 
 def _check_dates(args: argparse.Namespace) -> None:
     """The date flags, checked before the index is opened so that an error names the flag as typed
-    (the library's names its Python argument, date_from)."""
+    (the library's message names its Python argument, date_from)."""
     from qa.errors import InvalidRequestError
     from qa.search.request import parse_date
 
