@@ -185,19 +185,30 @@ def test_relevance_marks_are_saved_and_shown_again(page, newsroom_server):
     assert cards.nth(1).locator(".qa-mark").nth(1).get_attribute("aria-pressed") == "true"
 
 
-def test_the_batch_tab_answers_pasted_questions_as_a_table_and_a_csv(page, newsroom_server, tmp_path):
-    page.goto(newsroom_server.url)
+def _batch(page, url: str, questions: str):
+    """The Batch tab's table once the pasted ``questions`` are answered."""
+    page.goto(url)
     page.locator("#qa-question textarea").wait_for(timeout=60_000)
     page.get_by_role("tab", name="Batch").click()
-    page.locator("#qa-batch-questions textarea").fill(f"# this month\n{ROOFTOPS}\n-Beijing\nWho approved the levy?")
+    page.locator("#qa-batch-questions textarea").fill(questions)
     page.locator("#qa-batch-run").click()
     table = page.locator(".qa-batch-table")
     table.wait_for(timeout=30_000)
-    assert page.locator(".qa-batch-summary").inner_text() == "3 questions asked, 1 failed"
-    assert "Nothing to search for" in table.locator(".qa-failed").inner_text()
+    return table
+
+
+def _batch_csv(page) -> list[dict[str, str]]:
+    """The rows of the CSV the Batch tab's download saves."""
     with page.expect_download(timeout=30_000) as download:
         page.locator("#qa-batch-download").click()
-    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    return list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+
+
+def test_the_batch_tab_answers_pasted_questions_as_a_table_and_a_csv(page, newsroom_server, tmp_path):
+    table = _batch(page, newsroom_server.url, f"# this month\n{ROOFTOPS}\n-Beijing\nWho approved the levy?")
+    assert page.locator(".qa-batch-summary").inner_text() == "3 questions asked, 1 failed"
+    assert "Nothing to search for" in table.locator(".qa-failed").inner_text()
+    rows = _batch_csv(page)
     assert list(dict.fromkeys(row["question"] for row in rows)) == [ROOFTOPS, "-Beijing", "Who approved the levy?"]
     page.screenshot(path=str(tmp_path / "batch.png"), full_page=True)
 
@@ -206,13 +217,7 @@ def test_the_batch_tab_answers_pasted_questions_as_a_table_and_a_csv(page, newsr
 def test_the_batch_tab_says_which_questions_the_corpus_does_not_answer(browser, newsroom_server, width, tmp_path):
     context = browser.new_context(viewport={"width": width, "height": 900}, accept_downloads=True)
     page = context.new_page()
-    page.goto(newsroom_server.url)
-    page.locator("#qa-question textarea").wait_for(timeout=60_000)
-    page.get_by_role("tab", name="Batch").click()
-    page.locator("#qa-batch-questions textarea").fill(f"{ROOFTOPS}\n{UNANSWERED}\n{NO_SHARED_WORDS}")
-    page.locator("#qa-batch-run").click()
-    table = page.locator(".qa-batch-table")
-    table.wait_for(timeout=30_000)
+    table = _batch(page, newsroom_server.url, f"{ROOFTOPS}\n{UNANSWERED}\n{NO_SHARED_WORDS}")
     assert page.locator(".qa-batch-summary").inner_text() == (
         "3 questions asked; the corpus does not seem to answer 2 of them"
     )
@@ -225,10 +230,7 @@ def test_the_batch_tab_says_which_questions_the_corpus_does_not_answer(browser, 
     assert table.locator("tr", has_text=ROOFTOPS).locator(".qa-notice-cell").count() == 0
     assert table.locator("tr.qa-unanswered + tr td.qa-num").first.inner_text() == "1"
     page.screenshot(path=str(tmp_path / f"batch-unanswered-{width}.png"), full_page=True)
-    with page.expect_download(timeout=30_000) as download:
-        page.locator("#qa-batch-download").click()
-    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
-    confident = {row["question"]: row["confident"] for row in rows}
+    confident = {row["question"]: row["confident"] for row in _batch_csv(page)}
     assert confident == {ROOFTOPS: "yes", UNANSWERED: "no", NO_SHARED_WORDS: "no"}
     context.close()
 
