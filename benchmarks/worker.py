@@ -23,6 +23,10 @@ TASKS = {
     "documents": ("benchmarks.documents", "run"),
     "engine_build": ("benchmarks.scale", "engine_build"),
     "backend_latency": ("benchmarks.scale", "backend_latency"),
+    "real_encoding": ("benchmarks.real_model", "encoding"),
+    "real_search": ("benchmarks.real_model", "search"),
+    "real_build": ("benchmarks.real_model", "build"),
+    "real_startup": ("benchmarks.real_model", "startup"),
 }
 
 
