@@ -1,7 +1,8 @@
 """`python -m benchmarks.load [--callers 16] [--seconds 60]`: the real web app under concurrent API callers.
 
-Builds an index of the shipped corpus (``corpus/``; with the benchmark's stand-in encoder, so
-answers are hybrid, or ``--model none`` for lexical only), starts ``app.py`` on a free loopback
+Builds an index of the shipped corpus (``corpus/``) with the product's default model
+(all-MiniLM-L6-v2, so answers are hybrid and every question is encoded by the real model;
+``--model PATH`` for another, ``--model none`` for lexical only), starts ``app.py`` on a free loopback
 port, and runs ``--callers`` threads, each with its own ``gradio_client.Client``, calling
 ``predict(question, k, api_name="/ask")`` back to back for ``--seconds`` with a rotating set of
 questions. Every response must be the JSON answer with hits; anything else counts as an error.
@@ -20,8 +21,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.build import static_model_dir
-from benchmarks.encoders import build_static_encoder
 from benchmarks.measure import ROOT, percentiles
 from qa.serve.service import SEED_EXAMPLES
 from tests.support.servers import Server as App
@@ -45,9 +44,10 @@ QUESTIONS = [
 ]
 
 
-def build_index(corpus: Path, index: Path, model: str) -> dict[str, Any]:
-    """`qa build` of ``corpus`` into ``index`` with ``model`` ("none": lexical only); returns its manifest."""
-    command = [sys.executable, "-m", "qa", "build", "--corpus", str(corpus), "--index", str(index), "--model", model]
+def build_index(corpus: Path, index: Path, model: str | None) -> dict[str, Any]:
+    """`qa build` of ``corpus`` into ``index`` with ``model`` (None: the default; "none": keywords); its manifest."""
+    command = [sys.executable, "-m", "qa", "build", "--corpus", str(corpus), "--index", str(index)]
+    command += ["--model", model] if model else []
     subprocess.run(command, check=True, capture_output=True, text=True, env=environment(), cwd=ROOT)
     return json.loads((index / "manifest.json").read_text(encoding="utf-8"))
 
@@ -90,14 +90,16 @@ def run(
     result: dict[str, Any] = {"load_average_at_start": [round(x, 2) for x in os.getloadavg()], "k": k}
     if index is None:
         index = work / "load" / "index"
-        if model is None:
-            build_static_encoder(static_model_dir(work))  # kept when already there
-            model = str(static_model_dir(work))
-        log(f"… building an index of {corpus} ({'lexical only' if model == 'none' else model})")
+        log(f"… building an index of {corpus} ({'lexical only' if model == 'none' else model or 'the default model'})")
         manifest = build_index(corpus, index, model)
     else:
         manifest = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
-    result["index"] = {"path": str(index), "mode": manifest["mode"], "passages": manifest["passages"]}
+    result["index"] = {
+        "path": str(index),
+        "mode": manifest["mode"],
+        "passages": manifest["passages"],
+        "model": (manifest.get("model") or {}).get("name"),
+    }
     log("… starting app.py")
     started = time.perf_counter()
     with App(index, corpus, work / "load-app.log") as app:
@@ -123,7 +125,8 @@ def format_result(result: dict[str, Any]) -> str:
     return "\n".join(
         [
             f"load test: {result['callers']} callers × {result['seconds']:.0f} s on app.py "
-            f"({result['index']['mode']}, {result['index']['passages']:,} passages, k = {result['k']}); "
+            f"({result['index']['mode']}, {result['index']['model'] or 'no model'}, "
+            f"{result['index']['passages']:,} passages, k = {result['k']}); "
             f"load average {result['load_average_at_start']} at start, {result['load_average_at_end']} at end",
             f"requests {result['requests']:,}   errors {result['errors']}   "
             f"throughput {result['requests_per_second']:.1f}/s",
@@ -145,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-k", type=int, default=5, help="passages per answer (default: %(default)s)")
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus", help="articles to serve (default: corpus/)")
     parser.add_argument("--index", type=Path, help="serve this built index instead of building one")
-    parser.add_argument("--model", help="model to build with (default: the benchmark's stand-in; none: lexical)")
+    parser.add_argument("--model", help="model to build with (default: the product's; none: lexical)")
     parser.add_argument("--work", type=Path, default=Path(".bench"), help="scratch folder (default: %(default)s)")
     parser.add_argument("--out", type=Path, help="write the figures here as JSON")
     args = parser.parse_args(argv)
