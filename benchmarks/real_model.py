@@ -119,7 +119,10 @@ def search(work: str, passages: int, questions: int = 100) -> dict[str, Any]:
 
     The index's stand-in encoder is replaced by the default model, and the index is fused and judged as
     one built with it (its manifest's model name, fusion and confidence rule). Its passage vectors stay
-    the stand-in's: timing is what this measures, not which passages come first.
+    the stand-in's: timing is what this measures, not which passages come first. (The dense hits are then
+    unrelated to the question, so more of them share no word with it and the highlight encodes more
+    sentences than it would.) ``passages`` 0 searches the shipped ``corpus/`` built with the default
+    model — real vectors throughout — with questions about it (:func:`corpus_questions`).
     """
     import torch
 
@@ -127,21 +130,30 @@ def search(work: str, passages: int, questions: int = 100) -> dict[str, Any]:
     from qa.search.retriever import Retriever, clean_question
     from qa.settings import MODEL_FUSION
 
-    index_dir = size_dir(Path(work), passages) / "index"
-    retriever = Retriever.load(index_dir)
-    manifest = retriever.manifest
-    assert manifest.model is not None and retriever.encoder is not None, f"{index_dir} has no passage vectors"
-    real = _default_encoder()
-    if real.dimension != manifest.model.dimension:
-        raise SystemExit(f"{index_dir} holds {manifest.model.dimension}-d vectors, the model makes {real.dimension}-d")
-    retriever.manifest = dataclasses.replace(
-        manifest,
-        model=dataclasses.replace(manifest.model, name=BUNDLED_MODEL),
-        fusion=MODEL_FUSION[BUNDLED_MODEL],
-    )
+    if passages == 0:  # the shipped corpus, built with the default model: real passage vectors
+        index_dir = corpus_index(Path(work))
+        retriever = Retriever.load(index_dir)
+        manifest = retriever.manifest
+        real = retriever.encoder
+        assert real is not None and real.name == BUNDLED_MODEL
+        asked = [clean_question(q)[0] for q in corpus_questions()]
+        questions = len(asked) - 5
+    else:
+        index_dir = size_dir(Path(work), passages) / "index"
+        retriever = Retriever.load(index_dir)
+        manifest = retriever.manifest
+        assert manifest.model is not None and retriever.encoder is not None, f"{index_dir} has no passage vectors"
+        real = _default_encoder()
+        if real.dimension != manifest.model.dimension:
+            raise SystemExit(f"{index_dir} holds {manifest.model.dimension}-d vectors, the model {real.dimension}-d")
+        retriever.manifest = dataclasses.replace(
+            manifest,
+            model=dataclasses.replace(manifest.model, name=BUNDLED_MODEL),
+            fusion=MODEL_FUSION[BUNDLED_MODEL],
+        )
+        asked = [clean_question(q)[0] for q in load_questions(limit=questions + 5)]
     timed = retriever.encoder = _timed(real)
-    asked = [clean_question(q)[0] for q in load_questions(limit=questions + 5)]
-    for question in asked[questions:]:  # warm-up on five other claims, not timed
+    for question in asked[questions:]:  # warm-up on five other questions, not timed
         retriever.search(question, 10, mode="hybrid")
     asked = asked[:questions]
     result: dict[str, Any] = {
@@ -205,6 +217,14 @@ def build(passages: int = 128) -> dict[str, Any]:
         "passages_per_cpu_second": round(len(documents) / cpu_seconds, 2),
         "tokens_per_second": round(sum(tokens) / seconds, 1),
     }
+
+
+def corpus_questions() -> list[str]:
+    """Questions about the shipped corpus: the load test's set and the paraphrases of tests/paraphrases.json."""
+    from benchmarks.load import QUESTIONS
+
+    paraphrases = json.loads((ROOT / "tests" / "paraphrases.json").read_text(encoding="utf-8"))["questions"]
+    return [*QUESTIONS, *(entry["question"] for entry in paraphrases)]
 
 
 def corpus_index(work: Path) -> Path:
@@ -344,7 +364,9 @@ def _log(line: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.real_model", description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", default=",".join(TASKS), help="comma-separated, of %(default)s")
-    parser.add_argument("--sizes", default="10000,100000", help="indexes searched, in passages (default: %(default)s)")
+    parser.add_argument(
+        "--sizes", default="0,10000,100000", help="indexes searched, in passages; 0: corpus/ (default: %(default)s)"
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs of each measurement (default: %(default)s)")
     parser.add_argument("--questions", type=int, default=100, help="SciFact claims per run (default: %(default)s)")
     parser.add_argument("--passages", type=int, default=128, help="passages embedded per build run (%(default)s)")
@@ -358,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown task {task!r}; choose from {', '.join(TASKS)}")
         if task == "search":
             for size in (int(value) for value in args.sizes.split(",")):
-                if not (size_dir(work, size) / "index" / "manifest.json").is_file():
+                if size and not (size_dir(work, size) / "index" / "manifest.json").is_file():
                     if not (static_model_dir(work) / "modules.json").is_file():
                         run_worker("prepare_models", {"work": str(work)})
                     _log(f"… building the harness's index of {size:,} passages (stand-in vectors)")
