@@ -137,7 +137,7 @@ def search(work: str, passages: int, questions: int = 100) -> dict[str, Any]:
         real = retriever.encoder
         assert real is not None and real.name == BUNDLED_MODEL
         asked = [clean_question(q)[0] for q in corpus_questions()]
-        questions = len(asked) - 5
+        questions = min(questions, len(asked) - 5)
     else:
         index_dir = size_dir(Path(work), passages) / "index"
         retriever = Retriever.load(index_dir)
@@ -153,7 +153,7 @@ def search(work: str, passages: int, questions: int = 100) -> dict[str, Any]:
         )
         asked = [clean_question(q)[0] for q in load_questions(limit=questions + 5)]
     timed = retriever.encoder = _timed(real)
-    for question in asked[questions:]:  # warm-up on five other questions, not timed
+    for question in asked[questions : questions + 5]:  # warm-up on five other questions, not timed
         retriever.search(question, 10, mode="hybrid")
     asked = asked[:questions]
     result: dict[str, Any] = {
@@ -342,8 +342,12 @@ def measure(task: str, arguments: dict[str, Any], runs: int, log: Any) -> dict[s
         log(f"… {task} {arguments.get('passages', '')} run {number}/{runs}, load average {load}")
         result = run_worker(f"real_{task}", arguments)
         done.append({"load_average_before": load, **result})
-    medians = {label: _median_of(done, path) for label, path in HEADLINES[task]}
-    return {"runs": done, "medians": medians}
+    return summary(task, done)
+
+
+def summary(task: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every run of ``task`` and the median of each headline figure over them."""
+    return {"runs": runs, "medians": {label: _median_of(runs, path) for label, path in HEADLINES[task]}}
 
 
 def format_report(results: dict[str, Any]) -> str:

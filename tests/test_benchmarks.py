@@ -102,3 +102,30 @@ def test_load_test_smoke_run_against_the_real_app(tmp_path, seed_corpus):
     assert 0 < result["latency"]["p50_ms"] <= result["latency"]["max_ms"]
     assert len(result["requests_per_caller"]) == 2 and min(result["requests_per_caller"]) >= 1
     assert "errors 0" in format_result(result)
+
+
+@pytest.mark.slow
+def test_real_model_harness_times_the_default_model(tmp_path):
+    """benchmarks.real_model: question encoding, build throughput and an end-to-end search on corpus/ built
+    with the default model, each figure from the real model (a few questions, so the figures are only sane)."""
+    from benchmarks.real_model import build, encoding, format_report, search, summary
+
+    encoded = encoding(questions=6)
+    assert encoded["model"] == "sentence-transformers/all-MiniLM-L6-v2" and encoded["question_tokens_mean"] > 5
+    for clocks in encoded["by_torch_threads"].values():
+        assert clocks["wall"]["n"] == 6 and 0 < clocks["cpu"]["p50_ms"] <= clocks["cpu"]["p95_ms"]
+    built = build(passages=8)
+    assert built["passages"] == 8 and built["passages_per_second"] > 0 and built["passages_per_cpu_second"] > 0
+    searched = search(str(tmp_path), 0, questions=4)
+    assert searched["model"] == "sentence-transformers/all-MiniLM-L6-v2" and searched["passages"] > 40
+    for part in searched["by_torch_threads"].values():
+        # the question is encoded inside the timed search, by the real model
+        assert part["wall"]["n"] == 4 and part["of_which_question_encoding"]["p50_ms"] > 0
+        assert part["of_which_question_encoding"]["p50_ms"] < part["wall"]["p95_ms"]
+    runs = {"encoding": encoded, "build": built, "search": searched}
+    measurements = {
+        task: summary(task, [{"load_average_before": [1.0, 1.0, 1.0], **run}]) for task, run in runs.items()
+    }
+    report = format_report({"measurements": measurements})
+    assert "question encoding p50 ms, cpu, 1 thread" in report and "passages/s, PyTorch fp32" in report
+    json.dumps(measurements)
