@@ -119,10 +119,9 @@ def search(work: str, passages: int, questions: int = 100) -> dict[str, Any]:
 
     The index's stand-in encoder is replaced by the default model, and the index is fused and judged as
     one built with it (its manifest's model name, fusion and confidence rule). Its passage vectors stay
-    the stand-in's: timing is what this measures, not which passages come first. (The dense hits are then
-    unrelated to the question, so more of them share no word with it and the highlight encodes more
-    sentences than it would.) ``passages`` 0 searches the shipped ``corpus/`` built with the default
-    model — real vectors throughout — with questions about it (:func:`corpus_questions`).
+    the stand-in's: timing is what this measures, not which passages come first. ``passages`` 0 searches
+    the shipped ``corpus/`` built with the default model — real vectors throughout — with questions about
+    it (:func:`corpus_questions`).
     """
     import torch
 
