@@ -59,6 +59,7 @@ def _timed(encoder: Any) -> Any:
         question_seconds: float = 0.0
         sentence_seconds: float = 0.0
         sentences: int = 0
+        model_highlight: bool = True  # False: the highlight gets no cosines (BM25 alone picks the sentence)
 
         def encode_queries(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
             started = time.perf_counter()
@@ -67,6 +68,8 @@ def _timed(encoder: Any) -> Any:
             return found
 
         def encode_sentences(self, texts: list[str]) -> np.ndarray:
+            if not self.model_highlight:  # equal cosines: ties go to the earlier sentence, as with no model
+                return np.zeros((len(texts), self.dimension), dtype=np.float32)
             started = time.perf_counter()
             found = super().encode_sentences(texts)
             self.sentence_seconds += time.perf_counter() - started
@@ -114,7 +117,7 @@ def encoding(questions: int = 100) -> dict[str, Any]:
     }
 
 
-def search(work: str, passages: int, questions: int = 100) -> dict[str, Any]:
+def search(work: str, passages: int, questions: int = 100, threads: tuple[int, ...] = THREADS) -> dict[str, Any]:
     """End-to-end hybrid search on the harness's index of ``passages``, the question encoded by the real model.
 
     The index's stand-in encoder is replaced by the default model, and the index is fused and judged as
@@ -164,8 +167,10 @@ def search(work: str, passages: int, questions: int = 100) -> dict[str, Any]:
         "by_torch_threads": {},
     }
     default_threads = torch.get_num_threads()
-    for threads in THREADS:
-        torch.set_num_threads(threads)
+    variants = [(str(n), n, True) for n in threads] + [("bm25_highlight_1_thread", 1, False)]
+    for name, count, model_highlight in variants:
+        torch.set_num_threads(count)
+        timed.model_highlight = model_highlight
         for question in asked[:2]:  # the thread pool warms up
             retriever.search(question, 10, mode="hybrid")
         timed.question_seconds = timed.sentence_seconds = 0.0
@@ -179,7 +184,7 @@ def search(work: str, passages: int, questions: int = 100) -> dict[str, Any]:
             wall.append(time.perf_counter() - started)
             questions_s.append(timed.question_seconds - before_q)
             sentences_s.append(timed.sentence_seconds - before_s)
-        result["by_torch_threads"][str(threads)] = {
+        figures = {
             "wall": percentiles(wall),
             "cpu": percentiles(cpu),
             "of_which_question_encoding": percentiles(questions_s),
@@ -187,6 +192,10 @@ def search(work: str, passages: int, questions: int = 100) -> dict[str, Any]:
             "without_model_encoding": percentiles([w - q - h for w, q, h in zip(wall, questions_s, sentences_s)]),
             "highlight_sentences_per_search": round(timed.sentences / len(asked), 2),
         }
+        if model_highlight:
+            result["by_torch_threads"][name] = figures
+        else:
+            result[name] = figures
     torch.set_num_threads(default_threads)
     return result
 
@@ -277,11 +286,14 @@ def _environment() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
-def _median_of(runs: list[dict[str, Any]], path: tuple[str, ...]) -> float:
+def _median_of(runs: list[dict[str, Any]], path: tuple[str, ...]) -> float | None:
+    """The median over ``runs`` of the figure at ``path``; None when the runs did not measure it."""
     values = []
     for run in runs:
         value: Any = run
         for key in path:
+            if not isinstance(value, dict) or key not in value:
+                return None
             value = value[key]
         values.append(value)
     return round(statistics.median(values), 3)
@@ -298,27 +310,33 @@ HEADLINES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
         for clock in ("wall", "cpu")
         for stat in ("p50", "p95")
     ),
-    "search": tuple(
-        item
-        for n in THREADS
-        for item in (
-            (f"hybrid incl. encoding p50 ms, wall, {n} th", ("by_torch_threads", str(n), "wall", "p50_ms")),
-            (f"hybrid incl. encoding p95 ms, wall, {n} th", ("by_torch_threads", str(n), "wall", "p95_ms")),
-            (f"hybrid incl. encoding p50 ms, cpu, {n} th", ("by_torch_threads", str(n), "cpu", "p50_ms")),
-            (f"hybrid incl. encoding p95 ms, cpu, {n} th", ("by_torch_threads", str(n), "cpu", "p95_ms")),
-            (
-                f"  of which question encoding p50 ms, {n} th",
-                ("by_torch_threads", str(n), "of_which_question_encoding", "p50_ms"),
-            ),
-            (
-                f"  of which highlight encoding p50 ms, {n} th",
-                ("by_torch_threads", str(n), "of_which_highlight_encoding", "p50_ms"),
-            ),
-            (
-                f"  without the model p95 ms, wall, {n} th",
-                ("by_torch_threads", str(n), "without_model_encoding", "p95_ms"),
-            ),
-        )
+    "search": (
+        *tuple(
+            item
+            for n in THREADS
+            for item in (
+                (f"hybrid incl. encoding p50 ms, wall, {n} th", ("by_torch_threads", str(n), "wall", "p50_ms")),
+                (f"hybrid incl. encoding p95 ms, wall, {n} th", ("by_torch_threads", str(n), "wall", "p95_ms")),
+                (f"hybrid incl. encoding p50 ms, cpu, {n} th", ("by_torch_threads", str(n), "cpu", "p50_ms")),
+                (f"hybrid incl. encoding p95 ms, cpu, {n} th", ("by_torch_threads", str(n), "cpu", "p95_ms")),
+                (
+                    f"  of which question encoding p50 ms, {n} th",
+                    ("by_torch_threads", str(n), "of_which_question_encoding", "p50_ms"),
+                ),
+                (
+                    f"  of which highlight encoding p50 ms, {n} th",
+                    ("by_torch_threads", str(n), "of_which_highlight_encoding", "p50_ms"),
+                ),
+                (
+                    f"  without the model p95 ms, wall, {n} th",
+                    ("by_torch_threads", str(n), "without_model_encoding", "p95_ms"),
+                ),
+            )
+        ),
+        ("BM25-only highlight, 1 th: p50 ms, wall", ("bm25_highlight_1_thread", "wall", "p50_ms")),
+        ("BM25-only highlight, 1 th: p95 ms, wall", ("bm25_highlight_1_thread", "wall", "p95_ms")),
+        ("BM25-only highlight, 1 th: p50 ms, cpu", ("bm25_highlight_1_thread", "cpu", "p50_ms")),
+        ("BM25-only highlight, 1 th: p95 ms, cpu", ("bm25_highlight_1_thread", "cpu", "p95_ms")),
     ),
     "build": (
         ("passages/s, PyTorch fp32", ("passages_per_second",)),
@@ -334,7 +352,7 @@ HEADLINES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
 
 
 def measure(task: str, arguments: dict[str, Any], runs: int, log: Any) -> dict[str, Any]:
-    """``task`` ``runs`` times, each in a fresh niced process, with the load average before each."""
+    """``task`` ``runs`` times, each in a fresh process, with the load average before each."""
     done = []
     for number in range(1, runs + 1):
         load = [round(x, 2) for x in os.getloadavg()]
@@ -355,6 +373,8 @@ def format_report(results: dict[str, Any]) -> str:
         loads = ", ".join(str(run["load_average_before"][0]) for run in entry["runs"])
         lines.append(f"{name} ({len(entry['runs'])} runs, 1-min load average before each: {loads})")
         for label, path in HEADLINES[name.split(" ")[0]]:
+            if entry["medians"][label] is None:  # not measured in these runs (e.g. --threads 1)
+                continue
             values = ", ".join(f"{_median_of([run], path):g}" for run in entry["runs"])
             lines.append(f"  {label:<48} median {entry['medians'][label]:g}   (runs: {values})")
     return "\n".join(lines)
@@ -370,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sizes", default="0,10000,100000", help="indexes searched, in passages; 0: corpus/ (default: %(default)s)"
     )
+    parser.add_argument("--threads", default="1,2", help="torch threads to search with (default: %(default)s)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each measurement (default: %(default)s)")
     parser.add_argument("--questions", type=int, default=100, help="SciFact claims per run (default: %(default)s)")
     parser.add_argument("--passages", type=int, default=128, help="passages embedded per build run (%(default)s)")
@@ -388,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
                         run_worker("prepare_models", {"work": str(work)})
                     _log(f"… building the harness's index of {size:,} passages (stand-in vectors)")
                     run_worker("build", {"work": str(work), "passages": size, "from_files": False})
-                arguments = {"work": str(work), "passages": size, "questions": args.questions}
+                threads = [int(value) for value in args.threads.split(",")]
+                arguments = {"work": str(work), "passages": size, "questions": args.questions, "threads": threads}
                 results["measurements"][f"search {size}"] = measure(task, arguments, args.runs, _log)
         else:
             arguments = {
