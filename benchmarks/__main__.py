@@ -7,7 +7,6 @@ smoke run of a few minutes; the full run adds 100k and 1M passages.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -16,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.measure import run_worker
+from benchmarks.measure import run_worker, write_results
 from benchmarks.report import format_report
 from benchmarks.startup import first_answer, import_qa
 
@@ -133,9 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     results["wall_seconds"] = round(time.perf_counter() - started, 1)
     print(format_report(results))
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-        print(f"\nwrote {args.out}", file=sys.stderr)
+        write_results(args.out, results)
     return 0
 
 

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.measure import ROOT, percentiles
+from benchmarks.measure import ROOT, percentiles, write_results
 from qa.serve.service import SEED_EXAMPLES
 from tests.support.servers import Server as App
 from tests.support.servers import ask_concurrently, environment
@@ -164,9 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(format_result(result))
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-        print(f"\nwrote {args.out}", file=sys.stderr)
+        write_results(args.out, result)
     return 0 if result["errors"] == 0 and result["requests"] > 0 else 1
 
 

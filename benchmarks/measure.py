@@ -98,6 +98,13 @@ def disk_bytes(folder: Path) -> dict[str, int]:
     return sizes
 
 
+def write_results(path: Path, results: dict[str, Any]) -> None:
+    """Every figure as JSON at ``path`` (its folder made if needed), and a line saying so on stderr."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {path}", file=sys.stderr)
+
+
 def emit(result: dict[str, Any]) -> None:
     """The worker's answer to the parent: one marked JSON line on stdout."""
     print(RESULT_MARK + json.dumps(result), flush=True)

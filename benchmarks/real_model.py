@@ -8,16 +8,21 @@ model back wherever a real figure is affordable:
 * ``search`` — end-to-end hybrid ``Retriever.search`` on the harness's index of N passages, **the question
   encoded by the real model inside the timed call**, fused and judged as an index of the default model is
   (its ``MODEL_FUSION`` interpolation with the coverage gate, its calibrated confidence rule), the
-  highlight's sentences encoded by the real model too. The passage vectors are the stand-in's (same
-  384 dimensions, same FAISS index): embedding them with the real model is the hours this avoids;
+  highlight's sentences encoded by the real model too; then once more with one thread and the
+  highlight chosen by BM25 alone (a what-if: no sentence encoding). The passage vectors are the
+  stand-in's (same 384 dimensions, same FAISS index): embedding them with the real model is the hours
+  this avoids. Size 0 is ``corpus/`` built with the default model, real vectors throughout;
 * ``build`` — passages per second embedding the harness's passages with PyTorch fp32
-  (``Encoder.encode_passages``, the build's own call);
+  (``Encoder.encode_passages``, the build's own call), alone and with their sentences (the sentence
+  vectors a build of the default model makes);
 * ``startup`` — ``qa ask`` from process start to the printed answer, and ``app.py`` from process start
   to its first ``/ask`` answer, on an index of ``corpus/`` built with the default model.
 
 Each measurement runs ``--runs`` times, each in a fresh process (``benchmarks.worker``), with the load
-average read before it; the report gives every run and the median. The 16-caller load test with the
-real model is ``python -m benchmarks.load`` (its default model is now the product's).
+average read before it; the report gives every run and the median. Latencies come as wall time and as
+CPU time of the process (all its threads): on a shared machine the first includes waiting for a core.
+The 16-caller load test with the real model is ``python -m benchmarks.load`` (its default model is now
+the product's).
 """
 
 from __future__ import annotations
@@ -37,7 +42,8 @@ import numpy as np
 
 from benchmarks.build import size_dir, static_model_dir
 from benchmarks.data import load_questions, make_articles
-from benchmarks.measure import ROOT, percentiles, run_worker
+from benchmarks.measure import ROOT, percentiles, run_worker, write_results
+from tests.support.servers import environment
 
 TASKS = ("encoding", "search", "build", "startup")
 THREADS = (1, 2)  # torch intra-op threads; 2 is torch's default on this machine
@@ -254,7 +260,7 @@ def corpus_index(work: Path) -> Path:
     index = work / "corpus-default-model" / "index"
     if not (index / "manifest.json").is_file():
         command = [sys.executable, "-m", "qa", "build", "--corpus", str(ROOT / "corpus"), "--index", str(index)]
-        subprocess.run(command, check=True, capture_output=True, text=True, env=_environment(), cwd=ROOT)
+        subprocess.run(command, check=True, capture_output=True, text=True, env=environment(), cwd=ROOT)
     manifest = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
     if (manifest.get("model") or {}).get("name") != "sentence-transformers/all-MiniLM-L6-v2":
         raise SystemExit(f"{index} was not built with the default model: {manifest.get('semantic_off_reason')}")
@@ -273,7 +279,7 @@ def startup(work: str) -> dict[str, Any]:
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     command = [sys.executable, "-m", "qa", "ask", STARTUP_QUESTION, "--index", str(index), "-k", "5"]
-    subprocess.run(command, check=True, capture_output=True, text=True, env=_environment(), cwd=ROOT)
+    subprocess.run(command, check=True, capture_output=True, text=True, env=environment(), cwd=ROOT)
     ask_seconds = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     ask_cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
@@ -293,11 +299,6 @@ def startup(work: str) -> dict[str, Any]:
         "app_first_ask_seconds": round(first_answer, 3),
         "app_start_to_first_answer_seconds": round(serving + first_answer, 3),
     }
-
-
-def _environment() -> dict[str, str]:
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    return {**os.environ, "PYTHONPATH": path, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
 def _median_of(runs: list[dict[str, Any]], path: tuple[str, ...]) -> float | None:
@@ -438,9 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     print(format_report(results))
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-        print(f"\nwrote {args.out}", file=sys.stderr)
+        write_results(args.out, results)
     return 0
 
 
