@@ -3,8 +3,10 @@
 Each sampled SQuAD question is put to its own gold paragraph; the product's highlight
 (:func:`qa.search.highlight.best_sentences`, as the retriever calls it: the model only breaks ties
 among the lexically best sentences) picks a sentence, which counts when it contains the answer's
-character span (any of the given answers). Compared: BM25 sentence scores alone, and the same with
-the default model breaking ties.
+character span (any of the given answers). Compared: BM25 sentence scores alone, the same with
+the default model breaking ties on the bare sentences (what a search encoded before indexes stored
+sentence vectors), and on the sentences as the build embeds them, with the article title
+(qa.index.sentences: what a search reads from an index that has them).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ def main() -> None:
     data = json.loads(args.squad.read_text(encoding="utf-8"))["data"]
     cases = [
         (
+            article["title"].replace("_", " ").strip(),
             paragraph["context"],
             qa["question"],
             [(a["answer_start"], a["answer_start"] + len(a["text"])) for a in qa["answers"]],
@@ -47,8 +50,10 @@ def main() -> None:
         index_articles(load_eval_set(args.squad).articles, Path(scratch) / "index", model=None, split=False)
         lexical = Retriever.load(Path(scratch) / "index").lexical
     encoder = load_encoder(args.model)
-    found = {"lexical": 0, "lexical, model breaks ties": 0}
-    for context, question, answers in chosen:
+    from qa.index.sentences import passage_sentences
+
+    found = {"lexical": 0, "lexical, model breaks ties": 0, "lexical, stored (titled) sentence vectors break ties": 0}
+    for title, context, question, answers in chosen:
         terms = set(lexical.analyzer.terms(question))
         vector = encoder.encode_queries([question])[0]
         for name, cosines in (
@@ -56,6 +61,12 @@ def main() -> None:
             (
                 "lexical, model breaks ties",
                 lambda sentences, vector=vector: encoder.encode_sentences(sentences) @ vector,
+            ),
+            (
+                "lexical, stored (titled) sentence vectors break ties",
+                lambda sentences, vector=vector, title=title: (
+                    encoder.encode_passages([passage_sentences(s, title)[0] for s in sentences]) @ vector
+                ),
             ),
         ):
             start, end = best_sentences([context], terms, lexical.analyzer.terms, lexical.idf, cosines, True)[0]

@@ -166,3 +166,30 @@ def test_no_sentences_builds_without_them_and_the_manifest_says_so(
     assert main(arguments) == 0  # the same index rebuilt with them: the summary counts them
     count = Retriever.load(index).manifest.sentences.count
     assert f"; {count:,} sentence vectors" in capsys.readouterr().out
+
+
+def test_the_highlight_reads_the_stored_sentence_vectors_instead_of_encoding(
+    sentence_index, tmp_path, seed_corpus, static_model_dir, monkeypatch
+):
+    index, _ = sentence_index
+    retriever = Retriever.load(index)
+    encoded: list[str] = []
+    encode = type(retriever.encoder).encode_sentences
+
+    def counted(self, sentences, *args, **kwargs):
+        encoded.extend(sentences)
+        return encode(self, sentences, *args, **kwargs)
+
+    monkeypatch.setattr(type(retriever.encoder), "encode_sentences", counted)
+    # the last shares no word with any sentence: every sentence of every hit ties, the model decides
+    questions = (QUESTION, "Who was arrested in Gujranwala?", "Xylophones quokkas zeppelins")
+    with_stored = [[h.highlight for h in retriever.search(q, k=10, mode="hybrid")] for q in questions]
+    assert encoded == [], "every candidate sentence's cosine came from the index"
+    for question, highlights in zip(questions, with_stored):
+        for hit, (start, end) in zip(retriever.search(question, k=10, mode="hybrid"), highlights):
+            assert 0 <= start < end <= len(hit.passage.text) and hit.highlight == (start, end)
+
+    plain = tmp_path / "plain"
+    build_index(seed_corpus, plain, model=str(static_model_dir), sentences=False)
+    Retriever.load(plain).search(questions[-1], k=10, mode="hybrid")
+    assert encoded, "without stored sentence vectors the tied sentences are encoded at search time"

@@ -92,11 +92,23 @@ class SentenceVectors:
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) == 0:
             return np.zeros(0, dtype=np.float32)
+        cosines, counts = self._cosines(vector, rows)
+        return np.maximum.reduceat(cosines, np.r_[0, np.cumsum(counts)[:-1]])
+
+    def each(self, vector: np.ndarray, rows: np.ndarray) -> list[np.ndarray]:
+        """The cosine between ``vector`` and every sentence of each of ``rows``, in sentence order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) == 0:
+            return []
+        cosines, counts = self._cosines(vector, rows)
+        return np.split(cosines, np.cumsum(counts)[:-1])
+
+    def _cosines(self, vector: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The cosines of every sentence of ``rows`` (row after row) and each row's sentence count."""
         starts, ends = self.offsets[rows], self.offsets[rows + 1]
         counts = ends - starts
         wanted = np.repeat(starts - np.r_[0, np.cumsum(counts)[:-1]], counts) + np.arange(int(counts.sum()))
         order = np.argsort(wanted, kind="stable")  # read the memory map in file order
         block = np.empty((len(wanted), self.vectors.shape[1]), dtype=np.float32)
         block[order] = self.vectors[wanted[order]]
-        cosines = block @ np.asarray(vector, dtype=np.float32)
-        return np.maximum.reduceat(cosines, np.r_[0, np.cumsum(counts)[:-1]])
+        return block @ np.asarray(vector, dtype=np.float32), counts

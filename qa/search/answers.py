@@ -9,6 +9,7 @@ import numpy as np
 
 from qa.index.catalog import Catalog
 from qa.index.duplicates import CopyGroups
+from qa.ingest.sentences import split_sentences
 from qa.models.encoder import Encoder
 from qa.records import Copy, Hit
 from qa.search.backend import Backend, Filters, LexicalSearcher
@@ -42,14 +43,22 @@ def build_hits(
         for scores, cosine in zip(per_method, backend.dense.scores_for(vector, ranking.rows).tolist()):
             scores["dense"] = float(cosine)
         query_vector, sentence_encoder = vector, encoder
+        # The index's own sentence vectors (qa.index.sentences, embedded with the title) when it has them:
+        # a search then encodes no sentence at all, which was most of its time (docs/default-model.md).
+        stored: dict[str, float] = {}
+        for passage, cosines in zip(passages, backend.dense.sentence_cosines(vector, ranking.rows) or []):
+            for sentence, cosine in zip(split_sentences(passage.text) or [passage.text], cosines.tolist()):
+                stored.setdefault(sentence, cosine)
 
         def cosine_of(sentences: list[str]) -> np.ndarray:
-            return sentence_encoder.encode_sentences(sentences) @ query_vector
+            missing = [sentence for sentence in sentences if sentence not in stored]
+            if missing:
+                stored.update(zip(missing, (sentence_encoder.encode_sentences(missing) @ query_vector).tolist()))
+            return np.array([stored[sentence] for sentence in sentences], dtype=np.float64)
 
     lexical = backend.lexical
     # The model only breaks ties among the lexically best sentences: the answer sentence was
-    # found as often or more (SQuAD: 83.2 % vs 81.2 % for the sum of both scores) and a
-    # search encodes ~3 sentences instead of ~23 (docs/performance.md).
+    # found as often or more (SQuAD: 83.2 % vs 81.2 % for the sum of both scores).
     spans = best_sentences(
         [p.text for p in passages],
         set(lexical.analyzer.terms(question)),

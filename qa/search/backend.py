@@ -117,6 +117,12 @@ class DenseSearcher(Protocol):
         A search server can hold them as a multivector per passage point (max-sim over its sentences)."""
         ...
 
+    def sentence_cosines(self, vector: np.ndarray, rows: np.ndarray) -> list[np.ndarray] | None:
+        """The cosine of one question vector with every sentence of each of ``rows``, in sentence order
+        (qa.index.sentences splits them as qa.ingest.sentences.split_sentences does), or None when the backend
+        holds no sentence vectors. The highlight reads them instead of encoding sentences at search time."""
+        ...
+
 
 class HybridSearcher(Protocol):
     """Lexical and dense candidates fused by reciprocal rank fusion where the passages are (a search server

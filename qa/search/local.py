@@ -114,6 +114,9 @@ class LocalDense:
     def sentence_scores_for(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
         return self.sentences.best(vector, rows) if self.sentences is not None else None
 
+    def sentence_cosines(self, vector: np.ndarray, rows: np.ndarray) -> list[np.ndarray] | None:
+        return self.sentences.each(vector, rows) if self.sentences is not None else None
+
 
 def top_rows(scores: np.ndarray, depth: int, allowed: np.ndarray | None) -> np.ndarray:
     """Rows with a positive score, best first (ties by row order), at most ``depth`` of them."""

@@ -220,6 +220,10 @@ class QdrantDense:
         Qdrant index is built without them (a multivector per point, scored by max-sim, would hold them)."""
         return None
 
+    def sentence_cosines(self, vector: np.ndarray, rows: np.ndarray) -> None:
+        """None, as above: the highlight encodes the sentences it weighs."""
+        return None
+
 
 class QdrantHybrid:
     """Hybrid search in one request: a sparse and a dense prefetch, fused on the server by RRF."""
