@@ -210,6 +210,17 @@ def test_qa_eval_through_qdrant_gives_the_local_figures_and_leaves_no_collection
     assert _eval_figures(capsys, dataset, "--backend", "qdrant") == local  # a local-mode folder for the run
 
 
+def test_a_kept_qdrant_evaluation_index_survives_the_next_evaluation(tmp_path, capsys):
+    dataset, folder, kept = write_squad(tmp_path / "dev.json"), tmp_path / "qdrant", tmp_path / "kept"
+    flags = ["--backend", "qdrant", "--qdrant-path", folder]
+    first = _eval_figures(capsys, dataset, *flags, "--keep-index", kept)
+    _eval_figures(capsys, dataset, *flags)  # another run on the same Qdrant, not kept
+    assert main(["ask", "Who discovered oxygen?", "--index", str(kept), "--json", "-k", "1", "--mode", "lexical"]) == 0
+    assert json.loads(capsys.readouterr().out)["hits"], "the kept index still has its collection"
+    assert _eval_figures(capsys, dataset, *flags, "--keep-index", kept) == first  # a rerun replaces its own
+    assert len(_collections(QdrantSettings(path=str(folder), collection="qa-eval"))) == 2, "kept one, and one back"
+
+
 @pytest.mark.parametrize(
     "flags,message",
     [

@@ -153,11 +153,13 @@ def evaluate(
         questions = [query.text for query in eval_set.queries]
         qrels = [eval_set.qrels[query.id] for query in eval_set.queries]
         ids = [passage.article_id for passage in retriever.passages]
-        results, first_stage = score_modes(retriever, questions, qrels, ids.__getitem__, wanted, explicit, skipped)
-        if options.qdrant is not None and keep_dir is None and report.manifest.qdrant is not None:
-            from qa.index.qdrant import delete_collection
+        try:
+            results, first_stage = score_modes(retriever, questions, qrels, ids.__getitem__, wanted, explicit, skipped)
+        finally:  # also when scoring fails or is interrupted: a run's collection never outlives it
+            if options.qdrant is not None and keep_dir is None and report.manifest.qdrant is not None:
+                from qa.index.qdrant import delete_collection
 
-            delete_collection(options.qdrant, report.manifest.qdrant.collection)  # its index folder goes too
+                delete_collection(options.qdrant, report.manifest.qdrant.collection)  # its index folder goes too
     return EvalReport(
         dataset=eval_set.name,
         split=eval_set.split,

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 DEFAULT_CORPUS = os.environ.get("QA_CORPUS", "corpus")
 DEFAULT_INDEX = os.environ.get("QA_INDEX", "index")
-EVAL_COLLECTION = "qa-eval"  # the Qdrant alias `qa eval --backend qdrant` builds under
+EVAL_COLLECTION = "qa-eval"  # the Qdrant aliases `qa eval --backend qdrant` builds under start so
 DEFAULT_MARKS = "(your marks file)"  # `qa eval --marks` without FILE: $QA_MARKS or the user data folder
 
 
@@ -536,10 +536,21 @@ def _eval_qdrant(args: argparse.Namespace) -> QdrantSettings | None:
         raise _Usage("--confidence measures the local backend; leave out --backend qdrant")
     if args.keep_index and not given:
         raise _Usage("--keep-index with --backend qdrant needs --qdrant-url or --qdrant-path (where it stays)")
+    import hashlib
+    import os
+    import secrets
+
     from qa.index.qdrant import QdrantSettings
 
+    # One alias per kept index folder (a rerun replaces its own collection), one per run otherwise: a run
+    # never moves another run's alias, which would delete the collection that run (or a kept index) reads.
+    if args.keep_index:
+        tail = hashlib.sha256(str(args.keep_index.resolve()).encode()).hexdigest()[:12]
+    else:
+        tail = f"{os.getpid()}-{secrets.token_hex(3)}"
+    alias = f"{EVAL_COLLECTION}-{tail}"
     if args.qdrant_url:
-        return QdrantSettings(url=args.qdrant_url, collection=EVAL_COLLECTION, sparse=args.qdrant_sparse)
+        return QdrantSettings(url=args.qdrant_url, collection=alias, sparse=args.qdrant_sparse)
     if args.qdrant_path:
         folder = str(args.qdrant_path.resolve())
     else:
@@ -550,7 +561,7 @@ def _eval_qdrant(args: argparse.Namespace) -> QdrantSettings | None:
         folder = tempfile.mkdtemp(prefix="qa-eval-qdrant-")
         # registered before the client's own close (atexit runs last-in first-out): closed, then removed
         atexit.register(shutil.rmtree, folder, True)
-    return QdrantSettings(path=folder, collection=EVAL_COLLECTION, sparse=args.qdrant_sparse)
+    return QdrantSettings(path=folder, collection=alias, sparse=args.qdrant_sparse)
 
 
 def _eval_marks(args: argparse.Namespace) -> None:
