@@ -193,3 +193,21 @@ def test_the_highlight_reads_the_stored_sentence_vectors_instead_of_encoding(
     build_index(seed_corpus, plain, model=str(static_model_dir), sentences=False)
     Retriever.load(plain).search(questions[-1], k=10, mode="hybrid")
     assert encoded, "without stored sentence vectors the tied sentences are encoded at search time"
+
+
+def test_known_cosines_decide_each_passage_on_its_own_even_for_the_same_text():
+    """Wire copies: one text under two titles has two sets of stored sentence cosines."""
+    from qa.search.highlight import best_sentences
+
+    text = "Floods hit the valley. Rain fell for days."
+    never = lambda sentences: pytest.fail(f"encoded {sentences}")  # noqa: E731
+    spans = best_sentences(
+        [text, text],
+        set(),  # no shared word: every sentence ties and the cosines decide
+        str.split,
+        lambda term: 1.0,
+        never,
+        lexical_first=True,
+        known_cosines=[np.array([0.9, 0.1]), np.array([0.2, 0.8])],
+    )
+    assert [text[a:b] for a, b in spans] == ["Floods hit the valley.", "Rain fell for days."]

@@ -9,7 +9,6 @@ import numpy as np
 
 from qa.index.catalog import Catalog
 from qa.index.duplicates import CopyGroups
-from qa.ingest.sentences import split_sentences
 from qa.models.encoder import Encoder
 from qa.records import Copy, Hit
 from qa.search.backend import Backend, Filters, LexicalSearcher
@@ -38,23 +37,17 @@ def build_hits(
     if reranked:  # the ranking score is the cross-encoder's
         for scores, value in zip(per_method, ranking.scores.tolist()):
             scores["rerank"] = float(value)
-    cosine_of = None
+    cosine_of, known = None, None
     if vector is not None and backend.dense is not None and encoder is not None:
         for scores, cosine in zip(per_method, backend.dense.scores_for(vector, ranking.rows).tolist()):
             scores["dense"] = float(cosine)
-        query_vector, sentence_encoder = vector, encoder
         # The index's own sentence vectors (qa.index.sentences, embedded with the title) when it has them:
         # a search then encodes no sentence at all, which was most of its time (docs/default-model.md).
-        stored: dict[str, float] = {}
-        for passage, cosines in zip(passages, backend.dense.sentence_cosines(vector, ranking.rows) or []):
-            for sentence, cosine in zip(split_sentences(passage.text) or [passage.text], cosines.tolist()):
-                stored.setdefault(sentence, cosine)
+        known = backend.dense.sentence_cosines(vector, ranking.rows)
+        query_vector, sentence_encoder = vector, encoder
 
         def cosine_of(sentences: list[str]) -> np.ndarray:
-            missing = [sentence for sentence in sentences if sentence not in stored]
-            if missing:
-                stored.update(zip(missing, (sentence_encoder.encode_sentences(missing) @ query_vector).tolist()))
-            return np.array([stored[sentence] for sentence in sentences], dtype=np.float64)
+            return sentence_encoder.encode_sentences(sentences) @ query_vector
 
     lexical = backend.lexical
     # The model only breaks ties among the lexically best sentences: the answer sentence was
@@ -66,6 +59,7 @@ def build_hits(
         lexical.idf,
         cosine_of,
         lexical_first=True,
+        known_cosines=known,
     )
     also_in = [wire_copies(catalog, copies, row) for row in rows] if copies is not None else [()] * len(rows)
     return [
