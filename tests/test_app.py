@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.servers import ROOT, Server, lexical_app
+from tests.support.servers import ROOT, Server, lexical_app, open_tab
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -187,7 +187,7 @@ def test_script_in_an_article_renders_as_text_and_runs_nothing(page, lexical_ser
     assert EVIL_TITLE in text and "<b onmouseover=alert(2)>Evil Outlet</b>".upper() in text.upper()
     card.locator(".qa-show").click()
     page.locator("#qa-reader .qa-cited").wait_for(timeout=30_000)
-    page.get_by_role("tab", name="Articles").click()
+    open_tab(page, "Articles")
     page.locator(".qa-articles").wait_for(timeout=10_000)
     assert EVIL_TITLE in page.locator(".qa-articles").inner_text()
     page.wait_for_timeout(500)
@@ -430,10 +430,10 @@ def test_nothing_scrolls_sideways_at_phone_width(phone, lexical_server, tmp_path
     phone.locator("#qa-question textarea").wait_for(timeout=60_000)
     widths = {"ask": _scroll_width(phone)}
     for tab in ("Articles", "About this index"):
-        phone.get_by_role("tab", name=tab).click()
+        open_tab(phone, tab)
         phone.wait_for_timeout(400)
         widths[tab] = _scroll_width(phone)
-    phone.get_by_role("tab", name="Ask").click()
+    open_tab(phone, "Ask")
     _options(phone)
     widths["options"] = _scroll_width(phone)
     _cards(phone, GUJRANWALA)
@@ -443,7 +443,7 @@ def test_nothing_scrolls_sideways_at_phone_width(phone, lexical_server, tmp_path
     phone.screenshot(path=str(tmp_path / "phone-reader.png"))
     phone.locator(".qa-close-reader").click()
     for tab in ("Articles", "About this index"):
-        phone.get_by_role("tab", name=tab).click()
+        open_tab(phone, tab)
         phone.wait_for_timeout(400)
         widths[f"{tab} after a search"] = _scroll_width(phone)
     assert {name: width for name, width in widths.items() if width > 390} == {}
@@ -469,7 +469,7 @@ def test_page_shows_no_developer_language(page, server, request):
     _cards(page, GUJRANWALA)
     texts["results"] = page.inner_text("body")
     for tab in ("Articles", "About this index"):
-        page.get_by_role("tab", name=tab).click()
+        open_tab(page, tab)
         page.wait_for_timeout(400)
         texts[tab] = page.inner_text("body")
     found = {name: [word for word in DEVELOPER_WORDS if word in text] for name, text in texts.items()}
@@ -577,7 +577,7 @@ def test_the_date_fields_are_found_by_their_labels(page, lexical_server):
 def test_articles_tab_sorts_by_any_column_and_opens_an_article(page, lexical_server):
     page.goto(lexical_server.url)
     page.locator("#qa-question textarea").wait_for(timeout=60_000)
-    page.get_by_role("tab", name="Articles").click()
+    open_tab(page, "Articles")
     table = page.locator(".qa-articles")
     table.wait_for(timeout=10_000)
     assert [t.strip().lower() for t in table.locator("thead th").all_inner_texts()] == [
@@ -641,7 +641,7 @@ def test_pdf_hit_shows_its_page_and_opens_at_it_with_page_markers(page, document
         " return r.top >= 0 && r.bottom <= window.innerHeight; }",
         timeout=10_000,
     )
-    page.get_by_role("tab", name="About this index").click()
+    open_tab(page, "About this index")
     skipped = page.locator(".qa-skipped")
     skipped.wait_for(timeout=10_000)
     assert "Not indexed: 1 file(s)" in skipped.inner_text()

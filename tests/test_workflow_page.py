@@ -14,7 +14,7 @@ import pytest
 from qa.evaluate.marks import read_marks
 from qa.serve.audit import read_audit
 from qa.settings import NO_HITS, NOT_CONFIDENT
-from tests.support.servers import lexical_app
+from tests.support.servers import lexical_app, open_tab
 
 pytestmark = pytest.mark.browser
 ROOFTOPS = "Who rescued families from rooftops?"
@@ -189,7 +189,7 @@ def _batch(page, url: str, questions: str):
     """The Batch tab's table once the pasted ``questions`` are answered."""
     page.goto(url)
     page.locator("#qa-question textarea").wait_for(timeout=60_000)
-    page.get_by_role("tab", name="Batch").click()
+    open_tab(page, "Batch")
     page.locator("#qa-batch-questions textarea").fill(questions)
     page.locator("#qa-batch-run").click()
     table = page.locator(".qa-batch-table")

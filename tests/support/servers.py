@@ -181,3 +181,14 @@ def _check(response: Any, k: int) -> str | None:
     if not isinstance(hits, list) or len(hits) > k:
         return f"no hit list of at most {k}: {str(response)[:120]!r}"
     return None
+
+
+def open_tab(page: Any, name: str) -> None:
+    """Click the page's tab ``name`` as a person would: on a narrow screen Gradio may move tabs that do not
+    fit (it measures them as the page loads) into its "More tabs" menu, so open that menu first."""
+    tab = page.get_by_role("tab", name=name)
+    if tab.count():
+        tab.click()
+        return
+    page.get_by_role("button", name="More tabs").click()
+    page.locator(".overflow-dropdown button", has_text=name).click()
